@@ -1,0 +1,13 @@
+// The kernels' exports. Every pointer is a byte offset into memory that the façade owns
+// (src/wasm/arena.ts); nothing here allocates.
+export { matmul } from "./gemm/matmul";
+export { softmax } from "./rowops/softmax";
+export { layerNorm } from "./rowops/layernorm";
+export { gelu } from "./rowops/gelu";
+export { exp } from "./rowops/exp";
+export { add, dot, axpy, scale } from "./vector/blas1";
+
+/** End of the module's static data: the façade's arena starts above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,54 @@
+import { checkOperand, lengthOf } from '../check';
+import type { GeluOptions, Operand } from '../types';
+
+export function geluArgs(x: Operand, options: GeluOptions = {}) {
+  const approximate = options.approximate ?? 'none';
+  if (approximate !== 'none' && approximate !== 'tanh') {
+    throw new Error(`gelu: option approximate must be 'none' or 'tanh', got ${String(approximate)}`);
+  }
+  const X = checkOperand('gelu', 'x', x, lengthOf(x), 'its length');
+  const out = options.out === undefined ? undefined : checkOperand('gelu', 'out', options.out, X.length, 'x.length');
+  return { tanh: approximate === 'tanh', X, out };
+}
+
+/**
+ * erf(x) to f64 precision: its Taylor series below |x| = 2.5, else the continued fraction of
+ * erfc (Numerical Recipes' Lentz form, 6.2). JavaScript has no Math.erf.
+ */
+export function erf(x: number): number {
+  const z = Math.abs(x);
+  if (z < 2.5) {
+    let term = z, sum = z;
+    for (let n = 1; n < 100 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= (-z * z) / n;
+      sum += term / (2 * n + 1);
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(z) = exp(-z²)/√π · 1/(z + 1/2/(z + 1/(z + 3/2/(z + …)))), as a modified Lentz evaluation.
+  let f = z, c = z, d = 0;
+  for (let i = 1; i < 200; i++) {
+    const a = i / 2;
+    d = z + a * d;
+    d = 1 / d;
+    c = z + a / c;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = Math.exp(-z * z) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+/** GELU: ½x(1 + erf(x/√2)), or ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export function gelu(x: Operand, options?: GeluOptions): Float32Array {
+  const { tanh, X, out } = geluArgs(x, options);
+  const Y = out ?? new Float32Array(X.length);
+  for (let i = 0; i < X.length; i++) {
+    const v = X[i]!;
+    Y[i] = tanh
+      ? 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)))
+      : 0.5 * v * (1 + erf(v / Math.SQRT2));
+  }
+  return Y;
+}

@@ -1,0 +1,34 @@
+import { checkDim, checkNumber, checkOperand, checkOptions } from '../check';
+import type { LayerNormOptions, Operand } from '../types';
+
+export function layerNormArgs(x: Operand, options: LayerNormOptions) {
+  checkOptions('layerNorm', options);
+  const rows = checkDim('layerNorm', 'rows', options.rows);
+  const cols = checkDim('layerNorm', 'cols', options.cols);
+  const eps = Math.fround(options.eps === undefined ? 1e-5 : checkNumber('layerNorm', 'option eps', options.eps));
+  if (eps < 0) throw new Error(`layerNorm: option eps must be ≥ 0, got ${eps}`);
+  const X = checkOperand('layerNorm', 'x', x, rows * cols, 'rows·cols');
+  const gamma = options.gamma === undefined ? undefined : checkOperand('layerNorm', 'gamma', options.gamma, cols, 'cols');
+  const beta = options.beta === undefined ? undefined : checkOperand('layerNorm', 'beta', options.beta, cols, 'cols');
+  const out = options.out === undefined ? undefined : checkOperand('layerNorm', 'out', options.out, rows * cols, 'rows·cols');
+  return { rows, cols, eps, X, gamma, beta, out };
+}
+
+/** y = (x − mean) / √(var + eps) · gamma + beta per row, var biased (÷ cols). Sums in f64. */
+export function layerNorm(x: Operand, options: LayerNormOptions): Float32Array {
+  const { rows, cols, eps, X, gamma, beta, out } = layerNormArgs(x, options);
+  const Y = out ?? new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let mean = 0;
+    for (let j = 0; j < cols; j++) mean += X[o + j]!;
+    mean /= cols;
+    let v = 0;
+    for (let j = 0; j < cols; j++) v += (X[o + j]! - mean) ** 2;
+    const rstd = 1 / Math.sqrt(v / cols + eps);
+    for (let j = 0; j < cols; j++) {
+      Y[o + j] = (X[o + j]! - mean) * rstd * (gamma ? gamma[j]! : 1) + (beta ? beta[j]! : 0);
+    }
+  }
+  return Y;
+}

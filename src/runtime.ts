@@ -1,0 +1,131 @@
+// init(): detect what the engine can run, load the best kernel build into memory the façade
+// owns, warm it up, and hand back the kernels behind one interface. Without WASM SIMD, the
+// pure-JS twins serve instead, and `features` says so.
+import { jsKernels } from './kernels/js/index';
+import type { Kernels, TensorLike } from './kernels/types';
+import { wasmKernels } from './kernels/wasm';
+import { Arena, WASM32_LIMIT_BYTES } from './wasm/arena';
+import { compileBuild, instantiate, isThreaded, type BuildName } from './wasm/builds';
+import { detectFeatures, type Features } from './wasm/features';
+import { sizeOf, Tensor } from './wasm/tensor';
+import { warmUp } from './wasm/warmup';
+
+export interface InitOptions {
+  /** 'wasm' (the default when the engine has WASM SIMD) or the pure-JS twins. */
+  backend?: 'wasm' | 'js';
+  /** 'auto' picks relaxed SIMD where the engine validates it, else the plain SIMD build. */
+  simd?: 'auto' | 'relaxed' | 'baseline';
+  /** Threads wanted (default 1). More than 1 needs shared memory: the threaded builds. */
+  threads?: number;
+  /** Upper bound on WebAssembly memory, in bytes (default and most: 4 GiB). */
+  maxMemoryBytes?: number;
+  /** Run every kernel a few times at init so the first real call is optimised (default true). */
+  warmUp?: boolean;
+}
+
+export interface RuntimeFeatures extends Features {
+  backend: 'wasm' | 'js';
+  /** The kernel build in use, or null for the JS backend. */
+  build: BuildName | null;
+  /** Threads asked for. */
+  threadsRequested: number;
+  /** Why the runtime is not using what was asked or what the engine has, in plain words. */
+  notes: string[];
+}
+
+/** A tensor made by runtime.tensor(): resident in WASM memory, or a plain array for the JS backend. */
+export interface RuntimeTensor extends TensorLike {
+  readonly shape: readonly number[];
+  free(): void;
+}
+
+export interface Runtime {
+  readonly features: RuntimeFeatures;
+  readonly kernels: Kernels;
+  /** The WASM memory arena, or null for the JS backend. */
+  readonly arena: Arena | null;
+  /** A zeroed f32 tensor of `shape`, or one holding a copy of `data`. */
+  tensor(shape: readonly number[], data?: ArrayLike<number>): RuntimeTensor;
+  dispose(): void;
+}
+
+const PAGE = 65536;
+
+export async function init(options: InitOptions = {}): Promise<Runtime> {
+  const backend = options.backend ?? 'auto';
+  const simd = options.simd ?? 'auto';
+  const threads = options.threads ?? 1;
+  if (!['auto', 'wasm', 'js'].includes(backend)) throw new Error(`init: option backend must be 'wasm' or 'js', got ${String(backend)}`);
+  if (!['auto', 'relaxed', 'baseline'].includes(simd)) throw new Error(`init: option simd must be 'auto', 'relaxed' or 'baseline', got ${String(simd)}`);
+  if (!Number.isSafeInteger(threads) || threads < 1) throw new Error(`init: option threads must be a positive integer, got ${String(threads)}`);
+  const maxBytes = options.maxMemoryBytes ?? WASM32_LIMIT_BYTES;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < PAGE || maxBytes > WASM32_LIMIT_BYTES) {
+    throw new Error(`init: option maxMemoryBytes must be between ${PAGE} and ${WASM32_LIMIT_BYTES}, got ${String(maxBytes)}`);
+  }
+
+  const detected = detectFeatures();
+  const notes: string[] = [];
+  const features = (b: 'wasm' | 'js', build: BuildName | null): RuntimeFeatures =>
+    ({ ...detected, backend: b, build, threadsRequested: threads, notes });
+
+  if (backend === 'js') return jsRuntime(features('js', null));
+  if (!detected.simd) {
+    if (backend === 'wasm') throw new Error('init: backend "wasm" needs WebAssembly SIMD, which this engine does not validate');
+    notes.push('WebAssembly SIMD is missing: using the pure-JS kernels');
+    return jsRuntime(features('js', null));
+  }
+
+  if (simd === 'relaxed' && !detected.relaxedSimd) {
+    throw new Error('init: simd "relaxed" asked for, but this engine does not validate relaxed SIMD ' +
+      '(Node 20 needs node --experimental-wasm-relaxed-simd)');
+  }
+  const relaxed = simd === 'relaxed' || (simd === 'auto' && detected.relaxedSimd);
+  const threaded = threads > 1 && detected.sharedMemory;
+  if (threads > 1 && !detected.sharedMemory) notes.push(`threads: ${detected.sharedMemoryMissing}; running on 1 thread`);
+
+  const build: BuildName = `${relaxed ? 'relaxed' : 'simd'}${threaded ? '-threads' : ''}`;
+  const module = await compileBuild(build);
+  const maxPages = Math.floor(maxBytes / PAGE);
+  const memory = isThreaded(build)
+    ? new WebAssembly.Memory({ initial: 16, maximum: maxPages, shared: true })
+    : new WebAssembly.Memory({ initial: 16, ...(maxBytes < WASM32_LIMIT_BYTES ? { maximum: maxPages } : {}) });
+  const exports = await instantiate(module, memory);
+  const arena = new Arena(memory, exports.heapBase(), maxPages * PAGE);
+  if (options.warmUp !== false) warmUp(exports, arena);
+
+  return {
+    features: features('wasm', build),
+    kernels: wasmKernels(exports, arena),
+    arena,
+    tensor(shape, data) {
+      checkData(shape, data);
+      const t = new Tensor(arena, shape, 'f32');
+      if (data) t.data.set(data);
+      return t;
+    },
+    dispose() {},
+  };
+}
+
+function jsRuntime(features: RuntimeFeatures): Runtime {
+  return {
+    features,
+    kernels: jsKernels,
+    arena: null,
+    tensor(shape, data) {
+      checkData(shape, data);
+      const t = { shape: [...shape], data: new Float32Array(sizeOf(shape)), free() {} };
+      if (data) t.data.set(data);
+      return t;
+    },
+    dispose() {},
+  };
+}
+
+/** Checks, before anything is allocated, that `data` fills `shape` exactly. */
+function checkData(shape: readonly number[], data: ArrayLike<number> | undefined): void {
+  const size = sizeOf(shape);
+  if (data !== undefined && data.length !== size) {
+    throw new Error(`tensor: data has ${data.length} elements, shape [${shape.join(', ')}] holds ${size}`);
+  }
+}
