@@ -10,6 +10,7 @@ export default defineConfig([
     dts: true,
     clean: true,
     sourcemap: true,
+    define: { __BROWSER__: 'false' },
   },
   // Browsers: one self-contained ESM file (the kernels are inlined as base64).
   {
@@ -19,5 +20,7 @@ export default defineConfig([
     target: 'es2022',
     minify: true,
     sourcemap: true,
+    // Drops the Node branches (node:worker_threads) from the browser file.
+    define: { __BROWSER__: 'true' },
   },
 ]);

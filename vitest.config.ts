@@ -4,9 +4,12 @@ import { defineConfig } from 'vitest/config';
 // must pick the SIMD build), one with --experimental-wasm-relaxed-simd (so the relaxed builds
 // are tested too). WASM_NLP_EXPECT_RELAXED tells the tests which one they are in.
 export default defineConfig({
+  // The tests run the Node build of the sources (tsup sets it per bundle).
+  define: { __BROWSER__: 'false' },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'simd',
           include: ['tests/**/*.test.ts'],
@@ -15,6 +18,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'relaxed',
           include: ['tests/**/*.test.ts'],

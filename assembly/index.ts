@@ -1,8 +1,12 @@
 // The kernels' exports. Every pointer is a byte offset into memory that the façade owns
 // (src/wasm/arena.ts); nothing here allocates.
 export { matmul } from "./gemm/matmul";
+export { packB } from "./gemm/pack";
+export { gemm, gemv } from "./gemm/gemm";
+export { activate } from "./gemm/epilogue";
 export { softmax } from "./rowops/softmax";
-export { layerNorm } from "./rowops/layernorm";
+export { layerNorm, addLayerNorm } from "./rowops/layernorm";
+export { attention, attentionScratchFloats } from "./attention/attention";
 export { gelu } from "./rowops/gelu";
 export { exp } from "./rowops/exp";
 export { add, dot, axpy, scale } from "./vector/blas1";

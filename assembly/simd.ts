@@ -14,7 +14,7 @@
 }
 
 @inline export function hmax(v: v128): f32 {
-  const s = f32x4.max(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  const s = f32x4.pmax(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
   return max(f32x4.extract_lane(s, 0), f32x4.extract_lane(s, 1));
 }
 

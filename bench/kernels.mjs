@@ -1,39 +1,24 @@
 // Kernel benchmark: every WASM build this Node can run against the pure-JS twin, per kernel and
-// shape, in GFLOPS (matmul) or G elements/s (the rest). Engines are measured in rounds, in a
-// rotating order within each round, and each ratio is the median of per-round ratios, so a
-// noisy neighbour slows all engines alike. Run with --experimental-wasm-relaxed-simd (as
-// `npm run bench` does) to include the relaxed build.
+// shape, in GFLOPS (matmul) or G elements/s (the rest), on resident tensors (no copies timed).
+// Run with --experimental-wasm-relaxed-simd (as `npm run bench` does) to include the relaxed build.
 //
 //   node --experimental-wasm-relaxed-simd bench/kernels.mjs [--quick] [--json FILE]
-import { Bench } from 'tinybench';
 import { init, jsKernels } from '../dist/index.js';
-import { machine, median, writeJsonAtomic, parseArgs, printTable } from './report.mjs';
+import { measure, ratio } from './harness.mjs';
+import { fill, machine, parseArgs, printTable, writeJsonAtomic } from './report.mjs';
 
 const args = parseArgs(process.argv.slice(2));
-const ROUNDS = args.quick ? 3 : 7;
-const TIME_MS = args.quick ? 60 : 250;
 
 const engines = [];
 for (const simd of ['baseline', 'relaxed']) {
   try {
     const rt = await init({ simd });
-    engines.push({ name: `wasm-${rt.features.build}`, rt, k: rt.kernels, resident: true });
+    engines.push({ name: `wasm-${rt.features.build}`, k: rt.kernels, rt });
   } catch (e) {
     console.error(`(skipping the ${simd} build: ${e.message})`);
   }
 }
-engines.push({ name: 'js', k: jsKernels, resident: false });
-
-function fill(n, seed) {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = Math.sin(seed + i * 0.7) * 0.5;
-  return a;
-}
-
-/** For each engine: its operands (resident tensors for WASM, so copying is not timed). */
-function operands(engine, arrays) {
-  return arrays.map((a) => (engine.resident ? engine.rt.tensor([a.length], a) : a));
-}
+engines.push({ name: 'js', k: jsKernels });
 
 const cases = [];
 const gemm = (m, k, n, transB) => ({
@@ -63,35 +48,19 @@ cases.push(
   vec('scale', (k, [a, , out]) => k.scale(0.5, a, { out })),
 );
 
-const rows = [];
-for (const c of cases) {
-  const bound = engines.map((e) => ({ e, ops: operands(e, c.arrays) }));
-  const perRound = new Map(engines.map((e) => [e.name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: TIME_MS, iterations: 3, warmupIterations: 2, warmupTime: 20 });
-    // Rotate the order each round: no engine always runs first (or right after the slowest).
-    for (let i = 0; i < bound.length; i++) {
-      const { e, ops } = bound[(i + round) % bound.length];
-      bench.add(e.name, () => c.run(e.k, ops));
-    }
-    await bench.run();
-    for (const task of bench.tasks) perRound.get(task.name).push(task.result.latency.p50 / 1e3);
-  }
-  for (const { e, ops } of bound) for (const op of ops) op.free?.();
-  const js = perRound.get('js');
-  const row = { kernel: c.kernel, shape: c.shape, unit: c.unit, engines: {} };
-  for (const e of engines) {
-    const t = perRound.get(e.name);
-    row.engines[e.name] = {
-      seconds: median(t),
-      rate: c.work / median(t) / 1e9,
-      vsJs: median(t.map((s, r) => js[r] / s)),
-    };
-  }
-  rows.push(row);
-  if (!args.json) process.stderr.write('.');
-}
-process.stderr.write('\n');
+// WASM engines get resident tensors, so that copying is not what is timed.
+const benchEngines = engines.map((e) => ({
+  name: e.name,
+  prepare(c) {
+    const ops = c.arrays.map((a) => (e.rt ? e.rt.tensor([a.length], a) : a));
+    return { run: () => c.run(e.k, ops), dispose: () => ops.forEach((o) => o.free?.()) };
+  },
+}));
 
-printTable(rows, engines.map((e) => e.name));
-if (args.json) await writeJsonAtomic(args.json, { machine: machine(), rounds: ROUNDS, rows });
+const rows = await measure(cases, benchEngines, {
+  rounds: args.quick ? 3 : 7, timeMs: args.quick ? 60 : 250, onCase: () => process.stderr.write('.'),
+});
+process.stderr.write('\n');
+const wasm = engines.filter((e) => e.rt).map((e) => e.name);
+printTable(rows, ['js', ...wasm], wasm.map((n) => [n, 'js']));
+if (args.json) await writeJsonAtomic(args.json, { machine: machine(), rows: rows.map((r) => ({ ...r, vsJs: Object.fromEntries(wasm.map((n) => [n, ratio(r, n, 'js')])) })) });

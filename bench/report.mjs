@@ -1,17 +1,26 @@
-// Shared by the benchmarks: argument parsing, medians, the machine's description, the table.
+// Shared by the benchmarks: arguments, inputs, medians, the machine's description, the table.
 import os from 'node:os';
 import { rename, writeFile } from 'node:fs/promises';
+import { ratio } from './harness.mjs';
 
-export function parseArgs(argv) {
-  const args = { quick: false, json: undefined };
+export function parseArgs(argv, extra = {}) {
+  const args = { quick: false, json: undefined, ...extra };
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--quick') args.quick = true;
-    else if (argv[i] === '--json') {
-      args.json = argv[++i];
-      if (!args.json) throw new Error('--json needs a file name');
-    } else throw new Error(`unknown argument ${argv[i]} (use --quick, --json FILE)`);
+    const a = argv[i];
+    if (a === '--quick') args.quick = true;
+    else if (a === '--json') args.json = argv[++i];
+    else if (a.startsWith('--') && a.slice(2) in extra) args[a.slice(2)] = argv[++i];
+    else throw new Error(`unknown argument ${a} (use --quick, --json FILE${Object.keys(extra).map((k) => `, --${k} VALUE`).join('')})`);
+    if (args.json === '') throw new Error('--json needs a file name');
   }
   return args;
+}
+
+/** Deterministic inputs in [-0.5, 0.5]. */
+export function fill(n, seed) {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.sin(seed + i * 0.7) * 0.5;
+  return a;
 }
 
 export function median(xs) {
@@ -31,22 +40,28 @@ export async function writeJsonAtomic(file, value) {
   await rename(tmp, file);
 }
 
-export function printTable(rows, engineNames) {
+/** Prints rows as a Markdown table: a rate column per engine, then a column per [a, b] ratio (a / b faster). */
+export function printTable(rows, engineNames, ratios, title) {
   const m = machine();
-  console.log(`\n${m.cpu}, ${m.cores} cores, Node ${m.node}; medians of interleaved rounds, ratios per round\n`);
-  const wasm = engineNames.filter((n) => n !== 'js');
-  const header = ['kernel', 'shape', 'unit', 'js', ...wasm, ...wasm.map((n) => `${n.replace('wasm-', '')} / js`)];
+  console.log(`\n${title ?? 'Kernels'} — ${m.cpu}, ${m.cores} cores, Node ${m.node}; medians of interleaved rounds, ratios per round\n`);
+  console.log(formatTable(rows, engineNames, ratios));
+}
+
+export function formatTable(rows, engineNames, ratios) {
+  const short = (n) => n.replace(/^wasm-/, '');
+  const header = ['kernel', 'shape', 'unit', ...engineNames, ...ratios.map(([a, b]) => `${short(a)} / ${short(b)}`)];
   const lines = rows.map((r) => [
     r.kernel, r.shape, r.unit,
-    fmt(r.engines.js.rate),
-    ...wasm.map((n) => fmt(r.engines[n].rate)),
-    ...wasm.map((n) => `${r.engines[n].vsJs.toFixed(1)}×`),
+    ...engineNames.map((n) => (r.engines[n] ? fmt(r.engines[n].rate) : '–')),
+    ...ratios.map(([a, b]) => {
+      const x = ratio(r, a, b);
+      return x === undefined ? '–' : `${x.toFixed(x >= 10 ? 0 : 2)}×`;
+    }),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmtLine = (l) => '| ' + l.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  console.log(fmtLine(header));
-  console.log('|' + widths.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
-  for (const l of lines) console.log(fmtLine(l));
+  const line = (l) => '| ' + l.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  const rule = '|' + widths.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|';
+  return [line(header), rule, ...lines.map(line)].join('\n');
 }
 
 function fmt(x) {

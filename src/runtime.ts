@@ -8,6 +8,8 @@ import { Arena, WASM32_LIMIT_BYTES } from './wasm/arena';
 import { compileBuild, instantiate, isThreaded, type BuildName } from './wasm/builds';
 import { detectFeatures, type Features } from './wasm/features';
 import { sizeOf, Tensor } from './wasm/tensor';
+import { WorkerPool } from './wasm/pool';
+import { canSpawnWorkers } from './wasm/spawn';
 import { warmUp } from './wasm/warmup';
 
 export interface InitOptions {
@@ -15,7 +17,11 @@ export interface InitOptions {
   backend?: 'wasm' | 'js';
   /** 'auto' picks relaxed SIMD where the engine validates it, else the plain SIMD build. */
   simd?: 'auto' | 'relaxed' | 'baseline';
-  /** Threads wanted (default 1). More than 1 needs shared memory: the threaded builds. */
+  /**
+   * Threads wanted (default 1): the caller plus threads − 1 workers on one shared memory (the
+   * threaded builds). Falls back to 1, saying why in `features.notes`, where the engine has no
+   * shared memory (a page that is not cross-origin isolated) or no workers.
+   */
   threads?: number;
   /** Upper bound on WebAssembly memory, in bytes (default and most: 4 GiB). */
   maxMemoryBytes?: number;
@@ -29,6 +35,8 @@ export interface RuntimeFeatures extends Features {
   build: BuildName | null;
   /** Threads asked for. */
   threadsRequested: number;
+  /** Threads the kernels run on: the caller plus the pool's workers. */
+  threads: number;
   /** Why the runtime is not using what was asked or what the engine has, in plain words. */
   notes: string[];
 }
@@ -46,6 +54,7 @@ export interface Runtime {
   readonly arena: Arena | null;
   /** A zeroed f32 tensor of `shape`, or one holding a copy of `data`. */
   tensor(shape: readonly number[], data?: ArrayLike<number>): RuntimeTensor;
+  /** Ends the worker pool; a Node process then exits by itself. */
   dispose(): void;
 }
 
@@ -65,10 +74,13 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
 
   const detected = detectFeatures();
   const notes: string[] = [];
-  const features = (b: 'wasm' | 'js', build: BuildName | null): RuntimeFeatures =>
-    ({ ...detected, backend: b, build, threadsRequested: threads, notes });
+  const features = (b: 'wasm' | 'js', build: BuildName | null, used = 1): RuntimeFeatures =>
+    ({ ...detected, backend: b, build, threadsRequested: threads, threads: used, notes });
 
-  if (backend === 'js') return jsRuntime(features('js', null));
+  if (backend === 'js') {
+    if (threads > 1) notes.push('threads: the JS backend runs on 1 thread');
+    return jsRuntime(features('js', null));
+  }
   if (!detected.simd) {
     if (backend === 'wasm') throw new Error('init: backend "wasm" needs WebAssembly SIMD, which this engine does not validate');
     notes.push('WebAssembly SIMD is missing: using the pure-JS kernels');
@@ -80,8 +92,10 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
       '(Node 20 needs node --experimental-wasm-relaxed-simd)');
   }
   const relaxed = simd === 'relaxed' || (simd === 'auto' && detected.relaxedSimd);
-  const threaded = threads > 1 && detected.sharedMemory;
+  const workersMissing = threads > 1 && detected.sharedMemory && !canSpawnWorkers();
+  const threaded = threads > 1 && detected.sharedMemory && !workersMissing;
   if (threads > 1 && !detected.sharedMemory) notes.push(`threads: ${detected.sharedMemoryMissing}; running on 1 thread`);
+  if (workersMissing) notes.push('threads: this engine cannot start workers; running on 1 thread');
 
   const build: BuildName = `${relaxed ? 'relaxed' : 'simd'}${threaded ? '-threads' : ''}`;
   const module = await compileBuild(build);
@@ -91,11 +105,13 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
     : new WebAssembly.Memory({ initial: 16, ...(maxBytes < WASM32_LIMIT_BYTES ? { maximum: maxPages } : {}) });
   const exports = await instantiate(module, memory);
   const arena = new Arena(memory, exports.heapBase(), maxPages * PAGE);
+  const pool = threaded ? await WorkerPool.start(threads, module, memory, exports) : undefined;
+  const kernels = wasmKernels(exports, arena, pool);
   if (options.warmUp !== false) warmUp(exports, arena);
 
   return {
-    features: features('wasm', build),
-    kernels: wasmKernels(exports, arena),
+    features: features('wasm', build, pool?.threads ?? 1),
+    kernels,
     arena,
     tensor(shape, data) {
       checkData(shape, data);
@@ -103,7 +119,9 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
       if (data) t.data.set(data);
       return t;
     },
-    dispose() {},
+    dispose() {
+      pool?.dispose();
+    },
   };
 }
 

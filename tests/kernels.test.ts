@@ -16,7 +16,7 @@ describe.each(['first', 'second'])('kernels vs JS twins (%s build of this proces
   const wasm = () => builds[which === 'first' ? 0 : 1]!.rt.kernels;
 
   test('matmul: A·B and A·Bᵀ, with and without bias, every size triple', () => {
-    // Bound: |Ĉ − C| ≤ k·u·Σ_p |A_ip·B_pj| + u·|C| holds for any summation order (Higham 3.1).
+    // Bound: |Ĉ − C| ≤ (k+2)·u·Σ_p |A_ip·B_pj| + u·|C| for any summation order (Higham 3.1).
     const random = rng(1);
     for (const m of SIZES) for (const k of SIZES) for (const n of SIZES) {
       for (const transB of [false, true]) {
@@ -24,11 +24,79 @@ describe.each(['first', 'second'])('kernels vs JS twins (%s build of this proces
         const bias = (m + k + n) % 2 ? randomArray(n, random) : undefined;
         const got = wasm().matmul(a, b, { m, k, n, transB, bias });
         const want = js.matmul(a, b, { m, k, n, transB, bias });
-        const absA = a.map(Math.abs), absB = b.map(Math.abs);
-        const mag = js.matmul(absA, absB, { m, k, n, transB, bias: bias?.map(Math.abs) });
-        const bound = mag.map((v, i) => (k + 2) * U * v + U * Math.abs(want[i]!) + 1e-30);
-        expectClose(`matmul m=${m} k=${k} n=${n} transB=${transB} bias=${!!bias}`, got, want, bound);
+        expectClose(`matmul m=${m} k=${k} n=${n} transB=${transB} bias=${!!bias}`, got, want, matmulBound(a, b, m, k, n, transB, bias, want));
       }
+    }
+  });
+
+  test('matmul: packed B, fused activations, every path (unpacked m < 4, GEMV m = 1, K blocks, threads)', () => {
+    const random = rng(11);
+    const shapes = [[1, 33, 17], [2, 5, 9], [3, 127, 33], [4, 17, 8], [7, 300, 21], [61, 513, 40], [128, 96, 264], [1, 768, 100]];
+    for (const [m, k, n] of shapes) {
+      for (const transB of [false, true]) {
+        for (const activation of ['none', 'relu', 'gelu', 'gelu_tanh'] as const) {
+          const a = randomArray(m! * k!, random), b = randomArray(k! * n!, random), bias = randomArray(n!, random);
+          const packed = wasm().packB(b, { k: k!, n: n!, transB });
+          const plain = wasm().matmul(a, b, { m: m!, k, n, transB, bias, activation });
+          const viaPack = wasm().matmul(a, packed, { m: m!, bias, activation });
+          const want = js.matmul(a, b, { m: m!, k, n, transB, bias, activation });
+          // The activations are 1-Lipschitz: the matmul bound holds after them, plus gelu's 4e-7·|x|.
+          const bound = matmulBound(a, b, m!, k!, n!, transB, bias, want).map((v, i) => v + 4e-7 * Math.max(1, Math.abs(want[i]!)));
+          const what = `matmul ${m}×${k}×${n} transB=${transB} ${activation}`;
+          expectClose(`${what} (plain)`, plain, want, bound);
+          expectClose(`${what} (packed)`, viaPack, want, bound);
+          packed.free();
+        }
+      }
+    }
+    // A matrix packed by one backend is refused by the other; a freed one is refused too.
+    const p = js.packB(new Float32Array(6), { k: 2, n: 3 });
+    expect(() => wasm().matmul(new Float32Array(2), p, { m: 1 })).toThrow('matmul: b was packed by another runtime or backend');
+    const q = wasm().packB(new Float32Array(6), { k: 2, n: 3 });
+    q.free();
+    expect(() => wasm().matmul(new Float32Array(2), q, { m: 1 })).toThrow('matmul: b was freed');
+  });
+
+  test('attention: heads, batches with padding masks, causal, cross-attention, single queries', () => {
+    // Each output is a convex mix of V rows: error about (dHead + tk)·u·max|v| plus the softmax's 2e-6.
+    const random = rng(12);
+    const cases = [
+      { batch: 1, heads: 1, tq: 1, tk: 1, dHead: 1 },
+      { batch: 1, heads: 2, tq: 5, tk: 5, dHead: 3 },
+      { batch: 2, heads: 3, tq: 17, tk: 17, dHead: 8, masked: true },
+      { batch: 2, heads: 4, tq: 33, tk: 33, dHead: 16, causal: true, masked: true },
+      { batch: 1, heads: 2, tq: 7, tk: 61, dHead: 5, causal: true },
+      { batch: 3, heads: 2, tq: 1, tk: 40, dHead: 17, masked: true },
+      { batch: 1, heads: 2, tq: 1, tk: 9, dHead: 4, causal: true },
+      { batch: 2, heads: 12, tq: 70, tk: 127, dHead: 64, masked: true },
+    ];
+    for (const c of cases) {
+      const width = c.heads * c.dHead;
+      const q = randomArray(c.batch * c.tq * width, random, -2, 2);
+      const kk = randomArray(c.batch * c.tk * width, random, -2, 2);
+      const v = randomArray(c.batch * c.tk * width, random);
+      // Padding: the last keys of each sequence hidden; one sequence keeps only its first key.
+      const mask = c.masked ? new Float32Array(c.batch * c.tk).map((_, i) => (i % c.tk >= c.tk - (i < c.tk ? 0 : Math.floor(c.tk / 2)) || (i >= c.tk && i % c.tk > c.tk - 2 && c.tk > 2) ? -Infinity : 0)) : undefined;
+      const options = { batch: c.batch, heads: c.heads, tq: c.tq, tk: c.tk, dHead: c.dHead, causal: c.causal, mask };
+      const got = wasm().attention(q, kk, v, options);
+      const want = js.attention(q, kk, v, options);
+      expectClose(`attention ${JSON.stringify(c)}`, got, want, 2e-6 + (c.dHead + c.tk) * U * 4);
+    }
+  });
+
+  test('addLayerNorm: the residual sum and the normalised rows', () => {
+    const random = rng(13);
+    for (const rows of [1, 5, 33]) for (const cols of [3, 17, 127, 768]) {
+      const x = randomArray(rows * cols, random), r = randomArray(rows * cols, random, -3, 3);
+      const gamma = randomArray(cols, random), beta = randomArray(cols, random);
+      const sumGot = new Float32Array(rows * cols), sumWant = new Float32Array(rows * cols);
+      const got = wasm().addLayerNorm(x, r, { rows, cols, gamma, beta, eps: 1e-12, sumOut: sumGot });
+      const want = js.addLayerNorm(x, r, { rows, cols, gamma, beta, eps: 1e-12, sumOut: sumWant });
+      expect(sumGot).toEqual(sumWant); // one f32 add each: bitwise
+      expectClose(`addLayerNorm ${rows}×${cols}`, got, want, layerNormBound(sumWant, rows, cols));
+      // Without sumOut, and against the unfused pair.
+      const unfused = wasm().layerNorm(wasm().add(x, r), { rows, cols, gamma, beta, eps: 1e-12 });
+      expect(wasm().addLayerNorm(x, r, { rows, cols, gamma, beta, eps: 1e-12 })).toEqual(unfused);
     }
   });
 
@@ -127,6 +195,12 @@ describe.each(['first', 'second'])('kernels vs JS twins (%s build of this proces
   });
 });
 
+function matmulBound(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transB: boolean,
+  bias: Float32Array | undefined, want: Float32Array): Float32Array {
+  const mag = js.matmul(a.map(Math.abs), b.map(Math.abs), { m, k, n, transB, bias: bias?.map(Math.abs) });
+  return mag.map((v, i) => (k + 2) * U * v + U * Math.abs(want[i]!) + 1e-30);
+}
+
 function layerNormBound(x: Float32Array, rows: number, cols: number): Float32Array {
   const bound = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
@@ -146,3 +220,23 @@ function maskOf(n: number, random: () => number): Float32Array {
     return r < 0.15 ? -Infinity : r < 0.3 ? -1e4 * random() : 0;
   });
 }
+
+describe('threads', () => {
+  test('two threads give bitwise the results of one, for GEMM, GEMV, packing and attention', async () => {
+    const [one, two] = builds.map((b) => b.rt);
+    expect(one!.features.threads).toBe(1);
+    expect(two!.features.threads).toBe(2);
+    const random = rng(21);
+    for (const [m, k, n] of [[128, 768, 264], [1, 2048, 768], [200, 300, 1001]]) {
+      const a = randomArray(m! * k!, random), b = randomArray(k! * n!, random), bias = randomArray(n!, random);
+      for (const transB of [false, true]) {
+        const r1 = one!.kernels.matmul(a, b, { m: m!, k, n, transB, bias, activation: 'gelu' });
+        const r2 = two!.kernels.matmul(a, b, { m: m!, k, n, transB, bias, activation: 'gelu' });
+        expect(r2, `matmul ${m}×${k}×${n} transB=${transB}`).toEqual(r1);
+      }
+    }
+    const q = randomArray(2 * 64 * 768, random), kv = randomArray(2 * 96 * 768, random);
+    const options = { batch: 2, heads: 12, tq: 64, tk: 96, dHead: 64, causal: true };
+    expect(two!.kernels.attention(q, kv, kv, options)).toEqual(one!.kernels.attention(q, kv, kv, options));
+  });
+});

@@ -72,3 +72,48 @@ describe('init', () => {
     await expect(init({ maxMemoryBytes: 2 ** 33 })).rejects.toThrow(/option maxMemoryBytes/);
   });
 });
+
+describe('worker pool', () => {
+  test('threads: 2 runs a pool; dispose ends it and a Node process exits by itself', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { resolve } = await import('node:path');
+    const dist = resolve(__dirname, '../dist/index.js');
+    // A child process: init with 2 threads, one large matmul, dispose, and nothing else. If the
+    // workers kept it alive, execFileSync would hit its timeout and throw.
+    const script = `
+      import { init } from ${JSON.stringify(dist)};
+      const rt = await init({ threads: 2 });
+      const m = 64, k = 512, n = 512;
+      const c = rt.kernels.matmul(new Float32Array(m * k).fill(1), new Float32Array(k * n).fill(0.5), { m, k, n });
+      console.log(rt.features.threads, c[0], c[m * n - 1]);
+      rt.dispose();`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(out.trim()).toBe('2 256 256');
+  });
+
+  test('a disposed pool refuses work with a clear error', async () => {
+    const rt = await init({ threads: 2, simd: 'baseline' });
+    rt.dispose();
+    rt.dispose(); // idempotent
+    const m = 64, k = 512, n = 512;
+    expect(() => rt.kernels.matmul(new Float32Array(m * k), new Float32Array(k * n), { m, k, n })).toThrow('worker pool: used after dispose()');
+  });
+});
+
+test('a worker that traps makes the call throw, naming the kernel, and the pool stays usable', async () => {
+  const { WorkerPool } = await import('../src/wasm/pool');
+  const { compileBuild, instantiate } = await import('../src/wasm/builds');
+  const module = await compileBuild('simd-threads');
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 64, shared: true });
+  const exports = await instantiate(module, memory);
+  const pool = await WorkerPool.start(2, module, memory, exports);
+  try {
+    const past = memory.buffer.byteLength + 4096; // beyond memory: the worker's load traps
+    const job = (a: number) => [a, 64, 65536, 131072, 8, 0, 4, 64, 8, 0, 8, 0, 200000];
+    expect(() => pool.run('gemm', [undefined, job(past)])).toThrow(/worker pool: a worker failed in gemm/);
+    // The same pool still runs a valid job on both threads afterwards.
+    pool.run('gemm', [job(70000), job(70000)]);
+  } finally {
+    pool.dispose();
+  }
+});

@@ -1,17 +1,39 @@
 // The WASM backend: the same checks as the JS twins, then the arguments staged into memory and
-// one call into the kernels of the loaded build.
+// the kernels of the loaded build called, split across the worker pool when there is one and
+// the problem is large enough to pay for it.
 import type { Arena } from '../wasm/arena';
-import type { KernelExports } from '../wasm/builds';
+import type { KernelExports, ParallelKernel } from '../wasm/builds';
+import type { WorkerPool } from '../wasm/pool';
+import { checkNumber } from './check';
+import { attentionArgs } from './js/attention';
 import { geluArgs } from './js/gelu';
-import { layerNormArgs } from './js/layernorm';
-import { matmulArgs } from './js/matmul';
+import { addLayerNormArgs, layerNormArgs } from './js/layernorm';
+import { matmulArgs, packArgs } from './js/matmul';
 import { softmaxArgs } from './js/softmax';
 import { elementwiseArgs } from './js/vector';
-import { checkNumber } from './check';
+import { PackedB } from './packed';
+import { splitRange } from './split';
 import { Staging } from './staging';
 import type { Kernels, Operand } from './types';
 
-export function wasmKernels(k: KernelExports, arena: Arena): Kernels {
+/** Columns per GEMM panel: threads split C at multiples of it. */
+const NR = 8;
+/** Below this many rows of A, packing B costs more than it saves: the unpacked kernel runs. */
+const GEMM_MIN_M = 4;
+/**
+ * Work below which a kernel stays on the calling thread: waking the pool costs 15-35 µs here,
+ * and at 64³-128³ two threads were slower than one (measured; see bench/RESULTS.md).
+ */
+const PARALLEL_MIN_FLOPS = 8e6;
+const PARALLEL_MIN_PACK_FLOATS = 1 << 17;
+/** Floats of scratch a GEMM column tail needs: one MR×8 tile (MR ≤ 6). */
+const TILE_FLOATS = 6 * NR;
+
+export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool): Kernels {
+  const threads = pool?.threads ?? 1;
+  // One tail tile per thread, for the life of the runtime.
+  const tiles = Array.from({ length: threads }, () => arena.alloc(TILE_FLOATS * 4));
+
   /** Runs `body` with a staging area that is always released. */
   function staged<T>(body: (s: Staging) => T): T {
     const s = new Staging(arena);
@@ -22,7 +44,22 @@ export function wasmKernels(k: KernelExports, arena: Arena): Kernels {
     }
   }
 
-  /** A one-input, one-output elementwise kernel. */
+  /** Runs a kernel over [0, total), in one call or split across the pool. */
+  function parallel(kernel: ParallelKernel, total: number, align: number, worthSplitting: boolean,
+    args: (lo: number, hi: number, thread: number) => number[]): void {
+    if (!pool || !worthSplitting || total <= align) {
+      (k[kernel] as (...a: number[]) => void)(...args(0, total, 0));
+      return;
+    }
+    const ranges = splitRange(total, threads, align);
+    pool.run(kernel, Array.from({ length: threads }, (_, t) => (ranges[t] ? args(ranges[t]![0], ranges[t]![1], t) : undefined)));
+  }
+
+  function packInto(pb: number, ldb: number, out: number, kk: number, n: number, transB: boolean): void {
+    parallel('packB', n, NR, kk * n >= PARALLEL_MIN_PACK_FLOATS, (lo, hi) => [pb, ldb, out, kk, n, transB ? 1 : 0, lo, hi]);
+  }
+
+  /** A single-operand elementwise kernel. */
   function unary(x: Operand, X: Float32Array, out: Operand | undefined, O: Float32Array | undefined,
     run: (x: number, out: number, n: number) => void): Float32Array {
     return staged((s) => {
@@ -34,15 +71,59 @@ export function wasmKernels(k: KernelExports, arena: Arena): Kernels {
     });
   }
 
-  return {
+  const kernels: Kernels = {
     matmul(a, b, options) {
-      const { m, k: kk, n, transB, A, B, bias, out } = matmulArgs(a, b, options);
+      const { m, k: kk, n, transB, A, B, packed, bias, act, out } = matmulArgs(kernels, a, b, options);
       return staged((s) => {
-        const pa = s.place(a, A), pb = s.place(b, B), pbias = s.place(options.bias, bias);
+        const pa = s.place(a, A), pbias = s.place(options.bias, bias);
+        const pb = packed ? 0 : s.place(b as Operand, B);
         const pc = out ? s.place(options.out, out) : s.scratch(m * n);
+        const bp = packed ? packed.offset : m >= GEMM_MIN_M ? s.scratch(Math.ceil(n / NR) * NR * kk) : 0;
         s.copyIn();
-        k.matmul(pa, pb, pc, pbias, m, kk, n, transB ? 1 : 0);
+        if (!packed && m < GEMM_MIN_M) {
+          k.matmul(pa, pb, pc, pbias, m, kk, n, transB ? 1 : 0);
+          k.activate(pc, n, m, n, act);
+        } else {
+          if (!packed) packInto(pb, transB ? kk : n, bp, kk, n, transB);
+          const split = 2 * m * kk * n >= PARALLEL_MIN_FLOPS;
+          if (m === 1) parallel('gemv', n, NR, split, (lo, hi) => [pa, bp, pc, pbias, kk, n, lo, hi, act]);
+          else parallel('gemm', n, NR, split, (lo, hi, t) => [pa, kk, bp, pc, n, pbias, m, kk, n, lo, hi, act, tiles[t]!]);
+        }
         return s.result(pc, m * n, out);
+      });
+    },
+
+    packB(b, options) {
+      const { k: kk, n, transB, B } = packArgs(b, options);
+      const bytes = Math.ceil(n / NR) * NR * kk * 4;
+      const offset = arena.alloc(bytes);
+      try {
+        staged((s) => {
+          const pb = s.place(b, B);
+          s.copyIn();
+          packInto(pb, transB ? kk : n, offset, kk, n, transB);
+        });
+      } catch (e) {
+        arena.release(offset);
+        throw e;
+      }
+      return new PackedB(kernels, kk, n, { offset, release: () => arena.release(offset) });
+    },
+
+    attention(q, kx, v, options) {
+      const { batch, heads, tq, tk, dHead, scale, Q, K, V, mask, causal, out } = attentionArgs(q, kx, v, options);
+      const width = heads * dHead, units = batch * heads;
+      const split = 4 * batch * heads * tq * tk * dHead >= PARALLEL_MIN_FLOPS;
+      const parts = pool && split ? Math.min(threads, units) : 1;
+      return staged((s) => {
+        const pq = s.place(q, Q), pk = s.place(kx, K), pv = s.place(v, V), pm = s.place(options.mask, mask);
+        const po = out ? s.place(options.out, out) : s.scratch(batch * tq * width);
+        const scratchFloats = k.attentionScratchFloats(tk, dHead);
+        const scratch = Array.from({ length: parts }, () => s.scratch(scratchFloats));
+        s.copyIn();
+        parallel('attention', units, 1, parts > 1, (lo, hi, t) =>
+          [pq, pk, pv, po, heads, tq, tk, dHead, width, width, width, width, scale, pm, causal ? 1 : 0, lo, hi, scratch[t]!]);
+        return s.result(po, batch * tq * width, out);
       });
     },
 
@@ -64,6 +145,20 @@ export function wasmKernels(k: KernelExports, arena: Arena): Kernels {
         const po = out ? s.place(options.out, out) : s.scratch(rows * cols);
         s.copyIn();
         k.layerNorm(px, pg, pb, po, rows, cols, eps);
+        return s.result(po, rows * cols, out);
+      });
+    },
+
+    addLayerNorm(x, residual, options) {
+      const { rows, cols, eps, X, R, gamma, beta, out, sumOut } = addLayerNormArgs(x, residual, options);
+      return staged((s) => {
+        const px = s.place(x, X), pr = s.place(residual, R);
+        const pg = s.place(options.gamma, gamma), pb = s.place(options.beta, beta);
+        const ps = s.place(options.sumOut, sumOut);
+        const po = out ? s.place(options.out, out) : s.scratch(rows * cols);
+        s.copyIn();
+        k.addLayerNorm(px, pr, pg, pb, po, ps, rows, cols, eps);
+        if (sumOut) s.result(ps, rows * cols, sumOut);
         return s.result(po, rows * cols, out);
       });
     },
@@ -115,4 +210,5 @@ export function wasmKernels(k: KernelExports, arena: Arena): Kernels {
       });
     },
   };
+  return kernels;
 }

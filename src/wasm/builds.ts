@@ -3,13 +3,24 @@ import * as binaries from '../../build/binaries';
 
 export type BuildName = 'simd' | 'relaxed' | 'simd-threads' | 'relaxed-threads';
 
-/** The kernels' exports: pointers are byte offsets into the arena's memory. */
+/** The kernels' exports: pointers are byte offsets into the arena's memory, strides in floats. */
 export interface KernelExports {
   heapBase(): number;
   matmul(a: number, b: number, c: number, bias: number, m: number, k: number, n: number, transB: number): void;
+  packB(b: number, ldb: number, out: number, k: number, n: number, transB: number, n0: number, n1: number): void;
+  gemm(a: number, lda: number, bp: number, c: number, ldc: number, bias: number,
+    m: number, k: number, n: number, n0: number, n1: number, act: number, tile: number): void;
+  gemv(a: number, bp: number, c: number, bias: number, k: number, n: number, n0: number, n1: number, act: number): void;
+  activate(c: number, ldc: number, rows: number, cols: number, act: number): void;
   softmax(x: number, out: number, rows: number, cols: number, scale: number,
     mask: number, maskStride: number, causal: number, causalShift: number): void;
   layerNorm(x: number, gamma: number, beta: number, out: number, rows: number, cols: number, eps: number): void;
+  addLayerNorm(x: number, res: number, gamma: number, beta: number, out: number, sum: number,
+    rows: number, cols: number, eps: number): void;
+  attention(q: number, k: number, v: number, out: number, heads: number, tq: number, tk: number, dh: number,
+    ldq: number, ldk: number, ldv: number, ldo: number, scale: number, mask: number, causal: number,
+    u0: number, u1: number, scratch: number): void;
+  attentionScratchFloats(tk: number, dh: number): number;
   gelu(x: number, out: number, n: number, tanhForm: number): void;
   exp(x: number, out: number, n: number): void;
   add(a: number, b: number, out: number, n: number): void;
@@ -17,6 +28,10 @@ export interface KernelExports {
   axpy(alpha: number, x: number, y: number, n: number): void;
   scale(alpha: number, x: number, out: number, n: number): void;
 }
+
+/** The exports a worker may be asked to run, by index (see pool.ts). */
+export const PARALLEL_KERNELS = ['packB', 'gemm', 'gemv', 'attention'] as const;
+export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 const base64 = {
   simd: binaries.simd,

@@ -1,5 +1,6 @@
 import { checkOperand, lengthOf } from '../check';
 import type { GeluOptions, Operand } from '../types';
+import { activate } from './activation';
 
 export function geluArgs(x: Operand, options: GeluOptions = {}) {
   const approximate = options.approximate ?? 'none';
@@ -44,11 +45,6 @@ export function erf(x: number): number {
 export function gelu(x: Operand, options?: GeluOptions): Float32Array {
   const { tanh, X, out } = geluArgs(x, options);
   const Y = out ?? new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) {
-    const v = X[i]!;
-    Y[i] = tanh
-      ? 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)))
-      : 0.5 * v * (1 + erf(v / Math.SQRT2));
-  }
+  for (let i = 0; i < X.length; i++) Y[i] = activate(X[i]!, tanh ? 3 : 2);
   return Y;
 }

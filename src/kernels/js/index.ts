@@ -1,9 +1,10 @@
 // The pure-JS backend: every kernel's readable reference, used where WASM SIMD is missing.
 import type { Kernels } from '../types';
 import { gelu } from './gelu';
-import { layerNorm } from './layernorm';
-import { matmul } from './matmul';
+import { attention } from './attention';
+import { addLayerNorm, layerNorm } from './layernorm';
+import { matmul, packB } from './matmul';
 import { softmax } from './softmax';
 import { add, axpy, dot, exp, scale } from './vector';
 
-export const jsKernels: Kernels = { matmul, softmax, layerNorm, gelu, exp, add, dot, axpy, scale };
+export const jsKernels: Kernels = { matmul, packB, attention, softmax, layerNorm, addLayerNorm, gelu, exp, add, dot, axpy, scale };

@@ -1,5 +1,5 @@
 import { checkDim, checkNumber, checkOperand, checkOptions } from '../check';
-import type { LayerNormOptions, Operand } from '../types';
+import type { AddLayerNormOptions, LayerNormOptions, Operand } from '../types';
 
 export function layerNormArgs(x: Operand, options: LayerNormOptions) {
   checkOptions('layerNorm', options);
@@ -31,4 +31,19 @@ export function layerNorm(x: Operand, options: LayerNormOptions): Float32Array {
     }
   }
   return Y;
+}
+
+export function addLayerNormArgs(x: Operand, residual: Operand, options: AddLayerNormOptions) {
+  const args = layerNormArgs(x, options);
+  const R = checkOperand('addLayerNorm', 'residual', residual, args.rows * args.cols, 'rows·cols');
+  const sumOut = options.sumOut === undefined ? undefined : checkOperand('addLayerNorm', 'sumOut', options.sumOut, args.rows * args.cols, 'rows·cols');
+  return { ...args, R, sumOut };
+}
+
+/** s = x + residual (rounded to f32, kept in sumOut if given), then layerNorm(s). */
+export function addLayerNorm(x: Operand, residual: Operand, options: AddLayerNormOptions): Float32Array {
+  const { rows, cols, eps, X, R, gamma, beta, out, sumOut } = addLayerNormArgs(x, residual, options);
+  const S = sumOut ?? new Float32Array(rows * cols);
+  for (let i = 0; i < rows * cols; i++) S[i] = X[i]! + R[i]!;
+  return layerNorm(S, { rows, cols, eps, gamma, beta, out: out ?? new Float32Array(rows * cols) });
 }

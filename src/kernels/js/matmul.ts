@@ -1,39 +1,76 @@
 import { checkDim, checkOperand, checkOptions } from '../check';
-import type { MatmulOptions, Operand } from '../types';
+import { PackedB } from '../packed';
+import type { MatmulOptions, Operand, PackedMatrix, PackOptions } from '../types';
+import { activate, activationCode } from './activation';
 
-/** The checked arguments of a matmul: every array has exactly the size its shape says. */
-export function matmulArgs(a: Operand, b: Operand, options: MatmulOptions) {
+/**
+ * The checked arguments of a matmul: every array has exactly the size its shape says. A packed
+ * B must come from `owner` (the backend doing the call) and fixes k and n.
+ */
+export function matmulArgs(owner: object, a: Operand, b: Operand | PackedMatrix, options: MatmulOptions) {
   checkOptions('matmul', options);
   const m = checkDim('matmul', 'm', options.m);
-  const k = checkDim('matmul', 'k', options.k);
-  const n = checkDim('matmul', 'n', options.n);
+  const act = activationCode('matmul', options.activation);
+  let k: number, n: number, B: Float32Array | undefined, packed: PackedB | undefined;
   const transB = options.transB === true;
+  if (b instanceof PackedB) {
+    if (b.owner !== owner) throw new Error('matmul: b was packed by another runtime or backend');
+    if (b.freed) throw new Error('matmul: b was freed');
+    if (transB) throw new Error('matmul: option transB does not apply to a packed b (it was fixed by packB)');
+    k = b.k;
+    n = b.n;
+    if (options.k !== undefined && options.k !== k) throw new Error(`matmul: option k is ${options.k}, the packed b has k = ${k}`);
+    if (options.n !== undefined && options.n !== n) throw new Error(`matmul: option n is ${options.n}, the packed b has n = ${n}`);
+    packed = b;
+  } else {
+    k = checkDim('matmul', 'k', options.k);
+    n = checkDim('matmul', 'n', options.n);
+    B = checkOperand('matmul', 'b', b, k * n, transB ? 'n·k' : 'k·n');
+  }
   const A = checkOperand('matmul', 'a', a, m * k, 'm·k');
-  const B = checkOperand('matmul', 'b', b, k * n, transB ? 'n·k' : 'k·n');
   const bias = options.bias === undefined ? undefined : checkOperand('matmul', 'bias', options.bias, n, 'n');
   const out = options.out === undefined ? undefined : checkOperand('matmul', 'out', options.out, m * n, 'm·n');
-  if (out && (out.buffer === A.buffer || out.buffer === B.buffer) && overlaps(out, A, B)) {
-    throw new Error('matmul: out must not overlap a or b');
-  }
-  return { m, k, n, transB, A, B, bias, out };
+  if (out && overlaps(out, A, ...(B ? [B] : []))) throw new Error('matmul: out must not overlap a or b');
+  return { m, k, n, transB, A, B, packed, bias, act, out };
 }
 
-function overlaps(out: Float32Array, ...xs: Float32Array[]): boolean {
+export function packArgs(b: Operand, options: PackOptions) {
+  checkOptions('packB', options);
+  const k = checkDim('packB', 'k', options.k);
+  const n = checkDim('packB', 'n', options.n);
+  const transB = options.transB === true;
+  const B = checkOperand('packB', 'b', b, k * n, transB ? 'n·k' : 'k·n');
+  return { k, n, transB, B };
+}
+
+export function overlaps(out: Float32Array, ...xs: Float32Array[]): boolean {
   const lo = out.byteOffset, hi = lo + out.byteLength;
   return xs.some((x) => x.buffer === out.buffer && x.byteOffset < hi && lo < x.byteOffset + x.byteLength);
 }
 
-/** C[i,j] = Σ_p A[i,p]·B[p,j] (+ bias[j]); B[j,p] when transB. Sums in f64. */
-export function matmul(a: Operand, b: Operand, options: MatmulOptions): Float32Array {
-  const { m, k, n, transB, A, B, bias, out } = matmulArgs(a, b, options);
+/** C[i,j] = act(bias[j] + Σ_p A[i,p]·B[p,j]); B[j,p] when transB. Sums in f64. */
+export function matmul(a: Operand, b: Operand | PackedMatrix, options: MatmulOptions): Float32Array {
+  const { m, k, n, transB, A, B, packed, bias, act, out } = matmulArgs(jsOwner, a, b, options);
+  const Bk = packed ? packed.data! : B!;
   const C = out ?? new Float32Array(m * n);
+  const rowStep = transB ? 1 : n, colStep = transB ? k : 1;
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = bias ? bias[j]! : 0;
-      if (transB) for (let p = 0; p < k; p++) s += A[i * k + p]! * B[j * k + p]!;
-      else for (let p = 0; p < k; p++) s += A[i * k + p]! * B[p * n + j]!;
-      C[i * n + j] = s;
+      for (let p = 0; p < k; p++) s += A[i * k + p]! * Bk[p * rowStep + j * colStep]!;
+      C[i * n + j] = activate(s, act);
     }
   }
   return C;
 }
+
+/** The twin's packing is a plain k×n copy: the reference layout, B as in C = A·B. */
+export function packB(b: Operand, options: PackOptions): PackedMatrix {
+  const { k, n, transB, B } = packArgs(b, options);
+  const data = new Float32Array(k * n);
+  for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) data[p * n + j] = transB ? B[j * k + p]! : B[p * n + j]!;
+  return new PackedB(jsOwner, k, n, { data });
+}
+
+/** Identifies the twins as the owner of their packed matrices. */
+export const jsOwner = {};

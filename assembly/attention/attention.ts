@@ -1,0 +1,86 @@
+// Scaled dot-product attention for a range of (batch, head) units:
+//   O_h = softmax(Q_h·K_hᵀ·scale + mask) · V_h
+// Q, K, V, O hold every head side by side, as the projections produce them: element (b, t, h, d)
+// of Q at row b·tq + t, column h·dh + d, with ldq floats per row (likewise K, V with tk rows,
+// O with tq rows). mask: 0, or batch×tk additive floats (padding: -Infinity or a large
+// negative). causal: query t sees keys j ≤ t + (tk − tq) (the last tq of tk positions).
+//
+// Per unit, K_h and V_h are packed once for the GEMM micro-kernel, then the queries go through
+// in blocks of BQ rows: only one BQ×tk block of scores exists at a time. Threads take disjoint
+// unit ranges [u0, u1) (heads, then batch items), so results do not depend on the split.
+// scratch: attentionScratchFloats(tk, dh) floats.
+import { at, hsum, madd } from "../simd";
+import { gemm } from "../gemm/gemm";
+import { packB } from "../gemm/pack";
+import { MR, NR } from "../gemm/tile";
+import { softmaxRow } from "../rowops/softmax";
+
+/** Query rows per block of scores: a multiple of both tile heights (5 and 6). */
+// @ts-ignore: decorator
+@inline const BQ: i32 = 60;
+
+@inline function roundUp8(n: i32): i32 {
+  return (n + NR - 1) & ~(NR - 1);
+}
+
+export function attentionScratchFloats(tk: i32, dh: i32): i32 {
+  return dh * roundUp8(tk) + tk * roundUp8(dh) + BQ * tk + MR * NR;
+}
+
+export function attention(
+  q: usize, k: usize, v: usize, out: usize,
+  heads: i32, tq: i32, tk: i32, dh: i32, ldq: i32, ldk: i32, ldv: i32, ldo: i32,
+  scale: f32, mask: usize, causal: bool, u0: i32, u1: i32, scratch: usize,
+): void {
+  const kp = scratch;
+  const vp = at(kp, dh * roundUp8(tk));
+  const scores = at(vp, tk * roundUp8(dh));
+  const tile = at(scores, BQ * tk);
+  const shift = tk - tq;
+  for (let u = u0; u < u1; u++) {
+    const b = u / heads, h = u - b * heads;
+    const qh = at(q, b * tq * ldq + h * dh);
+    const kh = at(k, b * tk * ldk + h * dh);
+    const vh = at(v, b * tk * ldv + h * dh);
+    const oh = at(out, b * tq * ldo + h * dh);
+    const mb = mask ? at(mask, b * tk) : 0;
+    if (tq == 1) {
+      singleQuery(qh, kh, vh, oh, tk, dh, ldk, ldv, scale, mb, causal ? min(tk, shift + 1) : tk, scores);
+      continue;
+    }
+    packB(kh, ldk, kp, dh, tk, true, 0, tk);
+    packB(vh, ldv, vp, tk, dh, false, 0, dh);
+    for (let i0 = 0; i0 < tq; i0 += BQ) {
+      const bq = min(BQ, tq - i0);
+      gemm(at(qh, i0 * ldq), ldq, kp, scores, tk, 0, bq, dh, tk, 0, tk, 0, tile);
+      for (let r = 0; r < bq; r++) {
+        const seen = causal ? min(tk, max(0, i0 + r + shift + 1)) : tk;
+        softmaxRow(at(scores, r * tk), at(scores, r * tk), tk, seen, scale, mb);
+      }
+      gemm(scores, tk, vp, at(oh, i0 * ldo), ldo, 0, bq, tk, dh, 0, dh, 0, tile);
+    }
+  }
+}
+
+/** One query (a decoder step): dot products with each key, softmax, then Σ p_j·v_j. */
+function singleQuery(qh: usize, kh: usize, vh: usize, oh: usize, tk: i32, dh: i32, ldk: i32, ldv: i32,
+  scale: f32, mb: usize, seen: i32, scores: usize): void {
+  for (let j = 0; j < seen; j++) {
+    const kj = at(kh, j * ldk);
+    let s = f32x4.splat(0);
+    let d = 0;
+    for (; d + 4 <= dh; d += 4) s = madd(v128.load(at(qh, d)), v128.load(at(kj, d)), s);
+    let dot = hsum(s);
+    for (; d < dh; d++) dot += load<f32>(at(qh, d)) * load<f32>(at(kj, d));
+    store<f32>(at(scores, j), dot);
+  }
+  softmaxRow(scores, scores, tk, seen, scale, mb);
+  for (let d = 0; d < dh; d++) store<f32>(at(oh, d), 0);
+  for (let j = 0; j < seen; j++) {
+    const p = f32x4.splat(load<f32>(at(scores, j)));
+    const vj = at(vh, j * ldv);
+    let d = 0;
+    for (; d + 4 <= dh; d += 4) v128.store(at(oh, d), madd(p, v128.load(at(vj, d)), v128.load(at(oh, d))));
+    for (; d < dh; d++) store<f32>(at(oh, d), load<f32>(at(scores, j)) * load<f32>(at(vj, d)) + load<f32>(at(oh, d)));
+  }
+}

@@ -1,0 +1,105 @@
+// C[m×n] = act(A[m×k] · B + bias) with B packed (pack.ts), for the columns [n0, n1) of C;
+// n0 a multiple of 8, so threads split the columns and each C element is computed by one
+// thread, in the same order as on one thread. A and C are row-major with lda and ldc floats
+// between rows (a head's slice of a wider matrix, in attention); bias: 0 or n floats.
+// tile: MR×8 floats of scratch for the column tail.
+import { activate } from "./epilogue";
+import { gemmTile } from "./microkernel";
+import { INIT_BIAS, INIT_C, INIT_ZERO, KC, MC, MR, NR } from "./tile";
+import { at, madd } from "../simd";
+
+export function gemm(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, bias: usize, m: i32, k: i32, n: i32, n0: i32, n1: i32, act: i32, tile: usize): void {
+  if (k == 0) {
+    fillBias(c, ldc, bias, m, n, n0, n1);
+    for (let j = n0; j < n1; j += NR) activate(at(c, j), ldc, m, min(NR, n - j), act);
+    return;
+  }
+  const ldaBytes = <usize>lda << 2, ldcBytes = <usize>ldc << 2;
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const kc = min(KC, k - k0);
+    const last = k0 + kc >= k;
+    for (let i0 = 0; i0 < m; i0 += MC) {
+      const i1 = min(m, i0 + MC);
+      for (let j = n0; j < n1; j += NR) {
+        const cols = min(NR, n - j);
+        const panel = at(bp, j * k + k0 * NR);
+        const init = k0 > 0 ? INIT_C : bias ? INIT_BIAS : INIT_ZERO;
+        for (let i = i0; i < i1; i += MR) {
+          const rows = min(MR, i1 - i);
+          const ai = at(a, i * lda + k0);
+          const ci = at(c, i * ldc + j);
+          if (cols == NR) {
+            gemmTile(ai, ldaBytes, rows, panel, kc, ci, ldcBytes, init, at(bias, j));
+          } else {
+            // The column tail goes through a full tile in scratch, so the kernel never reads
+            // or writes past column n.
+            for (let r = 0; r < rows; r++) {
+              for (let q = 0; q < NR; q++) {
+                let v: f32 = 0;
+                if (q < cols) v = init == INIT_C ? load<f32>(at(ci, r * ldc + q)) : init == INIT_BIAS ? load<f32>(at(bias, j + q)) : 0;
+                store<f32>(at(tile, r * NR + q), v);
+              }
+            }
+            gemmTile(ai, ldaBytes, rows, panel, kc, tile, NR << 2, INIT_C, 0);
+            for (let r = 0; r < rows; r++) {
+              for (let q = 0; q < cols; q++) store<f32>(at(ci, r * ldc + q), load<f32>(at(tile, r * NR + q)));
+            }
+          }
+          if (last) activate(ci, ldc, rows, cols, act);
+        }
+      }
+    }
+  }
+}
+
+/** One row of A (m = 1, a decoder step) against packed B: C = act(a·B + bias), columns [n0, n1). */
+export function gemv(a: usize, bp: usize, c: usize, bias: usize, k: i32, n: i32, n0: i32, n1: i32, act: i32): void {
+  for (let j = n0; j < n1; j += NR) {
+    const panel = at(bp, j * k);
+    let s0 = bias && j + 4 <= n ? v128.load(at(bias, j)) : f32x4.splat(0);
+    let s1 = bias && j + 8 <= n ? v128.load(at(bias, j + 4)) : f32x4.splat(0);
+    // Two more accumulators halve the chain of dependent adds; they are summed in at the end,
+    // in a fixed order, so results do not depend on the thread split.
+    let t0 = f32x4.splat(0), t1 = f32x4.splat(0);
+    let p = 0;
+    for (; p + 2 <= k; p += 2) {
+      const q = at(panel, p * NR);
+      s0 = madd(v128.load32_splat(at(a, p)), v128.load(q), s0);
+      s1 = madd(v128.load32_splat(at(a, p)), v128.load(q, 16), s1);
+      t0 = madd(v128.load32_splat(at(a, p + 1)), v128.load(q, 32), t0);
+      t1 = madd(v128.load32_splat(at(a, p + 1)), v128.load(q, 48), t1);
+    }
+    if (p < k) {
+      const q = at(panel, p * NR);
+      s0 = madd(v128.load32_splat(at(a, p)), v128.load(q), s0);
+      s1 = madd(v128.load32_splat(at(a, p)), v128.load(q, 16), s1);
+    }
+    s0 = f32x4.add(s0, t0);
+    s1 = f32x4.add(s1, t1);
+    const cols = min(NR, n - j);
+    if (cols == NR) {
+      v128.store(at(c, j), s0);
+      v128.store(at(c, j + 4), s1);
+    } else {
+      // Tail: lanes one by one, bias added here since it was not loaded past column n.
+      for (let q = 0; q < cols; q++) {
+        let v = q < 4 ? extract(s0, q) : extract(s1, q - 4);
+        if (bias && ((q < 4 && j + 4 > n) || (q >= 4 && j + 8 > n))) v += load<f32>(at(bias, j + q));
+        store<f32>(at(c, j + q), v);
+      }
+    }
+    activate(at(c, j), n, 1, cols, act);
+  }
+}
+
+@inline function extract(v: v128, lane: i32): f32 {
+  if (lane == 0) return f32x4.extract_lane(v, 0);
+  if (lane == 1) return f32x4.extract_lane(v, 1);
+  if (lane == 2) return f32x4.extract_lane(v, 2);
+  return f32x4.extract_lane(v, 3);
+}
+
+function fillBias(c: usize, ldc: i32, bias: usize, m: i32, n: i32, n0: i32, n1: i32): void {
+  const end = min(n1, n);
+  for (let i = 0; i < m; i++) for (let j = n0; j < end; j++) store<f32>(at(c, i * ldc + j), bias ? load<f32>(at(bias, j)) : 0);
+}
