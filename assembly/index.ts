@@ -2,7 +2,7 @@
 // (src/wasm/arena.ts); nothing here allocates.
 export { matmul } from "./gemm/matmul";
 export { packB } from "./gemm/pack";
-export { gemm, gemv } from "./gemm/gemm";
+export { gemm, gemv, gemmScratchFloats } from "./gemm/gemm";
 export { activate } from "./gemm/epilogue";
 export { softmax } from "./rowops/softmax";
 export { layerNorm, addLayerNorm } from "./rowops/layernorm";

@@ -10,12 +10,12 @@
 // unit ranges [u0, u1) (heads, then batch items), so results do not depend on the split.
 // scratch: attentionScratchFloats(tk, dh) floats.
 import { at, hsum, madd } from "../simd";
-import { gemm } from "../gemm/gemm";
+import { gemm, gemmScratchFloats } from "../gemm/gemm";
 import { packB } from "../gemm/pack";
-import { MR, NR } from "../gemm/tile";
+import { NR } from "../gemm/tile";
 import { softmaxRow } from "../rowops/softmax";
 
-/** Query rows per block of scores: a multiple of both tile heights (5 and 6). */
+/** Query rows per block of scores: a multiple of the tile height (4). */
 // @ts-ignore: decorator
 @inline const BQ: i32 = 60;
 
@@ -24,7 +24,7 @@ import { softmaxRow } from "../rowops/softmax";
 }
 
 export function attentionScratchFloats(tk: i32, dh: i32): i32 {
-  return dh * roundUp8(tk) + tk * roundUp8(dh) + BQ * tk + MR * NR;
+  return dh * roundUp8(tk) + tk * roundUp8(dh) + BQ * tk + gemmScratchFloats();
 }
 
 export function attention(
@@ -35,7 +35,7 @@ export function attention(
   const kp = scratch;
   const vp = at(kp, dh * roundUp8(tk));
   const scores = at(vp, tk * roundUp8(dh));
-  const tile = at(scores, BQ * tk);
+  const gemmScratch = at(scores, BQ * tk);
   const shift = tk - tq;
   for (let u = u0; u < u1; u++) {
     const b = u / heads, h = u - b * heads;
@@ -52,12 +52,12 @@ export function attention(
     packB(vh, ldv, vp, tk, dh, false, 0, dh);
     for (let i0 = 0; i0 < tq; i0 += BQ) {
       const bq = min(BQ, tq - i0);
-      gemm(at(qh, i0 * ldq), ldq, kp, scores, tk, 0, bq, dh, tk, 0, tk, 0, tile);
+      gemm(at(qh, i0 * ldq), ldq, kp, scores, tk, 0, bq, dh, tk, 0, tk, 0, gemmScratch);
       for (let r = 0; r < bq; r++) {
         const seen = causal ? min(tk, max(0, i0 + r + shift + 1)) : tk;
         softmaxRow(at(scores, r * tk), at(scores, r * tk), tk, seen, scale, mb);
       }
-      gemm(scores, tk, vp, at(oh, i0 * ldo), ldo, 0, bq, tk, dh, 0, dh, 0, tile);
+      gemm(scores, tk, vp, at(oh, i0 * ldo), ldo, 0, bq, tk, dh, 0, dh, 0, gemmScratch);
     }
   }
 }

@@ -2,34 +2,41 @@
 // n0 a multiple of 8, so threads split the columns and each C element is computed by one
 // thread, in the same order as on one thread. A and C are row-major with lda and ldc floats
 // between rows (a head's slice of a wider matrix, in attention); bias: 0 or n floats.
-// tile: MR×8 floats of scratch for the column tail.
+// scratch: gemmScratchFloats() floats, per thread (a tail tile, then packed A).
+//
+// Loops: K blocks of KC (a B panel, KC×8, stays in L1), M blocks of MC rows (A packed once per
+// block, MC×KC in L2), 8-column panels of B, MR-row tiles.
 import { activate } from "./epilogue";
 import { gemmTile } from "./microkernel";
+import { packA } from "./pack";
 import { INIT_BIAS, INIT_C, INIT_ZERO, KC, MC, MR, NR } from "./tile";
 import { at, madd } from "../simd";
 
-export function gemm(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, bias: usize, m: i32, k: i32, n: i32, n0: i32, n1: i32, act: i32, tile: usize): void {
+export function gemm(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, bias: usize, m: i32, k: i32, n: i32, n0: i32, n1: i32, act: i32, scratch: usize): void {
   if (k == 0) {
     fillBias(c, ldc, bias, m, n, n0, n1);
     for (let j = n0; j < n1; j += NR) activate(at(c, j), ldc, m, min(NR, n - j), act);
     return;
   }
-  const ldaBytes = <usize>lda << 2, ldcBytes = <usize>ldc << 2;
+  const tile = scratch;
+  const ap = at(scratch, MR * NR);
+  const ldcBytes = <usize>ldc << 2;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = min(KC, k - k0);
     const last = k0 + kc >= k;
+    const init = k0 > 0 ? INIT_C : bias ? INIT_BIAS : INIT_ZERO;
     for (let i0 = 0; i0 < m; i0 += MC) {
-      const i1 = min(m, i0 + MC);
+      const mc = min(MC, m - i0);
+      packA(at(a, i0 * lda + k0), lda, ap, mc, kc);
       for (let j = n0; j < n1; j += NR) {
         const cols = min(NR, n - j);
         const panel = at(bp, j * k + k0 * NR);
-        const init = k0 > 0 ? INIT_C : bias ? INIT_BIAS : INIT_ZERO;
-        for (let i = i0; i < i1; i += MR) {
-          const rows = min(MR, i1 - i);
-          const ai = at(a, i * lda + k0);
-          const ci = at(c, i * ldc + j);
+        for (let i = 0; i < mc; i += MR) {
+          const rows = min(MR, mc - i);
+          const ai = at(ap, i * kc);
+          const ci = at(c, (i0 + i) * ldc + j);
           if (cols == NR) {
-            gemmTile(ai, ldaBytes, rows, panel, kc, ci, ldcBytes, init, at(bias, j));
+            gemmTile(ai, panel, kc, ci, ldcBytes, rows, init, at(bias, j));
           } else {
             // The column tail goes through a full tile in scratch, so the kernel never reads
             // or writes past column n.
@@ -40,7 +47,7 @@ export function gemm(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, bias: us
                 store<f32>(at(tile, r * NR + q), v);
               }
             }
-            gemmTile(ai, ldaBytes, rows, panel, kc, tile, NR << 2, INIT_C, 0);
+            gemmTile(ai, panel, kc, tile, NR << 2, rows, INIT_C, 0);
             for (let r = 0; r < rows; r++) {
               for (let q = 0; q < cols; q++) store<f32>(at(ci, r * ldc + q), load<f32>(at(tile, r * NR + q)));
             }
@@ -50,6 +57,11 @@ export function gemm(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, bias: us
       }
     }
   }
+}
+
+/** Floats of scratch one thread's gemm needs: a tail tile and one packed block of A. */
+export function gemmScratchFloats(): i32 {
+  return MR * NR + MC * KC;
 }
 
 /** One row of A (m = 1, a decoder step) against packed B: C = act(a·B + bias), columns [n0, n1). */

@@ -26,13 +26,11 @@ const GEMM_MIN_M = 4;
  */
 const PARALLEL_MIN_FLOPS = 8e6;
 const PARALLEL_MIN_PACK_FLOATS = 1 << 17;
-/** Floats of scratch a GEMM column tail needs: one MR×8 tile (MR ≤ 6). */
-const TILE_FLOATS = 6 * NR;
 
 export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool): Kernels {
   const threads = pool?.threads ?? 1;
-  // One tail tile per thread, for the life of the runtime.
-  const tiles = Array.from({ length: threads }, () => arena.alloc(TILE_FLOATS * 4));
+  // GEMM scratch (a tail tile and a packed block of A, 240 KiB) per thread, for the runtime's life.
+  const gemmScratch = Array.from({ length: threads }, () => arena.alloc(k.gemmScratchFloats() * 4));
 
   /** Runs `body` with a staging area that is always released. */
   function staged<T>(body: (s: Staging) => T): T {
@@ -87,7 +85,7 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool): 
           if (!packed) packInto(pb, transB ? kk : n, bp, kk, n, transB);
           const split = 2 * m * kk * n >= PARALLEL_MIN_FLOPS;
           if (m === 1) parallel('gemv', n, NR, split, (lo, hi) => [pa, bp, pc, pbias, kk, n, lo, hi, act]);
-          else parallel('gemm', n, NR, split, (lo, hi, t) => [pa, kk, bp, pc, n, pbias, m, kk, n, lo, hi, act, tiles[t]!]);
+          else parallel('gemm', n, NR, split, (lo, hi, t) => [pa, kk, bp, pc, n, pbias, m, kk, n, lo, hi, act, gemmScratch[t]!]);
         }
         return s.result(pc, m * n, out);
       });

@@ -9,7 +9,8 @@ export interface KernelExports {
   matmul(a: number, b: number, c: number, bias: number, m: number, k: number, n: number, transB: number): void;
   packB(b: number, ldb: number, out: number, k: number, n: number, transB: number, n0: number, n1: number): void;
   gemm(a: number, lda: number, bp: number, c: number, ldc: number, bias: number,
-    m: number, k: number, n: number, n0: number, n1: number, act: number, tile: number): void;
+    m: number, k: number, n: number, n0: number, n1: number, act: number, scratch: number): void;
+  gemmScratchFloats(): number;
   gemv(a: number, bp: number, c: number, bias: number, k: number, n: number, n0: number, n1: number, act: number): void;
   activate(c: number, ldc: number, rows: number, cols: number, act: number): void;
   softmax(x: number, out: number, rows: number, cols: number, scale: number,
