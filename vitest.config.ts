@@ -22,7 +22,8 @@ export default defineConfig({
         test: {
           name: 'relaxed',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/package.test.ts'],
+          // The packed tarball and the browser run once, in the first project.
+          exclude: ['tests/package.test.ts', 'tests/browser/**'],
           pool: 'forks',
           execArgv: ['--experimental-wasm-relaxed-simd'],
           env: { WASM_NLP_EXPECT_RELAXED: '1' },

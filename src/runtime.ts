@@ -25,6 +25,11 @@ export interface InitOptions {
   threads?: number;
   /** Upper bound on WebAssembly memory, in bytes (default and most: 4 GiB). */
   maxMemoryBytes?: number;
+  /**
+   * Flops below which a kernel stays on the calling thread (default 2e6, measured: see
+   * kernels/wasm.ts). 0 splits everything that can be split, as the tests do.
+   */
+  minParallelFlops?: number;
   /** Run every kernel a few times at init so the first real call is optimised (default true). */
   warmUp?: boolean;
 }
@@ -67,6 +72,9 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
   if (!['auto', 'wasm', 'js'].includes(backend)) throw new Error(`init: option backend must be 'wasm' or 'js', got ${String(backend)}`);
   if (!['auto', 'relaxed', 'baseline'].includes(simd)) throw new Error(`init: option simd must be 'auto', 'relaxed' or 'baseline', got ${String(simd)}`);
   if (!Number.isSafeInteger(threads) || threads < 1) throw new Error(`init: option threads must be a positive integer, got ${String(threads)}`);
+  if (options.minParallelFlops !== undefined && !(options.minParallelFlops >= 0)) {
+    throw new Error(`init: option minParallelFlops must be a number ≥ 0, got ${String(options.minParallelFlops)}`);
+  }
   const maxBytes = options.maxMemoryBytes ?? WASM32_LIMIT_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < PAGE || maxBytes > WASM32_LIMIT_BYTES) {
     throw new Error(`init: option maxMemoryBytes must be between ${PAGE} and ${WASM32_LIMIT_BYTES}, got ${String(maxBytes)}`);
@@ -106,7 +114,7 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
   const exports = await instantiate(module, memory);
   const arena = new Arena(memory, exports.heapBase(), maxPages * PAGE);
   const pool = threaded ? await WorkerPool.start(threads, module, memory, exports) : undefined;
-  const kernels = wasmKernels(exports, arena, pool);
+  const kernels = wasmKernels(exports, arena, pool, options.minParallelFlops);
   if (options.warmUp !== false) warmUp(exports, arena);
 
   return {

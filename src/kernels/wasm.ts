@@ -21,13 +21,15 @@ const NR = 8;
 /** Below this many rows of A, packing B costs more than it saves: the unpacked kernel runs. */
 const GEMM_MIN_M = 4;
 /**
- * Work below which a kernel stays on the calling thread: waking the pool costs 15-35 µs here,
- * and at 64³-128³ two threads were slower than one (measured; see bench/RESULTS.md).
+ * Work (flops) below which a kernel stays on the calling thread by default. Measured with 2
+ * threads on packed weights: 64³ (0.5 MFLOP) 0.93× and 16×64×64 0.77× of one thread; 96³
+ * (1.8 MFLOP) 1.12×, 128³ 1.25×, 32×256×256 1.47×, 128×768×768 1.91×. A GEMV reads each
+ * weight once and is bound by memory, not flops, so its work counts 8× (1×384×384: 1.28×,
+ * 1×768×768: 2.3×, each core then keeping its half of the weights in its own L2).
  */
-const PARALLEL_MIN_FLOPS = 8e6;
-const PARALLEL_MIN_PACK_FLOATS = 1 << 17;
+export const PARALLEL_MIN_FLOPS = 2e6;
 
-export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool): Kernels {
+export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, minParallelFlops = PARALLEL_MIN_FLOPS): Kernels {
   const threads = pool?.threads ?? 1;
   // GEMM scratch (a tail tile and a packed block of A, 240 KiB) per thread, for the runtime's life.
   const gemmScratch = Array.from({ length: threads }, () => arena.alloc(k.gemmScratchFloats() * 4));
@@ -54,7 +56,8 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool): 
   }
 
   function packInto(pb: number, ldb: number, out: number, kk: number, n: number, transB: boolean): void {
-    parallel('packB', n, NR, kk * n >= PARALLEL_MIN_PACK_FLOATS, (lo, hi) => [pb, ldb, out, kk, n, transB ? 1 : 0, lo, hi]);
+    // Packing moves memory: a float counts as 16 flops of work.
+    parallel('packB', n, NR, 16 * kk * n >= minParallelFlops, (lo, hi) => [pb, ldb, out, kk, n, transB ? 1 : 0, lo, hi]);
   }
 
   /** A single-operand elementwise kernel. */
@@ -83,9 +86,9 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool): 
           k.activate(pc, n, m, n, act);
         } else {
           if (!packed) packInto(pb, transB ? kk : n, bp, kk, n, transB);
-          const split = 2 * m * kk * n >= PARALLEL_MIN_FLOPS;
-          if (m === 1) parallel('gemv', n, NR, split, (lo, hi) => [pa, bp, pc, pbias, kk, n, lo, hi, act]);
-          else parallel('gemm', n, NR, split, (lo, hi, t) => [pa, kk, bp, pc, n, pbias, m, kk, n, lo, hi, act, gemmScratch[t]!]);
+          const flops = 2 * m * kk * n;
+          if (m === 1) parallel('gemv', n, NR, 8 * flops >= minParallelFlops, (lo, hi) => [pa, bp, pc, pbias, kk, n, lo, hi, act]);
+          else parallel('gemm', n, NR, flops >= minParallelFlops, (lo, hi, t) => [pa, kk, bp, pc, n, pbias, m, kk, n, lo, hi, act, gemmScratch[t]!]);
         }
         return s.result(pc, m * n, out);
       });
@@ -111,7 +114,7 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool): 
     attention(q, kx, v, options) {
       const { batch, heads, tq, tk, dHead, scale, Q, K, V, mask, causal, out } = attentionArgs(q, kx, v, options);
       const width = heads * dHead, units = batch * heads;
-      const split = 4 * batch * heads * tq * tk * dHead >= PARALLEL_MIN_FLOPS;
+      const split = 4 * batch * heads * tq * tk * dHead >= minParallelFlops;
       const parts = pool && split ? Math.min(threads, units) : 1;
       return staged((s) => {
         const pq = s.place(q, Q), pk = s.place(kx, K), pv = s.place(v, V), pm = s.place(options.mask, mask);

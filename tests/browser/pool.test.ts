@@ -1,0 +1,88 @@
+// The browser build in Debian's Chromium: the worker pool on Web Workers when the page is
+// cross-origin isolated (2 threads, bitwise equal to 1, equal to the JS twins within bounds),
+// and the fallback to 1 thread, with the reason, when it is not. Skips, saying why, where
+// /usr/bin/chromium is missing, unless WASM_NLP_REQUIRE_BROWSER=1 (CI) makes that a failure.
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DIST, serve } from './server';
+
+const CHROMIUM = '/usr/bin/chromium';
+const required = process.env.WASM_NLP_REQUIRE_BROWSER === '1';
+const present = existsSync(CHROMIUM);
+if (!present && !required) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
+import { init, jsKernels } from '/dist/index.browser.js';
+try {
+  const rt = await init({ threads: 2 });
+  const rt1 = await init({ threads: 1 });
+  const m = 96, k = 300, n = 264;
+  const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+  const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.3));
+  const got = rt.kernels.matmul(a, b, { m, k, n, transB: true, activation: 'gelu' });
+  const one = rt1.kernels.matmul(a, b, { m, k, n, transB: true, activation: 'gelu' });
+  const want = jsKernels.matmul(a, b, { m, k, n, transB: true, activation: 'gelu' });
+  const q = Float32Array.from({ length: 2 * 40 * 256 }, (_, i) => Math.sin(i * 0.11));
+  const att = { batch: 2, heads: 4, tq: 40, dHead: 64, causal: true };
+  const attGot = rt.kernels.attention(q, q, q, att), attOne = rt1.kernels.attention(q, q, q, att);
+  const attWant = jsKernels.attention(q, q, q, att);
+  let maxDiff = 0, bitwise = true;
+  for (let i = 0; i < got.length; i++) { maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i])); bitwise &&= got[i] === one[i]; }
+  for (let i = 0; i < attGot.length; i++) { maxDiff = Math.max(maxDiff, Math.abs(attGot[i] - attWant[i])); bitwise &&= attGot[i] === attOne[i]; }
+  window.result = { features: rt.features, maxDiff, bitwise };
+  rt.dispose();
+} catch (e) {
+  window.result = { error: String(e && e.stack || e) };
+}
+</script>`;
+
+describe.skipIf(!present && !required)('browser (Chromium)', () => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: import('playwright-core').Browser;
+
+  beforeAll(async () => {
+    const { chromium } = await import('playwright-core');
+    server = await serve(DIST, { '/pool.html': PAGE });
+    // launch() gives the browser a fresh, temporary --user-data-dir of its own.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function run(path: string) {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(server.url + path);
+    await page.waitForFunction(() => (window as { result?: unknown }).result !== undefined, null, { timeout: 60_000 });
+    const result = await page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(result.error).toBeUndefined();
+    return result as { features: { threads: number; build: string; crossOriginIsolated?: boolean; notes: string[]; relaxedSimd: boolean }; maxDiff: number; bitwise: boolean };
+  }
+
+  test('cross-origin isolated: 2 threads on Web Workers, bitwise equal to 1 thread, close to the twins', async () => {
+    const r = await run('/isolated/pool.html');
+    expect(r.features.threads).toBe(2);
+    expect(r.features.relaxedSimd).toBe(true); // Chromium validates relaxed SIMD by default
+    expect(r.features.build).toBe('relaxed-threads');
+    expect(r.bitwise).toBe(true);
+    expect(r.maxDiff).toBeLessThan(1e-4);
+  }, 120_000);
+
+  test('not isolated: threads fall back to 1 and features say why', async () => {
+    const r = await run('/pool.html');
+    expect(r.features.threads).toBe(1);
+    expect(r.features.build).toBe('relaxed');
+    expect(r.features.notes.join(' ')).toMatch(/cross-origin isolated|SharedArrayBuffer/);
+    expect(r.bitwise).toBe(true);
+  }, 120_000);
+});
