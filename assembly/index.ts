@@ -10,6 +10,7 @@ export { attention, attentionScratchFloats } from "./attention/attention";
 export { gelu } from "./rowops/gelu";
 export { exp } from "./rowops/exp";
 export { add, dot, axpy, scale } from "./vector/blas1";
+export { w2vTrain } from "./word2vec/train";
 
 /** End of the module's static data: the façade's arena starts above it. */
 export function heapBase(): usize {

@@ -7,7 +7,7 @@ import { wasmKernels } from './kernels/wasm';
 import { Arena, WASM32_LIMIT_BYTES } from './wasm/arena';
 import { compileBuild, instantiate, isThreaded, type BuildName } from './wasm/builds';
 import { detectFeatures, type Features } from './wasm/features';
-import { sizeOf, Tensor } from './wasm/tensor';
+import { sizeOf, Tensor, type DType } from './wasm/tensor';
 import { WorkerPool } from './wasm/pool';
 import { canSpawnWorkers } from './wasm/spawn';
 import { warmUp } from './wasm/warmup';
@@ -52,6 +52,14 @@ export interface RuntimeTensor extends TensorLike {
   free(): void;
 }
 
+export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : D extends 'u32' ? Uint32Array : Uint8Array;
+
+/** A buffer from runtime.buffer(): `data` is a fresh view each time (never stale after memory grows). */
+export interface RuntimeBuffer<D extends DType> {
+  readonly data: TypedArrayOf<D>;
+  free(): void;
+}
+
 export interface Runtime {
   readonly features: RuntimeFeatures;
   readonly kernels: Kernels;
@@ -59,6 +67,8 @@ export interface Runtime {
   readonly arena: Arena | null;
   /** A zeroed f32 tensor of `shape`, or one holding a copy of `data`. */
   tensor(shape: readonly number[], data?: ArrayLike<number>): RuntimeTensor;
+  /** A zeroed typed buffer of `length` elements that kernels read in place (WASM memory for the WASM backend). */
+  buffer<D extends DType>(dtype: D, length: number): RuntimeBuffer<D>;
   /** Ends the worker pool; a Node process then exits by itself. */
   dispose(): void;
 }
@@ -127,6 +137,9 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
       if (data) t.data.set(data);
       return t;
     },
+    buffer(dtype, length) {
+      return new Tensor(arena, [length], dtype) as unknown as RuntimeBuffer<typeof dtype>;
+    },
     dispose() {
       pool?.dispose();
     },
@@ -143,6 +156,11 @@ function jsRuntime(features: RuntimeFeatures): Runtime {
       const t = { shape: [...shape], data: new Float32Array(sizeOf(shape)), free() {} };
       if (data) t.data.set(data);
       return t;
+    },
+    buffer(dtype, length) {
+      const Array = { f32: Float32Array, i32: Int32Array, u32: Uint32Array, u8: Uint8Array }[dtype];
+      if (!Array) throw new Error(`buffer: dtype must be f32, i32, u32 or u8, got ${String(dtype)}`);
+      return { data: new Array(sizeOf([length])), free() {} } as unknown as RuntimeBuffer<typeof dtype>;
     },
     dispose() {},
   };

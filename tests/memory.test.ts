@@ -112,3 +112,12 @@ function expectCloseArray(a: number[], b: number[], tol: number): void {
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(tol);
 }
+
+test('a tensor or buffer on reused memory starts at zero', async () => {
+  const rt = await init({ simd: 'baseline' });
+  const a = rt.buffer('f32', 1000);
+  a.data.fill(7);
+  a.free();
+  const b = rt.buffer('u32', 1000);
+  expect(b.data.every((x) => x === 0)).toBe(true);
+});

@@ -105,7 +105,68 @@ export interface OutOptions {
   out?: Operand;
 }
 
+/** An array a kernel reads in place: a buffer from runtime.buffer() (WASM-resident for the WASM backend). */
+export interface Resident<T> {
+  readonly data: T;
+}
+
+/** What every word2vec training job of one model shares (see assembly/word2vec/train.ts). */
+export interface Word2VecModelArrays {
+  /** Input vectors, vocab rows of `stride` floats (dim rounded up to 4, the padding 0). */
+  syn0: Resident<Float32Array>;
+  /** Output vectors: vocab rows (ns, softmax) or vocab − 1 inner nodes (hs). */
+  syn1: Resident<Float32Array>;
+  dim: number;
+  stride: number;
+  vocab: number;
+  window: number;
+  negative: number;
+  cbow: boolean;
+  loss: 'ns' | 'hs' | 'softmax';
+  /** Per word: kept by subsampling when a random u32 is below this. */
+  keep: Resident<Uint32Array>;
+  subsample: boolean;
+  /** Walker's alias table for negatives: u32 thresholds and aliases. */
+  aliasProb: Resident<Uint32Array>;
+  alias: Resident<Int32Array>;
+  /** Huffman codes and inner-node points, vocab × maxCode, and code lengths (hs). */
+  codes: Resident<Uint8Array>;
+  points: Resident<Int32Array>;
+  codeLen: Resident<Uint8Array>;
+  maxCode: number;
+  /** σ(x), log σ(x) and log σ(−x) at 1000 points over [−6, 6). */
+  tables: Resident<Float32Array>;
+  alphaStart: number;
+  alphaEnd: number;
+  /** Words of the whole schedule (epochs × corpus words): alpha reaches alphaEnd there. */
+  wordsTotal: number;
+}
+
+/** One thread's chunk: word ids with −1 ending each sentence. */
+export interface Word2VecJob {
+  tokens: Resident<Int32Array>;
+  length: number;
+  seed: number;
+  /** Words of the schedule done before this chunk (for alpha). */
+  wordsBefore: number;
+}
+
+export interface Word2VecJobResult {
+  /** Σ of the example losses (f64). */
+  loss: number;
+  /** Corpus words read (before subsampling). */
+  words: number;
+  examples: number;
+  /** Alpha at the last sentence. */
+  alpha: number;
+}
+
 export interface Kernels {
+  /**
+   * Trains word2vec on one chunk per job, the jobs in parallel on the worker pool (Hogwild:
+   * they update the same vectors without locks). With one job the result is reproducible.
+   */
+  word2vecTrain(model: Word2VecModelArrays, jobs: Word2VecJob[]): Word2VecJobResult[];
   /** C = act(A·B + bias), or A·Bᵀ; B plain or packed. */
   matmul(a: Operand, b: Operand | PackedMatrix, options: MatmulOptions): Float32Array;
   /** Prepares B for repeated matmuls (weights packed once at load). */

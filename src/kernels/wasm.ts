@@ -14,7 +14,8 @@ import { elementwiseArgs } from './js/vector';
 import { PackedB } from './packed';
 import { splitRange } from './split';
 import { Staging } from './staging';
-import type { Kernels, Operand } from './types';
+import type { Kernels, Operand, Resident, Word2VecJob, Word2VecModelArrays } from './types';
+import { P, PARAMS_BYTES, scratchFloats } from './word2vec-params';
 
 /** Columns per GEMM panel: threads split C at multiples of it. */
 const NR = 8;
@@ -200,6 +201,36 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       });
     },
 
+    word2vecTrain(model, jobs) {
+      const offset = (name: string, r: Resident<ArrayBufferView>) => {
+        const t = r as { arena?: unknown; offset?: number };
+        if (t.arena !== arena || typeof t.offset !== 'number') throw new Error(`word2vecTrain: ${name} must be a buffer of this runtime (runtime.buffer)`);
+        return t.offset;
+      };
+      if (jobs.length > threads) throw new Error(`word2vecTrain: ${jobs.length} jobs for ${threads} thread(s)`);
+      const shared = {
+        syn0: offset('syn0', model.syn0), syn1: offset('syn1', model.syn1), keep: offset('keep', model.keep),
+        aliasProb: offset('aliasProb', model.aliasProb), alias: offset('alias', model.alias), codes: offset('codes', model.codes),
+        points: offset('points', model.points), codeLen: offset('codeLen', model.codeLen), tables: offset('tables', model.tables),
+      };
+      const tokenOffsets = jobs.map((j, i) => {
+        if (!Number.isInteger(j.length) || j.length < 0 || j.length > j.tokens.data.length) throw new Error(`word2vecTrain: job ${i} length ${j.length} is outside its tokens`);
+        return offset(`job ${i} tokens`, j.tokens);
+      });
+      return staged((s) => {
+        const params = jobs.map(() => s.scratch(PARAMS_BYTES / 4));
+        const scratch = jobs.map(() => s.scratch(scratchFloats(model.stride, model.vocab)));
+        const heap = arena.buf as ArrayBuffer;
+        jobs.forEach((job, t) => writeParams(new DataView(heap, params[t]!, PARAMS_BYTES), model, shared, job, tokenOffsets[t]!, scratch[t]!));
+        if (jobs.length === 1 || !pool) for (const p of params) k.w2vTrain(p);
+        else pool.run('w2vTrain', params.map((p) => [p]));
+        return params.map((p) => {
+          const v = new DataView(arena.buf as ArrayBuffer, p, PARAMS_BYTES);
+          return { loss: v.getFloat64(P.OUT_LOSS, true), words: v.getFloat64(P.OUT_WORDS, true), examples: v.getFloat64(P.OUT_EXAMPLES, true), alpha: v.getFloat64(P.OUT_ALPHA, true) };
+        });
+      });
+    },
+
     axpy(alpha, x, y) {
       checkNumber('axpy', 'alpha', alpha);
       const { n, arrays: [X, Y] } = elementwiseArgs('axpy', ['x', 'y'], [x, y]);
@@ -212,4 +243,18 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     },
   };
   return kernels;
+}
+
+function writeParams(v: DataView, m: Word2VecModelArrays, at: Record<string, number>, job: Word2VecJob, tokens: number, scratch: number): void {
+  const i32 = (o: number, x: number) => v.setInt32(o, x, true);
+  i32(P.TOKENS, tokens); i32(P.NTOKENS, job.length);
+  i32(P.SYN0, at.syn0!); i32(P.SYN1, at.syn1!);
+  i32(P.DIM, m.dim); i32(P.STRIDE, m.stride); i32(P.VOCAB, m.vocab); i32(P.WINDOW, m.window); i32(P.NEGATIVE, m.negative);
+  i32(P.MODEL, m.cbow ? 1 : 0); i32(P.LOSS, ['ns', 'hs', 'softmax'].indexOf(m.loss));
+  i32(P.KEEP, at.keep!); i32(P.ALIAS_PROB, at.aliasProb!); i32(P.ALIAS, at.alias!);
+  i32(P.CODES, at.codes!); i32(P.POINTS, at.points!); i32(P.CODELEN, at.codeLen!); i32(P.MAXCODE, m.maxCode);
+  i32(P.TABLES, at.tables!); i32(P.SCRATCH, scratch); v.setUint32(P.SEED, job.seed >>> 0, true);
+  v.setFloat32(P.ALPHA_START, m.alphaStart, true); v.setFloat32(P.ALPHA_END, m.alphaEnd, true);
+  i32(P.SUBSAMPLE, m.subsample ? 1 : 0);
+  v.setFloat64(P.WORDS_BEFORE, job.wordsBefore, true); v.setFloat64(P.WORDS_TOTAL, m.wordsTotal, true);
 }

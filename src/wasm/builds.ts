@@ -23,6 +23,7 @@ export interface KernelExports {
     u0: number, u1: number, scratch: number): void;
   attentionScratchFloats(tk: number, dh: number): number;
   gelu(x: number, out: number, n: number, tanhForm: number): void;
+  w2vTrain(params: number): void;
   exp(x: number, out: number, n: number): void;
   add(a: number, b: number, out: number, n: number): void;
   dot(a: number, b: number, n: number): number;
@@ -31,7 +32,7 @@ export interface KernelExports {
 }
 
 /** The exports a worker may be asked to run, by index (see pool.ts). */
-export const PARALLEL_KERNELS = ['packB', 'gemm', 'gemv', 'attention'] as const;
+export const PARALLEL_KERNELS = ['packB', 'gemm', 'gemv', 'attention', 'w2vTrain'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 const base64 = {

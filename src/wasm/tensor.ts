@@ -31,6 +31,8 @@ export class Tensor<D extends DType = 'f32'> {
     this.shape = [...shape];
     this.dtype = dtype;
     this.offset = arena.alloc(this.size * ARRAY[dtype].BYTES_PER_ELEMENT);
+    // The arena reuses freed blocks: a new tensor starts at zero, whatever was there before.
+    this.data.fill(0);
   }
 
   get byteLength(): number {

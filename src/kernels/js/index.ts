@@ -6,5 +6,6 @@ import { addLayerNorm, layerNorm } from './layernorm';
 import { matmul, packB } from './matmul';
 import { softmax } from './softmax';
 import { add, axpy, dot, exp, scale } from './vector';
+import { word2vecTrain } from './word2vec';
 
-export const jsKernels: Kernels = { matmul, packB, attention, softmax, layerNorm, addLayerNorm, gelu, exp, add, dot, axpy, scale };
+export const jsKernels: Kernels = { matmul, packB, attention, softmax, layerNorm, addLayerNorm, gelu, exp, add, dot, axpy, scale, word2vecTrain };

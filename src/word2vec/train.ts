@@ -1,0 +1,202 @@
+// Training: count the vocabulary, lay the model out where the kernels read it, then run the
+// epochs chunk by chunk, one chunk per thread at a time (Hogwild over shared memory, as the C
+// tool's -threads), with progress, cancellation and a resumable checkpoint.
+import { init, type Runtime, type RuntimeBuffer } from '../runtime';
+import { sentences, type CorpusSource } from '../io/corpus';
+import type { Word2VecJob, Word2VecModelArrays } from '../kernels/types';
+import { sigmoidTables } from '../kernels/word2vec-params';
+import { chunkSeed } from '../kernels/word2vec-params';
+import { encodeChunks, type Chunk } from './encode';
+import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options';
+import { Vocab } from './vocab';
+
+/** Where training stopped: enough, with the weights, to resume it exactly. */
+export interface TrainingProgress {
+  /** Epochs fully done. */
+  epoch: number;
+  /** Chunks of the current epoch done. */
+  chunk: number;
+  /** Corpus words of the current epoch done. */
+  words: number;
+  /** Σ loss of each finished epoch, and of the current one so far. */
+  lossPerEpoch: number[];
+  examplesPerEpoch: number[];
+}
+
+/** A model in training: what a checkpoint holds. */
+export interface ModelState {
+  vocab: Vocab;
+  options: ResolvedOptions;
+  dim: number;
+  /** Input vectors, vocab × dim. */
+  syn0: Float32Array;
+  /** Output vectors (negative sampling, softmax: vocab rows; hs: vocab − 1 inner nodes) × dim. */
+  syn1: Float32Array;
+  progress: TrainingProgress;
+}
+
+export interface TrainedWeights extends ModelState {
+  /** Corpus words per second over the whole run. */
+  wordsPerSecond: number;
+  seconds: number;
+}
+
+/** Encoded corpora up to this many ids stay in memory after the first epoch instead of being re-read. */
+const CACHE_IDS = 1 << 27;
+
+export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOptions = {},
+  resume?: Omit<ModelState, 'options' | 'dim'>): Promise<TrainedWeights> {
+  const o = resolveOptions(trainOptions);
+  const read = () => sentences(corpus, o.tokenizer ? { tokenizer: o.tokenizer } : {});
+  const vocab = resume?.vocab ?? await Vocab.build(read(), { minCount: o.minCount, maxVocabSize: o.maxVocabSize, signal: o.signal });
+  const V = vocab.size, dim = o.dim, stride = Math.ceil(dim / 4) * 4;
+  const outputRows = o.loss === 'hs' ? Math.max(V - 1, 1) : V;
+
+  const runtime = o.runtime ?? await init({ threads: o.threads });
+  const ownRuntime = !o.runtime;
+  const threads = Math.min(o.threads, runtime.features.threads);
+  const buffers: RuntimeBuffer<never>[] = [];
+  const buffer = <D extends 'f32' | 'i32' | 'u32' | 'u8'>(dtype: D, n: number) => {
+    const b = runtime.buffer(dtype, Math.max(n, 1));
+    buffers.push(b as unknown as RuntimeBuffer<never>);
+    return b;
+  };
+  try {
+    const syn0 = buffer('f32', V * stride), syn1 = buffer('f32', outputRows * stride);
+    if (resume) {
+      copyRows(resume.syn0, dim, syn0.data, stride);
+      copyRows(resume.syn1, dim, syn1.data, stride);
+    } else {
+      initVectors(syn0.data, V, dim, stride, o.seed);
+    }
+    const keep = buffer('u32', V);
+    keep.data.set(vocab.keepThresholds(o.sample));
+    const aliasProb = buffer('u32', V), alias = buffer('i32', V);
+    if (o.loss === 'ns') {
+      const table = vocab.negativeSamplingTable(o.nsExponent);
+      for (let i = 0; i < V; i++) aliasProb.data[i] = Math.min(0xffffffff, Math.floor(table.prob[i]! * 2 ** 32));
+      alias.data.set(table.alias);
+    }
+    const tree = o.loss === 'hs' ? vocab.huffman() : { codes: new Uint8Array(0), points: new Int32Array(0), lengths: new Uint8Array(0), maxCodeLength: 0 };
+    const codes = buffer('u8', tree.codes.length), points = buffer('i32', tree.points.length), codeLen = buffer('u8', V);
+    codes.data.set(tree.codes);
+    points.data.set(tree.points);
+    if (o.loss === 'hs') codeLen.data.set(tree.lengths);
+    const tables = buffer('f32', 3000);
+    tables.data.set(sigmoidTables());
+    const tokenBuffers: RuntimeBuffer<'i32'>[] = [];
+
+    const model: Word2VecModelArrays = {
+      syn0, syn1, dim, stride, vocab: V, window: o.window, negative: o.negative, cbow: o.model === 'cbow', loss: o.loss,
+      keep, subsample: o.sample > 0, aliasProb, alias, codes, points, codeLen, maxCode: tree.maxCodeLength, tables,
+      alphaStart: o.alpha, alphaEnd: o.minAlpha, wordsTotal: o.epochs * vocab.totalWords,
+    };
+    const progress: TrainingProgress = resume
+      ? structuredClone(resume.progress)
+      : { epoch: 0, chunk: 0, words: 0, lossPerEpoch: [], examplesPerEpoch: [] };
+
+    const started = performance.now();
+    let wordsTrained = 0, alpha = o.alpha;
+    let cache: Chunk[] | undefined = [];
+    let cachedIds = 0;
+    for (; progress.epoch < o.epochs; progress.epoch++, progress.chunk = 0, progress.words = 0) {
+      const e = progress.epoch;
+      progress.lossPerEpoch[e] ??= 0;
+      progress.examplesPerEpoch[e] ??= 0;
+      // No signal for the reader: an abort is seen between batches, where a checkpoint is consistent.
+      const chunks = cache && e > (resume?.progress.epoch ?? 0) ? cache : encodeChunks(read(), vocab);
+      const fillCache = cache !== undefined && chunks !== cache;
+      if (fillCache) cache = [];
+      let index = 0;
+      let batch: { chunk: Chunk; index: number; wordsBefore: number }[] = [];
+      let wordsQueued = progress.words;
+      const runBatch = async () => {
+        if (o.signal?.aborted) {
+          if (o.checkpointPath) await writeCheckpoint(o.checkpointPath, { vocab, options: o, dim, syn0: compact(syn0.data, V, dim, stride), syn1: compact(syn1.data, outputRows, dim, stride), progress });
+          throw o.signal.reason ?? new DOMException('word2vec training was aborted', 'AbortError');
+        }
+        while (tokenBuffers.length < batch.length) tokenBuffers.push(buffer('i32', 1 << 17));
+        const jobs: Word2VecJob[] = batch.map((b, t) => {
+          if (tokenBuffers[t]!.data.length < b.chunk.ids.length) {
+            tokenBuffers[t]!.free();
+            tokenBuffers[t] = buffer('i32', b.chunk.ids.length);
+          }
+          tokenBuffers[t]!.data.set(b.chunk.ids);
+          return { tokens: tokenBuffers[t]!, length: b.chunk.ids.length, seed: chunkSeed(o.seed, e, b.index), wordsBefore: b.wordsBefore };
+        });
+        const results = runtime.kernels.word2vecTrain(model, jobs);
+        for (const r of results) {
+          progress.lossPerEpoch[e] = progress.lossPerEpoch[e]! + r.loss;
+          progress.examplesPerEpoch[e] = progress.examplesPerEpoch[e]! + r.examples;
+          progress.words += r.words;
+          wordsTrained += r.words;
+          alpha = r.alpha;
+          if (!Number.isFinite(r.loss)) {
+            throw new Error(`word2vec: training diverged in epoch ${e + 1} (loss ${r.loss}) at learning rate ${r.alpha}; lower option alpha`);
+          }
+        }
+        progress.chunk += batch.length;
+        batch = [];
+        const seconds = (performance.now() - started) / 1000;
+        o.onProgress?.({
+          epoch: e + 1, epochs: o.epochs, fraction: (e * vocab.totalWords + progress.words) / (o.epochs * vocab.totalWords),
+          wordsPerSecond: wordsTrained / Math.max(seconds, 1e-9), alpha, loss: progress.lossPerEpoch[e]!, examples: progress.examplesPerEpoch[e]!,
+        });
+        // Let timers, messages and abort() run between batches.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      };
+      for await (const chunk of chunks) {
+        if (fillCache && cache) {
+          cachedIds += chunk.ids.length;
+          if (cachedIds <= CACHE_IDS) cache.push(chunk);
+          else cache = undefined;
+        }
+        if (index++ < progress.chunk) continue; // resuming: chunks done before the checkpoint
+        batch.push({ chunk, index: index - 1, wordsBefore: e * vocab.totalWords + wordsQueued });
+        wordsQueued += chunk.words;
+        if (batch.length === threads) await runBatch();
+      }
+      if (batch.length) await runBatch();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      vocab, options: o, dim,
+      syn0: compact(syn0.data, V, dim, stride), syn1: compact(syn1.data, outputRows, dim, stride),
+      progress, wordsPerSecond: wordsTrained / seconds, seconds,
+    };
+  } finally {
+    for (const b of buffers) b.free();
+    if (ownRuntime) runtime.dispose();
+  }
+}
+
+/** gensim's and the C tool's start: input vectors uniform in [−0.5/dim, 0.5/dim), output vectors 0. */
+function initVectors(syn0: Float32Array, V: number, dim: number, stride: number, seed: number): void {
+  let s = seed >>> 0;
+  for (let w = 0; w < V; w++) {
+    for (let d = 0; d < dim; d++) {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = s;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      syn0[w * stride + d] = (((t ^ (t >>> 14)) >>> 0) / 2 ** 32 - 0.5) / dim;
+    }
+  }
+}
+
+function compact(rows: Float32Array, n: number, dim: number, stride: number): Float32Array {
+  if (stride === dim) return rows.slice(0, n * dim);
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) out.set(rows.subarray(i * stride, i * stride + dim), i * dim);
+  return out;
+}
+
+function copyRows(from: Float32Array, dim: number, to: Float32Array, stride: number): void {
+  for (let i = 0; i * dim < from.length; i++) to.set(from.subarray(i * dim, (i + 1) * dim), i * stride);
+}
+
+async function writeCheckpoint(path: string, state: ModelState): Promise<void> {
+  const { checkpointBytes } = await import('./checkpoint');
+  const { writeFileAtomic } = await import('../io/atomic-write');
+  await writeFileAtomic(path, checkpointBytes(state));
+}
