@@ -42,7 +42,7 @@
 // @ts-ignore: decorator
 @inline export const P_TABLES: i32 = 72;       // sigmoid, then log σ(x), then log σ(−x): 3 × EXP_TABLE_SIZE f32
 // @ts-ignore: decorator
-@inline export const P_SCRATCH: i32 = 76;      // neu1, neu1e (stride each), sentence (MAX_SENTENCE i32), scores (V f32)
+@inline export const P_SCRATCH: i32 = 76;      // neu1, neu1e (stride each), sentence (MAX_SENTENCE i32), scores (V f32), negatives (negative i32)
 // @ts-ignore: decorator
 @inline export const P_SEED: i32 = 80;
 // @ts-ignore: decorator
@@ -66,7 +66,9 @@
 // @ts-ignore: decorator
 @inline export const P_OUT_ALPHA: i32 = 136;
 // @ts-ignore: decorator
-@inline export const PARAMS_BYTES: i32 = 144;
+@inline export const P_SHARED_NEGATIVES: i32 = 144; // i32: skip-gram draws one set of negatives per center word
+// @ts-ignore: decorator
+@inline export const PARAMS_BYTES: i32 = 152;
 
 // @ts-ignore: decorator
 @inline export const EXP_TABLE_SIZE: i32 = 1000;

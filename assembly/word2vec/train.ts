@@ -11,7 +11,7 @@ import {
   EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE, P_ALIAS, P_ALIAS_PROB, P_ALPHA_END, P_ALPHA_START, P_CODELEN, P_CODES,
   P_DIM, P_KEEP, P_LOSS, P_MAXCODE, P_MODEL, P_NEGATIVE, P_NTOKENS, P_OUT_ALPHA, P_OUT_EXAMPLES, P_OUT_LOSS,
   P_OUT_WORDS, P_POINTS, P_SCRATCH, P_SEED, P_STRIDE, P_SUBSAMPLE, P_SYN0, P_SYN1, P_TABLES, P_TOKENS, P_VOCAB,
-  P_WINDOW, P_WORDS_BEFORE, P_WORDS_TOTAL,
+  P_SHARED_NEGATIVES, P_WINDOW, P_WORDS_BEFORE, P_WORDS_TOTAL,
 } from "./params";
 import { at, hsum, madd } from "../simd";
 import { exp4 } from "../rowops/exp";
@@ -31,7 +31,7 @@ let rng: u32 = 0;
 let syn0: usize = 0, syn1: usize = 0, stride: i32 = 0, vocab: i32 = 0, negative: i32 = 0;
 let keep: usize = 0, aliasProb: usize = 0, alias: usize = 0, codes: usize = 0, points: usize = 0;
 let codeLen: usize = 0, maxCode: i32 = 0, sigmoid: usize = 0, logSigPos: usize = 0, logSigNeg: usize = 0;
-let neu1: usize = 0, neu1e: usize = 0, scores: usize = 0;
+let neu1: usize = 0, neu1e: usize = 0, scores: usize = 0, negatives: usize = 0;
 let lossSum: f64 = 0, examples: f64 = 0;
 
 export function w2vTrain(p: usize): void {
@@ -60,6 +60,8 @@ export function w2vTrain(p: usize): void {
   neu1e = at(neu1, stride);
   const sentence = at(neu1e, stride);
   scores = at(sentence, MAX_SENTENCE);
+  negatives = at(scores, vocab);
+  const shared = load<i32>(p, P_SHARED_NEGATIVES) != 0 && lossKind == 0 && !cbow;
   rng = load<u32>(p, P_SEED);
   const alphaStart = load<f32>(p, P_ALPHA_START);
   const alphaEnd = load<f32>(p, P_ALPHA_END);
@@ -112,11 +114,15 @@ export function w2vTrain(p: usize): void {
           if (j != i) addRow(neu1e, row(syn0, load<i32>(at(sentence, j))));
         }
       } else {
+        // Shared negatives (after pWord2Vec): one draw for the whole window, so the few output
+        // rows a center word touches stay in L1 across its context words.
+        if (shared) drawNegatives(w);
         for (let j = lo; j <= hi; j++) {
           if (j == i) continue;
           const l1 = row(syn0, load<i32>(at(sentence, j)));
           zero(neu1e);
-          predict(l1, w, alpha, lossKind);
+          if (shared) negativeSamplingShared(l1, w, alpha);
+          else predict(l1, w, alpha, lossKind);
           addRow(neu1e, l1);
         }
       }
@@ -136,35 +142,56 @@ export function w2vTrain(p: usize): void {
 }
 
 function negativeSampling(h: usize, target: i32, alpha: f32): void {
-  for (let d = 0; d <= negative; d++) {
-    let t = target;
-    let label: f32 = 1;
-    if (d > 0) {
-      // Walker's alias method: the high 32 bits of r·V pick a column, the low 32 bits decide
-      // between it and its alias (integers only, so the twin draws the same words).
-      const x = <u64>nextRandom() * <u64>vocab;
-      const i = <i32>(x >> 32);
-      t = <u32>x < load<u32>(at(aliasProb, i)) ? i : load<i32>(at(alias, i));
-      if (t == target) continue;
-      label = 0;
-    }
-    const l2 = row(syn1, t);
-    const f = dotRow(h, l2);
-    let g: f32;
-    if (f > MAX_EXP) {
-      g = (label - 1) * alpha;
-      lossSum += label > 0 ? 0 : <f64>f;
-    } else if (f < -MAX_EXP) {
-      g = label * alpha;
-      lossSum += label > 0 ? -<f64>f : 0;
-    } else {
-      const k = tableIndex(f);
-      g = (label - load<f32>(at(sigmoid, k))) * alpha;
-      lossSum -= <f64>load<f32>(at(label > 0 ? logSigPos : logSigNeg, k));
-    }
-    examples++;
-    axpyRow(g, l2, neu1e);
-    axpyRow(g, h, l2);
+  step(h, target, 1, alpha);
+  for (let d = 0; d < negative; d++) {
+    const t = drawAlias();
+    if (t != target) step(h, t, 0, alpha);
+  }
+}
+
+/**
+ * Walker's alias method: the high 32 bits of r·V pick a column, the low 32 bits decide between
+ * it and its alias (integers only, so the twin draws the same words).
+ */
+@inline function drawAlias(): i32 {
+  const x = <u64>nextRandom() * <u64>vocab;
+  const i = <i32>(x >> 32);
+  return <u32>x < load<u32>(at(aliasProb, i)) ? i : load<i32>(at(alias, i));
+}
+
+/** One logistic example: h against output row t with label 1 (the target) or 0 (a negative). */
+@inline function step(h: usize, t: i32, label: f32, alpha: f32): void {
+  const l2 = row(syn1, t);
+  const f = dotRow(h, l2);
+  let g: f32;
+  if (f > MAX_EXP) {
+    g = (label - 1) * alpha;
+    lossSum += label > 0 ? 0 : <f64>f;
+  } else if (f < -MAX_EXP) {
+    g = label * alpha;
+    lossSum += label > 0 ? -<f64>f : 0;
+  } else {
+    const k = tableIndex(f);
+    g = (label - load<f32>(at(sigmoid, k))) * alpha;
+    lossSum -= <f64>load<f32>(at(label > 0 ? logSigPos : logSigNeg, k));
+  }
+  examples++;
+  update(g, h, l2);
+}
+
+/** Draws `negative` words for a center word into the negatives scratch (−1 where the draw hit the word itself). */
+function drawNegatives(target: i32): void {
+  for (let d = 0; d < negative; d++) {
+    const t = drawAlias();
+    store<i32>(at(negatives, d), t == target ? -1 : t);
+  }
+}
+
+function negativeSamplingShared(h: usize, target: i32, alpha: f32): void {
+  step(h, target, 1, alpha);
+  for (let d = 0; d < negative; d++) {
+    const t = load<i32>(at(negatives, d));
+    if (t >= 0) step(h, t, 0, alpha);
   }
 }
 
@@ -180,8 +207,7 @@ function hierarchical(h: usize, target: i32, alpha: f32): void {
     const g = (<f32>1 - code - load<f32>(at(sigmoid, k))) * alpha;
     lossSum -= <f64>load<f32>(at(code > 0 ? logSigNeg : logSigPos, k));
     examples++;
-    axpyRow(g, l2, neu1e);
-    axpyRow(g, h, l2);
+    update(g, h, l2);
   }
 }
 
@@ -217,9 +243,7 @@ function fullSoftmax(h: usize, target: i32, alpha: f32): void {
   for (j = 0; j < vocab; j++) {
     const pj = load<f32>(at(scores, j)) * inv;
     const g = ((j == target ? <f32>1 : <f32>0) - pj) * alpha;
-    const l2 = row(syn1, j);
-    axpyRow(g, l2, neu1e);
-    axpyRow(g, h, l2);
+    update(g, h, row(syn1, j));
   }
 }
 
@@ -243,10 +267,14 @@ function fullSoftmax(h: usize, target: i32, alpha: f32): void {
   return hsum(f32x4.add(s0, s1));
 }
 
-/** y += g·x over a row. */
-@inline function axpyRow(g: f32, x: usize, y: usize): void {
+/** One example's step, in one pass over the output row: neu1e += g·l2 (the old l2), l2 += g·h. */
+@inline function update(g: f32, h: usize, l2: usize): void {
   const vg = f32x4.splat(g);
-  for (let i = 0; i < stride; i += 4) v128.store(at(y, i), madd(vg, v128.load(at(x, i)), v128.load(at(y, i))));
+  for (let i = 0; i < stride; i += 4) {
+    const u = v128.load(at(l2, i));
+    v128.store(at(neu1e, i), madd(vg, u, v128.load(at(neu1e, i))));
+    v128.store(at(l2, i), madd(vg, v128.load(at(h, i)), u));
+  }
 }
 
 @inline function addRow(x: usize, y: usize): void {

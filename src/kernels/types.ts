@@ -121,6 +121,8 @@ export interface Word2VecModelArrays {
   vocab: number;
   window: number;
   negative: number;
+  /** Skip-gram with 'ns': one draw of negatives per center word, shared by its context words. */
+  sharedNegatives: boolean;
   cbow: boolean;
   loss: 'ns' | 'hs' | 'softmax';
   /** Per word: kept by subsampling when a random u32 is below this. */

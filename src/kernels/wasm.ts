@@ -219,7 +219,7 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       });
       return staged((s) => {
         const params = jobs.map(() => s.scratch(PARAMS_BYTES / 4));
-        const scratch = jobs.map(() => s.scratch(scratchFloats(model.stride, model.vocab)));
+        const scratch = jobs.map(() => s.scratch(scratchFloats(model.stride, model.vocab, model.negative)));
         const heap = arena.buf as ArrayBuffer;
         jobs.forEach((job, t) => writeParams(new DataView(heap, params[t]!, PARAMS_BYTES), model, shared, job, tokenOffsets[t]!, scratch[t]!));
         if (jobs.length === 1 || !pool) for (const p of params) k.w2vTrain(p);
@@ -256,5 +256,6 @@ function writeParams(v: DataView, m: Word2VecModelArrays, at: Record<string, num
   i32(P.TABLES, at.tables!); i32(P.SCRATCH, scratch); v.setUint32(P.SEED, job.seed >>> 0, true);
   v.setFloat32(P.ALPHA_START, m.alphaStart, true); v.setFloat32(P.ALPHA_END, m.alphaEnd, true);
   i32(P.SUBSAMPLE, m.subsample ? 1 : 0);
+  i32(P.SHARED_NEGATIVES, m.sharedNegatives ? 1 : 0);
   v.setFloat64(P.WORDS_BEFORE, job.wordsBefore, true); v.setFloat64(P.WORDS_TOTAL, m.wordsTotal, true);
 }

@@ -5,16 +5,17 @@ export const P = {
   MODEL: 36, LOSS: 40, KEEP: 44, ALIAS_PROB: 48, ALIAS: 52, CODES: 56, POINTS: 60, CODELEN: 64, MAXCODE: 68,
   TABLES: 72, SCRATCH: 76, SEED: 80, ALPHA_START: 84, ALPHA_END: 88, SUBSAMPLE: 92,
   WORDS_BEFORE: 96, WORDS_TOTAL: 104, OUT_LOSS: 112, OUT_WORDS: 120, OUT_EXAMPLES: 128, OUT_ALPHA: 136,
+  SHARED_NEGATIVES: 144,
 } as const;
-export const PARAMS_BYTES = 144;
+export const PARAMS_BYTES = 152;
 export const EXP_TABLE_SIZE = 1000;
 export const MAX_EXP = 6;
 /** Longest sentence a job holds: gensim's MAX_WORDS_IN_BATCH; longer ones are split. */
 export const MAX_SENTENCE = 10000;
 
-/** Floats of scratch one job needs: neu1 and neu1e, the sentence, the softmax scores. */
-export function scratchFloats(stride: number, vocabSize: number): number {
-  return 2 * stride + MAX_SENTENCE + vocabSize;
+/** Floats of scratch one job needs: neu1 and neu1e, the sentence, the softmax scores, the shared negatives. */
+export function scratchFloats(stride: number, vocabSize: number, negative: number): number {
+  return 2 * stride + MAX_SENTENCE + vocabSize + negative;
 }
 
 /**

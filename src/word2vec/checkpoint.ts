@@ -13,7 +13,7 @@ const MAGIC = 'wasm-nlp w2v ck1';
 
 /** The options a checkpoint keeps: every plain one (not callbacks, signals or runtimes). */
 const KEPT = ['dim', 'window', 'negative', 'minCount', 'maxVocabSize', 'sample', 'nsExponent', 'alpha', 'minAlpha',
-  'epochs', 'model', 'loss', 'threads', 'seed'] as const;
+  'epochs', 'model', 'loss', 'threads', 'seed', 'sharedNegatives'] as const;
 
 export function isCheckpoint(bytes: Uint8Array): boolean {
   return bytes.length >= 16 && new TextDecoder().decode(bytes.subarray(0, 16)) === MAGIC;

@@ -87,7 +87,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
     const tokenBuffers: RuntimeBuffer<'i32'>[] = [];
 
     const model: Word2VecModelArrays = {
-      syn0, syn1, dim, stride, vocab: V, window: o.window, negative: o.negative, cbow: o.model === 'cbow', loss: o.loss,
+      syn0, syn1, dim, stride, vocab: V, window: o.window, negative: o.negative, sharedNegatives: o.sharedNegatives, cbow: o.model === 'cbow', loss: o.loss,
       keep, subsample: o.sample > 0, aliasProb, alias, codes, points, codeLen, maxCode: tree.maxCodeLength, tables,
       alphaStart: o.alpha, alphaEnd: o.minAlpha, wordsTotal: o.epochs * vocab.totalWords,
     };

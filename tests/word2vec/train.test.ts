@@ -39,22 +39,24 @@ describe('the training kernel against its JS twin', () => {
   // Short, so that rounding differences have little room to grow: SGD on a 27-word vocabulary
   // amplifies them epoch after epoch.
   const corpus = syntheticCorpus(400);
-  for (const model of ['skipgram', 'cbow'] as const) {
-    for (const loss of ['ns', 'hs', 'softmax'] as const) {
-      test(`${model} with ${loss}: same loss and vectors after 2 epochs`, async () => {
-        const options = { model, loss, dim: 19, window: 3, negative: 4, minCount: 1, epochs: 2, sample: 1e-2, seed: 7 };
-        const a = await Word2Vec.train(corpus, { ...options, runtime: wasm });
-        const b = await Word2Vec.train(corpus, { ...options, runtime: js });
-        expect(a.vocab).toEqual(b.vocab);
-        // f32 lanes in the kernel, f64 sums in the twin: the same run up to rounding.
-        for (let e = 0; e < 2; e++) expect(Math.abs(a.lossPerEpoch[e]! / b.lossPerEpoch[e]! - 1)).toBeLessThan(1e-4);
-        let maxDiff = 0;
-        for (let i = 0; i < a.vectors.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.vectors[i]! - b.vectors[i]!));
-        expect(maxDiff, 'largest difference between kernel and twin vectors').toBeLessThan(1e-3);
-        // And training found the grammar: a subject is nearer another subject than an object.
-        expect(a.similarity('king', 'queen')).toBeGreaterThan(a.similarity('king', 'river'));
-      });
-    }
+  const cases = [
+    ...(['skipgram', 'cbow'] as const).flatMap((model) => (['ns', 'hs', 'softmax'] as const).map((loss) => ({ model, loss, sharedNegatives: false }))),
+    { model: 'skipgram' as const, loss: 'ns' as const, sharedNegatives: true },
+  ];
+  for (const { model, loss, sharedNegatives } of cases) {
+    test(`${model} with ${loss}${sharedNegatives ? ', shared negatives' : ''}: same loss and vectors after 2 epochs`, async () => {
+      const options = { model, loss, dim: 19, window: 3, negative: 4, minCount: 1, epochs: 2, sample: 1e-2, seed: 7, sharedNegatives };
+      const a = await Word2Vec.train(corpus, { ...options, runtime: wasm });
+      const b = await Word2Vec.train(corpus, { ...options, runtime: js });
+      expect(a.vocab).toEqual(b.vocab);
+      // f32 lanes in the kernel, f64 sums in the twin: the same run up to rounding.
+      for (let e = 0; e < 2; e++) expect(Math.abs(a.lossPerEpoch[e]! / b.lossPerEpoch[e]! - 1)).toBeLessThan(1e-4);
+      let maxDiff = 0;
+      for (let i = 0; i < a.vectors.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.vectors[i]! - b.vectors[i]!));
+      expect(maxDiff, 'largest difference between kernel and twin vectors').toBeLessThan(1e-3);
+      // And training found the grammar: a subject is nearer another subject than an object.
+      expect(a.similarity('king', 'queen')).toBeGreaterThan(a.similarity('king', 'river'));
+    });
   }
 });
 
@@ -98,7 +100,7 @@ describe('full softmax: the update is −alpha times the textbook gradient', () 
   async function run(kernels: Kernels, runtime: Runtime) {
     const buffer = <D extends 'f32' | 'i32' | 'u32' | 'u8'>(dtype: D, n: number) => runtime.buffer(dtype, n);
     const m: Word2VecModelArrays = {
-      syn0: buffer('f32', V * dim), syn1: buffer('f32', V * dim), dim, stride: dim, vocab: V, window: 1, negative: 0,
+      syn0: buffer('f32', V * dim), syn1: buffer('f32', V * dim), dim, stride: dim, vocab: V, window: 1, negative: 0, sharedNegatives: false,
       cbow: false, loss: 'softmax', keep: buffer('u32', V), subsample: false, aliasProb: buffer('u32', V), alias: buffer('i32', V),
       codes: buffer('u8', 1), points: buffer('i32', 1), codeLen: buffer('u8', V), maxCode: 0, tables: buffer('f32', 3000),
       alphaStart: alpha, alphaEnd: alpha, wordsTotal: 1e9,

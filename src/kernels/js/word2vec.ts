@@ -41,35 +41,42 @@ export function trainChunk(model: Word2VecModelArrays, job: Word2VecJob): Word2V
   // As the kernel computes it, in f32: (f + 6) · (1000 / 12), truncated.
   const tableIndex = (f: number) => Math.trunc(f32(f32(f + MAX_EXP) * f32(EXP_TABLE_SIZE / MAX_EXP / 2)));
 
+  /** Walker's alias method on integers: the high 32 bits of r·V pick a column, the low 32 bits choose. */
+  const drawAlias = (): number => {
+    const x = nextRandom() * vocab; // exact in f64 for vocabularies under 2^21 words
+    const i = Math.floor(x / 2 ** 32);
+    return x - i * 2 ** 32 < aliasProb[i]! ? i : alias[i]!;
+  };
+
+  /** One logistic example: h against output row t, label 1 (the target) or 0 (a negative). */
+  function step(h: Float32Array, hi: number, t: number, label: number): void {
+    const f = dot(h, hi, syn1, t * stride);
+    let g: number;
+    if (f > MAX_EXP) {
+      g = f32((label - 1) * alpha);
+      loss += label > 0 ? 0 : f;
+    } else if (f < -MAX_EXP) {
+      g = f32(label * alpha);
+      loss += label > 0 ? -f : 0;
+    } else {
+      const k = tableIndex(f);
+      g = f32(f32(label - tables[k]!) * alpha);
+      loss -= tables[(label > 0 ? 1 : 2) * EXP_TABLE_SIZE + k]!;
+    }
+    examples++;
+    axpy(g, syn1, t * stride, neu1e, 0);
+    axpy(g, h, hi, syn1, t * stride);
+  }
+
+  const negatives = new Int32Array(negative);
+
   /** Trains hidden vector h (array + offset) to predict `target`; h's error accumulates in neu1e. */
-  function predict(h: Float32Array, hi: number, target: number): void {
+  function predict(h: Float32Array, hi: number, target: number, shared: boolean): void {
     if (model.loss === 'ns') {
-      for (let d = 0; d <= negative; d++) {
-        let t = target, label = 1;
-        if (d > 0) {
-          // Walker's alias method on integers: high 32 bits of r·V pick a column, the low 32 bits choose.
-          const x = nextRandom() * vocab;
-          const i = Math.floor(x / 2 ** 32);
-          t = x - i * 2 ** 32 < aliasProb[i]! ? i : alias[i]!;
-          if (t === target) continue;
-          label = 0;
-        }
-        const f = dot(h, hi, syn1, t * stride);
-        let g: number;
-        if (f > MAX_EXP) {
-          g = f32((label - 1) * alpha);
-          loss += label > 0 ? 0 : f;
-        } else if (f < -MAX_EXP) {
-          g = f32(label * alpha);
-          loss += label > 0 ? -f : 0;
-        } else {
-          const k = tableIndex(f);
-          g = f32(f32(label - tables[k]!) * alpha);
-          loss -= tables[(label > 0 ? 1 : 2) * EXP_TABLE_SIZE + k]!;
-        }
-        examples++;
-        axpy(g, syn1, t * stride, neu1e, 0);
-        axpy(g, h, hi, syn1, t * stride);
+      step(h, hi, target, 1);
+      for (let d = 0; d < negative; d++) {
+        const t = shared ? negatives[d]! : drawAlias();
+        if (t >= 0 && t !== target) step(h, hi, t, 0);
       }
     } else if (model.loss === 'hs') {
       for (let d = 0; d < codeLen[target]!; d++) {
@@ -130,14 +137,17 @@ export function trainChunk(model: Word2VecModelArrays, job: Word2VecJob): Word2V
         const inv = f32(1 / count);
         for (let d = 0; d < stride; d++) neu1[d] = neu1[d]! * inv;
         neu1e.fill(0);
-        predict(neu1, 0, w);
+        predict(neu1, 0, w, false);
         for (let j = lo; j <= hi; j++) if (j !== i) axpy(1, neu1e, 0, syn0, sentence[j]! * stride);
       } else {
+        // Shared negatives: one draw per center word for all its context words (after pWord2Vec).
+        const shared = model.sharedNegatives && model.loss === 'ns';
+        if (shared) for (let d = 0; d < negative; d++) negatives[d] = drawAlias();
         for (let j = lo; j <= hi; j++) {
           if (j === i) continue;
           const row = sentence[j]! * stride;
           neu1e.fill(0);
-          predict(syn0, row, w);
+          predict(syn0, row, w, shared);
           axpy(1, neu1e, 0, syn0, row);
         }
       }
