@@ -1,15 +1,10 @@
 // The browser build in Debian's Chromium: the worker pool on Web Workers when the page is
 // cross-origin isolated (2 threads, bitwise equal to 1, equal to the JS twins within bounds),
-// and the fallback to 1 thread, with the reason, when it is not. Skips, saying why, where
-// /usr/bin/chromium is missing, unless WASM_NLP_REQUIRE_BROWSER=1 (CI) makes that a failure.
-import { existsSync } from 'node:fs';
+// and the fallback to 1 thread, with the reason, when it is not.
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { browserAvailable, launchChromium, pageResult } from './chromium';
 import { DIST, serve } from './server';
-
-const CHROMIUM = '/usr/bin/chromium';
-const required = process.env.WASM_NLP_REQUIRE_BROWSER === '1';
-const present = existsSync(CHROMIUM);
-if (!present && !required) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
 import { init, jsKernels } from '/dist/index.browser.js';
@@ -36,19 +31,13 @@ try {
 }
 </script>`;
 
-describe.skipIf(!present && !required)('browser (Chromium)', () => {
+describe.skipIf(!browserAvailable)('browser (Chromium)', () => {
   let server: Awaited<ReturnType<typeof serve>>;
-  let browser: import('playwright-core').Browser;
+  let browser: Browser;
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
     server = await serve(DIST, { '/pool.html': PAGE });
-    // launch() gives the browser a fresh, temporary --user-data-dir of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -56,18 +45,8 @@ describe.skipIf(!present && !required)('browser (Chromium)', () => {
     await server?.close();
   });
 
-  async function run(path: string) {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(server.url + path);
-    await page.waitForFunction(() => (window as { result?: unknown }).result !== undefined, null, { timeout: 60_000 });
-    const result = await page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
-    await page.close();
-    expect(errors).toEqual([]);
-    expect(result.error).toBeUndefined();
-    return result as { features: { threads: number; build: string; crossOriginIsolated?: boolean; notes: string[]; relaxedSimd: boolean }; maxDiff: number; bitwise: boolean };
-  }
+  type PoolResult = { features: { threads: number; build: string; notes: string[]; relaxedSimd: boolean }; maxDiff: number; bitwise: boolean };
+  const run = async (path: string) => (await pageResult(browser, server.url + path)) as unknown as PoolResult;
 
   test('cross-origin isolated: 2 threads on Web Workers, bitwise equal to 1 thread, close to the twins', async () => {
     const r = await run('/isolated/pool.html');
