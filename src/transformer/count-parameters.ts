@@ -1,0 +1,135 @@
+// How many parameters a TransformerConfig has, piece by piece, as PyTorch's
+// sum(p.numel() for p in model.parameters()) counts them: a tied or shared matrix once, buffers
+// (Marian's final_logits_bias) not at all, and sinusoidal position tables never (HF keeps
+// Marian's in frozen Parameters, so its model.num_parameters() includes them; only_trainable
+// does not).
+//
+// Shapes (d = dModel, f = dFF, V = vocabSize, P = maxPositions, T = typeVocabSize):
+//   embeddings   tokens V·d (twice in an encoder-decoder that does not share them), learned
+//                positions P·d per stack, token types T·d, a LayerNorm per stack if embeddingNorm
+//   attention    q, k, v, o: 4·d² weights + 4·d biases
+//   FFN          d→f→d: 2·d·f weights + f + d biases
+//   LayerNorm    d gammas + d betas
+//   encoder layer   self-attention, its LayerNorm, FFN, its LayerNorm
+//   decoder layer   self-attention, LayerNorm, cross-attention (encoder-decoder only), LayerNorm,
+//                   FFN, LayerNorm; a final LayerNorm per stack when finalNorm
+//   heads        BERT pooler d² + d; classifier d·L + L (DistilBERT adds pre_classifier d² + d);
+//                output projection V·d when it is not tied to the token embedding
+import { validateConfig, type TransformerConfig } from './config';
+
+export interface CountOptions {
+  /** Linear-layer biases (default true). */
+  biases?: boolean;
+  /** LayerNorm betas (default true). */
+  layerNormBetas?: boolean;
+  /** LayerNorm gammas (default true). */
+  layerNormGammas?: boolean;
+  /** Learned position tables (default true). Sinusoidal tables are never parameters. */
+  positions?: boolean;
+  /** The embedding block: token, position and token-type tables and the embedding LayerNorm (default true). */
+  embeddings?: boolean;
+  /** Count a tied output projection again, as its own V·d (default false: PyTorch counts a tied matrix once). */
+  tiedOutput?: boolean;
+  /** BERT's pooler, dense d×d + bias (default: true for the bert family, as BertModel has it). */
+  pooler?: boolean;
+  /** The sequence-classification head (default: true when config.numLabels is set). */
+  classifier?: boolean;
+  /** Marian's final_logits_bias, V values (default false: it is a buffer, not a parameter). */
+  finalLogitsBias?: boolean;
+}
+
+export interface ParameterCount {
+  total: number;
+  /** The embedding block. */
+  embeddings: number;
+  /** All encoder layers and the encoder's final LayerNorm. */
+  encoder: number;
+  /** All decoder layers and the decoder's final LayerNorm. */
+  decoder: number;
+  /** Pooler, classifier, untied output projection, final_logits_bias. */
+  head: number;
+  perEncoderLayer: number;
+  perDecoderLayer: number;
+  /**
+   * Every piece, summed over layers: 'embeddings.tokens', 'embeddings.positions',
+   * 'embeddings.tokenTypes', 'embeddings.norm', 'encoder.selfAttention',
+   * 'encoder.selfAttentionNorm', 'encoder.ffn', 'encoder.ffnNorm', 'encoder.finalNorm',
+   * 'decoder.selfAttention', 'decoder.selfAttentionNorm', 'decoder.crossAttention',
+   * 'decoder.crossAttentionNorm', 'decoder.ffn', 'decoder.ffnNorm', 'decoder.finalNorm',
+   * 'head.pooler', 'head.preClassifier', 'head.classifier', 'head.output', 'head.finalLogitsBias'.
+   * Pieces a model does not have are 0.
+   */
+  breakdown: Record<string, number>;
+}
+
+const OPTION_KEYS = ['biases', 'layerNormBetas', 'layerNormGammas', 'positions', 'embeddings', 'tiedOutput', 'pooler',
+  'classifier', 'finalLogitsBias'] as const;
+
+export function countParameters(config: TransformerConfig, options: CountOptions = {}): ParameterCount {
+  validateConfig(config);
+  for (const [k, v] of Object.entries(options)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(k)) throw new Error(`countParameters: unknown option ${k} (known: ${OPTION_KEYS.join(', ')})`);
+    if (v !== undefined && typeof v !== 'boolean') throw new Error(`countParameters: option ${k} must be true or false, got ${String(v)}`);
+  }
+  const biases = (options.biases ?? true) && config.bias;
+  const gammas = options.layerNormGammas ?? true;
+  const betas = options.layerNormBetas ?? true;
+  const withEmbeddings = options.embeddings ?? true;
+  const { dModel: d, dFF: f, vocabSize: V } = config;
+  const encoderDecoder = config.kind === 'encoder-decoder';
+  const hasDecoder = config.kind !== 'encoder';
+  /** Stacks that embed tokens: one, or two in an encoder-decoder. */
+  const stacks = encoderDecoder ? 2 : 1;
+
+  const linear = (inputs: number, outputs: number) => inputs * outputs + (biases ? outputs : 0);
+  const norm = (gammas ? d : 0) + (betas ? d : 0);
+  const attention = 4 * linear(d, d);
+  const ffn = linear(d, f) + linear(f, d);
+
+  const b: Record<string, number> = {};
+  // Embeddings.
+  const shared = !encoderDecoder || (config.shareEncoderDecoderEmbeddings ?? true);
+  b['embeddings.tokens'] = withEmbeddings ? V * d * (shared ? 1 : 2) : 0;
+  b['embeddings.positions'] = withEmbeddings && (options.positions ?? true) && config.positions === 'learned'
+    ? config.maxPositions * d * stacks : 0;
+  b['embeddings.tokenTypes'] = withEmbeddings ? config.typeVocabSize * d : 0;
+  b['embeddings.norm'] = withEmbeddings && config.embeddingNorm ? norm * stacks : 0;
+
+  // Encoder.
+  const L = config.encoderLayers;
+  b['encoder.selfAttention'] = L * attention;
+  b['encoder.selfAttentionNorm'] = L * norm;
+  b['encoder.ffn'] = L * ffn;
+  b['encoder.ffnNorm'] = L * norm;
+  b['encoder.finalNorm'] = L > 0 && config.finalNorm ? norm : 0;
+
+  // Decoder.
+  const M = config.decoderLayers;
+  b['decoder.selfAttention'] = M * attention;
+  b['decoder.selfAttentionNorm'] = M * norm;
+  b['decoder.crossAttention'] = encoderDecoder ? M * attention : 0;
+  b['decoder.crossAttentionNorm'] = encoderDecoder ? M * norm : 0;
+  b['decoder.ffn'] = M * ffn;
+  b['decoder.ffnNorm'] = M * norm;
+  b['decoder.finalNorm'] = M > 0 && config.finalNorm ? norm : 0;
+
+  // Heads.
+  const labels = config.numLabels;
+  const classifier = (options.classifier ?? labels !== undefined);
+  if (classifier && labels === undefined) throw new Error('countParameters: option classifier needs config.numLabels');
+  b['head.pooler'] = (options.pooler ?? config.family === 'bert') ? linear(d, d) : 0;
+  b['head.preClassifier'] = classifier && config.family === 'distilbert' ? linear(d, d) : 0;
+  b['head.classifier'] = classifier ? linear(d, labels!) : 0;
+  b['head.output'] = hasDecoder && (!config.tieWordEmbeddings || (options.tiedOutput ?? false)) ? V * d : 0;
+  b['head.finalLogitsBias'] = options.finalLogitsBias ?? false ? V : 0;
+
+  const sum = (prefix: string) => Object.entries(b).reduce((s, [k, v]) => (k.startsWith(prefix) ? s + v : s), 0);
+  const embeddings = sum('embeddings.'), encoder = sum('encoder.'), decoder = sum('decoder.'), head = sum('head.');
+  return {
+    total: embeddings + encoder + decoder + head,
+    embeddings, encoder, decoder, head,
+    perEncoderLayer: L > 0 ? attention + 2 * norm + ffn : 0,
+    perDecoderLayer: M > 0 ? attention + 2 * norm + ffn + (encoderDecoder ? attention + norm : 0) : 0,
+    breakdown: b,
+  };
+}

@@ -1,0 +1,56 @@
+// Reading a Hugging Face model folder: from a directory (Node), a base URL (fetch, Node and
+// browsers), or files already in memory. Nothing runs from these files: they are data.
+declare const __BROWSER__: boolean;
+
+export type ModelSource = string | URL | { files: Record<string, Uint8Array | string> };
+
+export interface ModelFiles {
+  /** The file's bytes, or undefined if the model has no such file. */
+  read(name: string): Promise<Uint8Array | undefined>;
+  /** Where the files come from, for error messages. */
+  readonly where: string;
+}
+
+export function modelFiles(source: ModelSource): ModelFiles {
+  if (typeof source === 'object' && !(source instanceof URL)) {
+    if (!source || typeof source.files !== 'object') throw new Error('loadModel: source must be a directory, a URL or { files }');
+    const encoder = new TextEncoder();
+    return {
+      where: 'the in-memory files',
+      read: async (name) => {
+        const f = source.files[name];
+        return f === undefined ? undefined : typeof f === 'string' ? encoder.encode(f) : f;
+      },
+    };
+  }
+  const text = String(source);
+  if (/^https?:/.test(text) || source instanceof URL && source.protocol !== 'file:') {
+    const base = text.endsWith('/') ? text : `${text}/`;
+    return {
+      where: base,
+      read: async (name) => {
+        const response = await fetch(new URL(name, base));
+        if (response.status === 404) return undefined;
+        if (!response.ok) throw new Error(`loadModel: ${new URL(name, base)} answered ${response.status} ${response.statusText}`);
+        return new Uint8Array(await response.arrayBuffer());
+      },
+    };
+  }
+  if (__BROWSER__ || typeof process === 'undefined' || !process.versions?.node) {
+    throw new Error('loadModel: a directory works in Node only; in a browser give a base URL or { files }');
+  }
+  const dir = source instanceof URL ? decodeURIComponent(source.pathname) : text;
+  return {
+    where: dir,
+    read: async (name) => {
+      const fs = await import('node:fs/promises');
+      const path = await import('node:path');
+      try {
+        return new Uint8Array(await fs.readFile(path.join(dir, name)));
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOENT') return undefined;
+        throw e;
+      }
+    },
+  };
+}

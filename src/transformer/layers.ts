@@ -1,0 +1,115 @@
+// The building blocks a model is assembled from: Linear layers with their weights packed once
+// for the GEMM micro-kernel, LayerNorm parameters, and the post-LN encoder layer of BERT and
+// the original Transformer. Activations are tensors resident in the runtime's memory: every
+// kernel reads and writes them in place. Shape letters: n = batch·T rows, d = dModel.
+import type { Runtime, RuntimeTensor } from '../runtime';
+import type { Activation as MatmulActivation, PackedMatrix } from '../kernels/types';
+import type { Activation, TransformerConfig } from './config';
+
+/** Reads a weight as f32 by its Hugging Face name (from one or several safetensors files). */
+export type WeightSource = (name: string) => Float32Array;
+
+export interface Linear {
+  weight: PackedMatrix;
+  bias: RuntimeTensor | undefined;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+/** A torch.nn.Linear (weight out×in, y = x·Wᵀ + b), packed for the kernels. */
+export function loadLinear(rt: Runtime, weights: WeightSource, prefix: string, inFeatures: number, outFeatures: number, bias = true): Linear {
+  const w = weights(`${prefix}.weight`);
+  if (w.length !== inFeatures * outFeatures) {
+    throw new Error(`${prefix}.weight has ${w.length} values, expected ${outFeatures}×${inFeatures}`);
+  }
+  return {
+    weight: rt.kernels.packB(w, { k: inFeatures, n: outFeatures, transB: true }),
+    bias: bias ? rt.tensor([outFeatures], checkLength(weights(`${prefix}.bias`), outFeatures, `${prefix}.bias`)) : undefined,
+    inFeatures, outFeatures,
+  };
+}
+
+export interface Norm {
+  gamma: RuntimeTensor;
+  beta: RuntimeTensor;
+  eps: number;
+}
+
+export function loadNorm(rt: Runtime, weights: WeightSource, prefix: string, d: number, eps: number): Norm {
+  return {
+    gamma: rt.tensor([d], checkLength(weights(`${prefix}.weight`), d, `${prefix}.weight`)),
+    beta: rt.tensor([d], checkLength(weights(`${prefix}.bias`), d, `${prefix}.bias`)),
+    eps,
+  };
+}
+
+export function checkLength(x: Float32Array, n: number, name: string): Float32Array {
+  if (x.length !== n) throw new Error(`${name} has ${x.length} values, expected ${n}`);
+  return x;
+}
+
+/** The config's activation as the matmul epilogue knows it. */
+export function epilogue(a: Activation): MatmulActivation {
+  if (a === 'gelu') return 'gelu';
+  if (a === 'gelu_tanh') return 'gelu_tanh';
+  if (a === 'relu') return 'relu';
+  throw new Error(`activation ${a} is not supported by the fused kernels yet`);
+}
+
+/** One post-LN encoder layer: x ← LN(x + Attn(x)); x ← LN(x + FFN(x)). */
+export interface EncoderLayer {
+  q: Linear;
+  k: Linear;
+  v: Linear;
+  o: Linear;
+  attnNorm: Norm;
+  ffn1: Linear;
+  ffn2: Linear;
+  ffnNorm: Norm;
+}
+
+/** Scratch tensors one forward pass reuses across layers. */
+export interface Scratch {
+  q: RuntimeTensor;
+  k: RuntimeTensor;
+  v: RuntimeTensor;
+  ctx: RuntimeTensor;
+  proj: RuntimeTensor;
+  hidden: RuntimeTensor;
+  free(): void;
+}
+
+export function scratch(rt: Runtime, n: number, c: TransformerConfig): Scratch {
+  const t = [rt.tensor([n, c.dModel]), rt.tensor([n, c.dModel]), rt.tensor([n, c.dModel]), rt.tensor([n, c.dModel]),
+    rt.tensor([n, c.dModel]), rt.tensor([n, c.dFF])] as const;
+  return { q: t[0], k: t[1], v: t[2], ctx: t[3], proj: t[4], hidden: t[5], free: () => t.forEach((x) => x.free()) };
+}
+
+/**
+ * x (n×d, resident) through one post-LN encoder layer, in place. mask: batch·T additive
+ * floats on the keys (0 keep, −∞ padding).
+ */
+export function encoderLayer(rt: Runtime, c: TransformerConfig, L: EncoderLayer, x: RuntimeTensor, s: Scratch,
+  batch: number, T: number, mask: RuntimeTensor): void {
+  const k = rt.kernels, n = batch * T, d = c.dModel;
+  k.matmul(x, L.q.weight, { m: n, bias: L.q.bias, out: s.q });
+  k.matmul(x, L.k.weight, { m: n, bias: L.k.bias, out: s.k });
+  k.matmul(x, L.v.weight, { m: n, bias: L.v.bias, out: s.v });
+  k.attention(s.q, s.k, s.v, { batch, heads: c.heads, tq: T, dHead: c.dHead, mask, out: s.ctx });
+  k.matmul(s.ctx, L.o.weight, { m: n, bias: L.o.bias, out: s.proj });
+  k.addLayerNorm(s.proj, x, { rows: n, cols: d, gamma: L.attnNorm.gamma, beta: L.attnNorm.beta, eps: L.attnNorm.eps, out: x });
+  k.matmul(x, L.ffn1.weight, { m: n, bias: L.ffn1.bias, activation: epilogue(c.activation), out: s.hidden });
+  k.matmul(s.hidden, L.ffn2.weight, { m: n, bias: L.ffn2.bias, out: s.proj });
+  k.addLayerNorm(s.proj, x, { rows: n, cols: d, gamma: L.ffnNorm.gamma, beta: L.ffnNorm.beta, eps: L.ffnNorm.eps, out: x });
+}
+
+export function freeLayer(L: EncoderLayer): void {
+  for (const lin of [L.q, L.k, L.v, L.o, L.ffn1, L.ffn2]) {
+    lin.weight.free();
+    lin.bias?.free();
+  }
+  for (const norm of [L.attnNorm, L.ffnNorm]) {
+    norm.gamma.free();
+    norm.beta.free();
+  }
+}

@@ -1,0 +1,245 @@
+// Hugging Face config.json → TransformerConfig for the three families, with the configs of
+// bert-base-uncased, distilbert-base-uncased (and its SST-2 classifier) and
+// Helsinki-NLP/opus-mt-en-de as published on the hub, and every bad field named in the Error.
+import { describe, expect, test } from 'vitest';
+import { configFromHuggingFace, validateConfig, type TransformerConfig } from '../../src/transformer/config';
+
+/** bert-base-uncased/config.json. */
+const BERT_BASE_UNCASED = {
+  architectures: ['BertForMaskedLM'],
+  attention_probs_dropout_prob: 0.1,
+  gradient_checkpointing: false,
+  hidden_act: 'gelu',
+  hidden_dropout_prob: 0.1,
+  hidden_size: 768,
+  initializer_range: 0.02,
+  intermediate_size: 3072,
+  layer_norm_eps: 1e-12,
+  max_position_embeddings: 512,
+  model_type: 'bert',
+  num_attention_heads: 12,
+  num_hidden_layers: 12,
+  pad_token_id: 0,
+  position_embedding_type: 'absolute',
+  transformers_version: '4.6.0.dev0',
+  type_vocab_size: 2,
+  use_cache: true,
+  vocab_size: 30522,
+};
+
+/** distilbert-base-uncased/config.json. */
+const DISTILBERT_BASE_UNCASED = {
+  activation: 'gelu',
+  architectures: ['DistilBertForMaskedLM'],
+  attention_dropout: 0.1,
+  dim: 768,
+  dropout: 0.1,
+  hidden_dim: 3072,
+  initializer_range: 0.02,
+  max_position_embeddings: 512,
+  model_type: 'distilbert',
+  n_heads: 12,
+  n_layers: 6,
+  pad_token_id: 0,
+  qa_dropout: 0.1,
+  seq_classif_dropout: 0.2,
+  sinusoidal_pos_embds: false,
+  tie_weights_: true,
+  transformers_version: '4.10.0.dev0',
+  vocab_size: 30522,
+};
+
+/** distilbert-base-uncased-finetuned-sst-2-english/config.json. */
+const DISTILBERT_SST2 = {
+  activation: 'gelu',
+  architectures: ['DistilBertForSequenceClassification'],
+  attention_dropout: 0.1,
+  dim: 768,
+  dropout: 0.1,
+  finetuning_task: 'sst-2',
+  hidden_dim: 3072,
+  id2label: { 0: 'NEGATIVE', 1: 'POSITIVE' },
+  initializer_range: 0.02,
+  label2id: { NEGATIVE: 0, POSITIVE: 1 },
+  max_position_embeddings: 512,
+  model_type: 'distilbert',
+  n_heads: 12,
+  n_layers: 6,
+  output_past: true,
+  pad_token_id: 0,
+  qa_dropout: 0.1,
+  seq_classif_dropout: 0.2,
+  sinusoidal_pos_embds: false,
+  tie_weights_: true,
+  vocab_size: 30522,
+};
+
+/** Helsinki-NLP/opus-mt-en-de/config.json. */
+const OPUS_MT_EN_DE = {
+  _name_or_path: 'Helsinki-NLP/opus-mt-en-de',
+  activation_dropout: 0.0,
+  activation_function: 'swish',
+  add_bias_logits: false,
+  add_final_layer_norm: false,
+  architectures: ['MarianMTModel'],
+  attention_dropout: 0.0,
+  bad_words_ids: [[58100]],
+  bos_token_id: 0,
+  classif_dropout: 0.0,
+  classifier_dropout: 0.0,
+  d_model: 512,
+  decoder_attention_heads: 8,
+  decoder_ffn_dim: 2048,
+  decoder_layerdrop: 0.0,
+  decoder_layers: 6,
+  decoder_start_token_id: 58100,
+  decoder_vocab_size: 58101,
+  dropout: 0.1,
+  encoder_attention_heads: 8,
+  encoder_ffn_dim: 2048,
+  encoder_layerdrop: 0.0,
+  encoder_layers: 6,
+  eos_token_id: 0,
+  forced_eos_token_id: 0,
+  gradient_checkpointing: false,
+  id2label: { 0: 'LABEL_0', 1: 'LABEL_1', 2: 'LABEL_2' },
+  init_std: 0.02,
+  is_encoder_decoder: true,
+  label2id: { LABEL_0: 0, LABEL_1: 1, LABEL_2: 2 },
+  max_length: 512,
+  max_position_embeddings: 512,
+  model_type: 'marian',
+  normalize_before: false,
+  normalize_embedding: false,
+  num_beams: 4,
+  num_hidden_layers: 6,
+  pad_token_id: 58100,
+  scale_embedding: true,
+  share_encoder_decoder_embeddings: true,
+  static_position_embeddings: true,
+  transformers_version: '4.22.0.dev0',
+  use_cache: true,
+  vocab_size: 58101,
+};
+
+describe('configs of published checkpoints', () => {
+  test('bert-base-uncased', () => {
+    const c = configFromHuggingFace(BERT_BASE_UNCASED);
+    expect(c).toEqual({
+      family: 'bert', kind: 'encoder', dModel: 768, heads: 12, dHead: 64, dFF: 3072, encoderLayers: 12, decoderLayers: 0,
+      vocabSize: 30522, maxPositions: 512, positions: 'learned', typeVocabSize: 2, norm: 'post', embeddingNorm: true,
+      finalNorm: false, activation: 'gelu', layerNormEps: 1e-12, bias: true, scaleEmbedding: false, tieWordEmbeddings: true,
+      padTokenId: 0,
+    } satisfies TransformerConfig);
+    // The text of config.json works too.
+    expect(configFromHuggingFace(JSON.stringify(BERT_BASE_UNCASED))).toEqual(c);
+    validateConfig(c);
+  });
+
+  test('an empty bert config takes BertConfig defaults (bert-base)', () => {
+    const { architectures: _a, transformers_version: _t, ...rest } = BERT_BASE_UNCASED;
+    expect(configFromHuggingFace({ model_type: 'bert' })).toEqual(configFromHuggingFace(rest));
+  });
+
+  test('distilbert-base-uncased: eps 1e-12 fixed in the code, no token types', () => {
+    const c = configFromHuggingFace(DISTILBERT_BASE_UNCASED);
+    expect(c).toEqual({
+      family: 'distilbert', kind: 'encoder', dModel: 768, heads: 12, dHead: 64, dFF: 3072, encoderLayers: 6, decoderLayers: 0,
+      vocabSize: 30522, maxPositions: 512, positions: 'learned', typeVocabSize: 0, norm: 'post', embeddingNorm: true,
+      finalNorm: false, activation: 'gelu', layerNormEps: 1e-12, bias: true, scaleEmbedding: false, tieWordEmbeddings: true,
+      padTokenId: 0,
+    } satisfies TransformerConfig);
+    // A layer_norm_eps key (some converted configs carry one) does not change it: HF's code ignores it.
+    expect(configFromHuggingFace({ ...DISTILBERT_BASE_UNCASED, layer_norm_eps: 1e-5 }).layerNormEps).toBe(1e-12);
+    const sinusoidal = configFromHuggingFace({ ...DISTILBERT_BASE_UNCASED, sinusoidal_pos_embds: true });
+    expect([sinusoidal.positions, sinusoidal.sinusoidalLayout]).toEqual(['sinusoidal', 'interleaved']);
+  });
+
+  test('distilbert SST-2: labels from id2label, checked against label2id', () => {
+    const c = configFromHuggingFace(DISTILBERT_SST2);
+    expect([c.numLabels, c.id2label, c.problemType]).toEqual([2, ['NEGATIVE', 'POSITIVE'], undefined]);
+    const bert = configFromHuggingFace({
+      ...BERT_BASE_UNCASED, architectures: ['BertForSequenceClassification'], num_labels: 3, problem_type: 'multi_label_classification',
+    });
+    expect([bert.numLabels, bert.id2label, bert.problemType]).toEqual([3, ['LABEL_0', 'LABEL_1', 'LABEL_2'], 'multi_label_classification']);
+    // Without a classification head in architectures, HF's default labels mean nothing.
+    expect(configFromHuggingFace({ ...BERT_BASE_UNCASED, id2label: { 0: 'A', 1: 'B' } }).numLabels).toBeUndefined();
+  });
+
+  test('Helsinki-NLP/opus-mt-en-de', () => {
+    const c = configFromHuggingFace(OPUS_MT_EN_DE);
+    expect(c).toEqual({
+      family: 'marian', kind: 'encoder-decoder', dModel: 512, heads: 8, dHead: 64, dFF: 2048, encoderLayers: 6, decoderLayers: 6,
+      vocabSize: 58101, maxPositions: 512, positions: 'sinusoidal', sinusoidalLayout: 'split', typeVocabSize: 0, norm: 'post',
+      embeddingNorm: false, finalNorm: false, activation: 'silu', layerNormEps: 1e-5, bias: true, scaleEmbedding: true,
+      tieWordEmbeddings: true, shareEncoderDecoderEmbeddings: true, padTokenId: 58100, bosTokenId: 0, eosTokenId: 0,
+      decoderStartTokenId: 58100, forcedEosTokenId: 0, suppressTokenIds: [58100],
+    } satisfies TransformerConfig);
+    // id2label of an MT model is HF's unused default: not a classifier.
+    expect(c.numLabels).toBeUndefined();
+    expect('forcedEosTokenId' in configFromHuggingFace({ ...OPUS_MT_EN_DE, forced_eos_token_id: null })).toBe(false);
+  });
+
+  test('an empty marian config takes MarianConfig defaults', () => {
+    const c = configFromHuggingFace({ model_type: 'marian' });
+    expect([c.dModel, c.heads, c.dFF, c.encoderLayers, c.decoderLayers, c.vocabSize, c.maxPositions, c.activation, c.scaleEmbedding])
+      .toEqual([1024, 16, 4096, 12, 12, 58101, 1024, 'gelu', false]);
+    expect([c.padTokenId, c.eosTokenId, c.decoderStartTokenId, c.forcedEosTokenId, c.suppressTokenIds]).toEqual([58100, 0, 58100, 0, [58100]]);
+  });
+
+  test('activations: gelu is the erf form, gelu_new and friends the tanh form, swish is silu', () => {
+    const act = (hidden_act: string) => configFromHuggingFace({ model_type: 'bert', hidden_act }).activation;
+    expect(['gelu', 'gelu_new', 'gelu_fast', 'gelu_pytorch_tanh', 'relu', 'silu', 'swish'].map(act))
+      .toEqual(['gelu', 'gelu_tanh', 'gelu_tanh', 'gelu_tanh', 'relu', 'silu', 'silu']);
+  });
+});
+
+describe('bad configs: the Error names the field and the value', () => {
+  const bad: [string, unknown, RegExp][] = [
+    ['not an object', [1], /expected an object, got \[1\]/],
+    ['not JSON', '{"model_type": ', /not valid JSON/],
+    ['no model_type', { hidden_size: 768 }, /model_type is missing/],
+    ['unknown model_type', { model_type: 'gpt2' }, /model_type "gpt2" is not supported/],
+    ['heads do not divide', { model_type: 'bert', hidden_size: 770 }, /hidden_size \(770\) is not divisible by num_attention_heads \(12\)/],
+    ['dim / n_heads', { model_type: 'distilbert', dim: 100, n_heads: 12 }, /dim \(100\) is not divisible by n_heads \(12\)/],
+    ['size not an integer', { model_type: 'bert', intermediate_size: '3072' }, /intermediate_size must be an integer ≥ 1, got "3072"/],
+    ['zero layers', { model_type: 'bert', num_hidden_layers: 0 }, /num_hidden_layers must be an integer ≥ 1, got 0/],
+    ['negative type vocab', { model_type: 'bert', type_vocab_size: -1 }, /type_vocab_size must be an integer ≥ 0, got -1/],
+    ['eps', { model_type: 'bert', layer_norm_eps: 0 }, /layer_norm_eps must be a positive number, got 0/],
+    ['activation', { model_type: 'bert', hidden_act: 'mish' }, /hidden_act "mish" is not supported/],
+    ['activation not a string', { model_type: 'distilbert', activation: 3 }, /activation 3 is not supported/],
+    ['inherited name', { model_type: 'bert', hidden_act: 'toString' }, /hidden_act "toString" is not supported/],
+    ['relative positions', { model_type: 'bert', position_embedding_type: 'relative_key' }, /position_embedding_type "relative_key" is not supported/],
+    ['bert decoder', { model_type: 'bert', is_decoder: true }, /is_decoder true is not supported/],
+    ['pad out of vocab', { model_type: 'bert', pad_token_id: 30522 }, /pad_token_id must be a token id in \[0, 30522\), got 30522/],
+    ['pad null', { model_type: 'bert', pad_token_id: null }, /pad_token_id must be a token id.*got null/],
+    ['eos out of vocab', { ...OPUS_MT_EN_DE, eos_token_id: -1 }, /eos_token_id must be a token id in \[0, 58101\), got -1/],
+    ['decoder start', { ...OPUS_MT_EN_DE, decoder_start_token_id: 1.5 }, /decoder_start_token_id must be a token id/],
+    ['boolean', { ...OPUS_MT_EN_DE, scale_embedding: 'yes' }, /scale_embedding must be true or false, got "yes"/],
+    ['sinusoidal flag', { model_type: 'distilbert', sinusoidal_pos_embds: 1 }, /sinusoidal_pos_embds must be true or false, got 1/],
+    ['marian heads differ', { ...OPUS_MT_EN_DE, decoder_attention_heads: 4 }, /decoder_attention_heads \(4\) differs from encoder_attention_heads \(8\)/],
+    ['marian ffn differ', { ...OPUS_MT_EN_DE, decoder_ffn_dim: 1024 }, /decoder_ffn_dim \(1024\) differs from encoder_ffn_dim \(2048\)/],
+    ['marian vocabularies', { ...OPUS_MT_EN_DE, decoder_vocab_size: 100 }, /decoder_vocab_size \(100\) differs from vocab_size \(58101\)/],
+    ['pre-LN marian', { ...OPUS_MT_EN_DE, normalize_before: true }, /normalize_before true is not supported for marian/],
+    ['learned marian positions', { ...OPUS_MT_EN_DE, static_position_embeddings: false }, /static_position_embeddings false is not supported/],
+    ['embedding norm', { ...OPUS_MT_EN_DE, normalize_embedding: true }, /normalize_embedding true is not supported/],
+    ['bad words', { ...OPUS_MT_EN_DE, bad_words_ids: [[1, 2]] }, /bad_words_ids \[\[1,2\]\] is not supported/],
+    ['bad words out of vocab', { ...OPUS_MT_EN_DE, bad_words_ids: [[58101]] }, /bad_words_ids/],
+    ['architectures', { ...BERT_BASE_UNCASED, architectures: 'BertModel' }, /architectures must be an array/],
+    ['labels disagree', { ...DISTILBERT_SST2, num_labels: 3 }, /num_labels \(3\) disagrees with id2label, which has 2 labels/],
+    ['label2id disagrees', { ...DISTILBERT_SST2, label2id: { NEGATIVE: 1, POSITIVE: 0 } }, /label2id "NEGATIVE": 1 disagrees with id2label/],
+    ['id2label gap', { ...DISTILBERT_SST2, id2label: { 0: 'A', 2: 'B' }, label2id: undefined }, /id2label must map 0…1 to names, got "2": "B"/],
+    ['problem type', { ...DISTILBERT_SST2, problem_type: 'ranking' }, /problem_type "ranking" is not supported/],
+  ];
+  test.each(bad)('%s', (_, json, message) => {
+    expect(() => configFromHuggingFace(json)).toThrow(message);
+  });
+
+  test('validateConfig checks hand-written configs', () => {
+    const c = configFromHuggingFace(BERT_BASE_UNCASED);
+    expect(() => validateConfig({ ...c, dHead: 32 })).toThrow(/heads · dHead \(12 · 32\) must equal dModel \(768\)/);
+    expect(() => validateConfig({ ...c, decoderLayers: 2 })).toThrow(/an encoder has decoderLayers 0/);
+    expect(() => validateConfig({ ...c, vocabSize: 0 })).toThrow(/vocabSize must be a positive integer, got 0/);
+    expect(() => validateConfig({ ...c, numLabels: 0 })).toThrow(/numLabels must be a positive integer/);
+  });
+});
