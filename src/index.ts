@@ -20,6 +20,7 @@ export { FormatError } from './io/errors';
 export { loadModel, type LoadModelOptions } from './transformer/load';
 export type { ModelSource } from './transformer/files';
 export { TextEncoderModel, type EmbedOptions, type Classification } from './transformer/text-encoder';
+export { TextSeq2SeqModel } from './transformer/text-seq2seq';
 export { configFromHuggingFace, type TransformerConfig } from './transformer/config';
 export { countParameters } from './transformer/count-parameters';
 export { parseSafetensors, writeSafetensors } from './io/safetensors';

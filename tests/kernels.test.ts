@@ -34,7 +34,7 @@ describe.each(['first', 'second'])('kernels vs JS twins (%s build of this proces
     const shapes = [[1, 33, 17], [2, 5, 9], [3, 127, 33], [4, 17, 8], [7, 300, 21], [61, 513, 40], [128, 96, 264], [1, 768, 100]];
     for (const [m, k, n] of shapes) {
       for (const transB of [false, true]) {
-        for (const activation of ['none', 'relu', 'gelu', 'gelu_tanh'] as const) {
+        for (const activation of ['none', 'relu', 'gelu', 'gelu_tanh', 'silu'] as const) {
           const a = randomArray(m! * k!, random), b = randomArray(k! * n!, random), bias = randomArray(n!, random);
           const packed = wasm().packB(b, { k: k!, n: n!, transB });
           const plain = wasm().matmul(a, b, { m: m!, k, n, transB, bias, activation });

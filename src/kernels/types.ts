@@ -13,7 +13,7 @@ export interface TensorLike {
 export type Operand = Float32Array | TensorLike;
 
 /** What a fused matmul applies after the bias. */
-export type Activation = 'none' | 'relu' | 'gelu' | 'gelu_tanh';
+export type Activation = 'none' | 'relu' | 'gelu' | 'gelu_tanh' | 'silu';
 
 /** B prepared once for many matmuls (a layer's weights): from kernels.packB, for that backend only. */
 export interface PackedMatrix {

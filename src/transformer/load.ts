@@ -8,6 +8,8 @@ import { modelFiles, type ModelFiles, type ModelSource } from './files';
 import { TextEncoderModel } from './text-encoder';
 import { loadBert } from './models/bert';
 import { loadDistilBert } from './models/distilbert';
+import { loadMarian } from './models/marian';
+import { TextSeq2SeqModel } from './text-seq2seq';
 
 export interface LoadModelOptions {
   /** The runtime whose kernels run the model (default: a new one with `threads`). */
@@ -15,7 +17,7 @@ export interface LoadModelOptions {
   threads?: number;
 }
 
-export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<TextEncoderModel> {
+export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<TextEncoderModel | TextSeq2SeqModel> {
   const files = modelFiles(source);
   const configBytes = await need(files, 'config.json');
   const config = configFromHuggingFace(new TextDecoder().decode(configBytes));
@@ -31,7 +33,8 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   const has = (name: string) => weights.has(name);
   if (config.family === 'bert') return new TextEncoderModel(loadBert(runtime, config, get, has), tokenizer);
   if (config.family === 'distilbert') return new TextEncoderModel(loadDistilBert(runtime, config, get, has), tokenizer);
-  throw new Error(`loadModel: ${config.family} checkpoints are not supported yet (BERT and DistilBERT are)`);
+  if (config.family === 'marian') return new TextSeq2SeqModel(loadMarian(runtime, config, get, has), tokenizer);
+  throw new Error(`loadModel: ${config.family} checkpoints are not supported (BERT, DistilBERT and Marian are)`);
 }
 
 async function need(files: ModelFiles, name: string): Promise<Uint8Array> {

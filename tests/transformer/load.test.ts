@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { init, type Runtime } from '../../src/index';
 import { loadModel } from '../../src/transformer/load';
+import type { TextEncoderModel } from '../../src/transformer/text-encoder';
 import { serve } from '../browser/server';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
@@ -32,7 +33,7 @@ describe('loadModel', () => {
     memory: () => inMemory('bert'),
   };
   test.each(Object.keys(sources))('from a %s: the tokenizer\'s ids and the classifier\'s probabilities', async (kind) => {
-    const model = await loadModel(sources[kind as keyof typeof sources](), { runtime: rt });
+    const model = await loadModel(sources[kind as keyof typeof sources](), { runtime: rt }) as TextEncoderModel;
     const texts = bert.inputs.encodings.map((e: { text: string; text_pair: string | null }) => (e.text_pair ? [e.text, e.text_pair] : e.text));
     const out = model.forward(texts);
     // The tokenizer reproduces the fixture's ids (pads aside).

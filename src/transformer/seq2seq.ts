@@ -1,0 +1,217 @@
+// An encoder-decoder transformer (Marian, the original paper's shape): a post-LN encoder, a
+// post-LN decoder whose layers attend to themselves (causally) and then to the encoder, a
+// language-model head tied to the token embedding, and greedy generation with the rules
+// Hugging Face's generate() applies for Marian (decoder start token, suppressed tokens, a
+// forced EOS at the last position, finished rows padded).
+import type { Runtime, RuntimeTensor } from '../runtime';
+import type { PackedMatrix } from '../kernels/types';
+import type { TransformerConfig } from './config';
+import { encoderLayer, epilogue, freeLayer, scratch, type EncoderLayer, type Linear, type Norm, type Scratch } from './layers';
+
+export interface DecoderLayer {
+  self: EncoderLayer['q'][];     // q, k, v, o
+  selfNorm: Norm;
+  cross: EncoderLayer['q'][];    // q, k, v, o
+  crossNorm: Norm;
+  ffn1: Linear;
+  ffn2: Linear;
+  ffnNorm: Norm;
+}
+
+export interface Seq2SeqWeights {
+  /** vocab × d, shared by the encoder, the decoder and (transposed) the LM head. */
+  embedding: Float32Array;
+  lmHead: PackedMatrix;
+  finalLogitsBias: RuntimeTensor | undefined;
+  /** maxPositions × d */
+  positions: Float32Array;
+  encoder: EncoderLayer[];
+  decoder: DecoderLayer[];
+}
+
+export interface GenerateOptions {
+  /** Longest output, the start token included (Hugging Face's max_length; default 128). */
+  maxLength?: number;
+}
+
+/** The encoder's output for a batch, kept for every decoding step (its keys and values per layer too). */
+export interface Encoded {
+  batch: number;
+  S: number;
+  /** batch × S × d */
+  hidden: RuntimeTensor;
+  /** batch·S additive key mask (0 or −∞). */
+  mask: RuntimeTensor;
+  /** Each decoder layer's cross-attention keys and values, computed once. */
+  crossK: RuntimeTensor[];
+  crossV: RuntimeTensor[];
+  free(): void;
+}
+
+export class Seq2SeqModel {
+  readonly config: TransformerConfig;
+  readonly runtime: Runtime;
+  private readonly w: Seq2SeqWeights;
+
+  constructor(runtime: Runtime, config: TransformerConfig, weights: Seq2SeqWeights) {
+    this.runtime = runtime;
+    this.config = config;
+    this.w = weights;
+  }
+
+  /** Embeddings × √d (when the config scales them) + positions, rows of ids padded to T. */
+  private embed(ids: number[][], T: number, x: Float32Array): void {
+    const c = this.config, d = c.dModel, scale = c.scaleEmbedding ? Math.fround(Math.sqrt(d)) : 1;
+    ids.forEach((row, b) => {
+      for (let t = 0; t < T; t++) {
+        const id = t < row.length ? row[t]! : c.padTokenId;
+        if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`token id ${id} (sequence ${b}, position ${t}) is outside the vocabulary of ${c.vocabSize}`);
+        for (let j = 0; j < d; j++) x[(b * T + t) * d + j] = Math.fround(this.w.embedding[id * d + j]! * scale) + this.w.positions[t * d + j]!;
+      }
+    });
+  }
+
+  /** Runs the encoder on token ids (rows may differ in length; attentionMask 1 for tokens). */
+  encode(inputIds: number[][], attentionMask?: number[][]): Encoded {
+    const c = this.config, d = c.dModel, rt = this.runtime, k = rt.kernels;
+    const batch = inputIds.length;
+    if (batch === 0) throw new Error('encode: no sequences');
+    const S = Math.max(...inputIds.map((r) => r.length));
+    if (S > c.maxPositions) throw new Error(`encode: a sequence has ${S} tokens, the model's maxPositions is ${c.maxPositions}`);
+    const hidden = rt.tensor([batch * S, d]);
+    const mask = rt.tensor([batch * S]);
+    const s = scratch(rt, batch * S, c);
+    try {
+      this.embed(inputIds, S, hidden.data);
+      const m = mask.data;
+      inputIds.forEach((row, b) => {
+        for (let t = 0; t < S; t++) m[b * S + t] = t < row.length && (attentionMask?.[b]?.[t] ?? 1) === 1 ? 0 : -Infinity;
+      });
+      for (const layer of this.w.encoder) encoderLayer(rt, c, layer, hidden, s, batch, S, mask);
+      // The encoder's keys and values for every decoder layer, once for all decoding steps.
+      const kT = this.w.decoder.map(() => rt.tensor([batch * S, d]));
+      const vT = this.w.decoder.map(() => rt.tensor([batch * S, d]));
+      this.w.decoder.forEach((L, i) => {
+        k.matmul(hidden, L.cross[1]!.weight, { m: batch * S, bias: L.cross[1]!.bias, out: kT[i]! });
+        k.matmul(hidden, L.cross[2]!.weight, { m: batch * S, bias: L.cross[2]!.bias, out: vT[i]! });
+      });
+      return { batch, S, hidden, mask, crossK: kT, crossV: vT, free: () => [hidden, mask, ...kT, ...vT].forEach((t) => t.free()) };
+    } catch (e) {
+      hidden.free();
+      mask.free();
+      throw e;
+    } finally {
+      s.free();
+    }
+  }
+
+  /** The decoder's last hidden states for decoder ids (batch × L, all rows the same length). */
+  decode(decoderIds: number[][], enc: Encoded, outputHiddenStates = false): { hidden: Float32Array; states: Float32Array[] | undefined } {
+    const c = this.config, d = c.dModel, rt = this.runtime, k = rt.kernels;
+    const batch = enc.batch, L = decoderIds[0]!.length, n = batch * L;
+    if (decoderIds.length !== batch || decoderIds.some((r) => r.length !== L)) throw new Error('decode: one row of decoder ids per sequence, all of the same length');
+    if (L > c.maxPositions) throw new Error(`decode: ${L} decoder positions, the model's maxPositions is ${c.maxPositions}`);
+    const x = rt.tensor([n, d]);
+    const s = scratch(rt, n, c);
+    try {
+      this.embed(decoderIds, L, x.data);
+      const states = outputHiddenStates ? [x.data.slice()] : undefined;
+      this.w.decoder.forEach((layer, i) => {
+        this.selfAttention(layer, x, s, batch, L);
+        this.crossAttention(layer, x, s, enc, i, L);
+        k.matmul(x, layer.ffn1.weight, { m: n, bias: layer.ffn1.bias, activation: epilogue(c.activation), out: s.hidden });
+        k.matmul(s.hidden, layer.ffn2.weight, { m: n, bias: layer.ffn2.bias, out: s.proj });
+        k.addLayerNorm(s.proj, x, { rows: n, cols: d, gamma: layer.ffnNorm.gamma, beta: layer.ffnNorm.beta, eps: layer.ffnNorm.eps, out: x });
+        states?.push(x.data.slice());
+      });
+      return { hidden: x.data.slice(), states };
+    } finally {
+      s.free();
+      x.free();
+    }
+  }
+
+  private selfAttention(L: DecoderLayer, x: RuntimeTensor, s: Scratch, batch: number, T: number): void {
+    const c = this.config, k = this.runtime.kernels, n = batch * T;
+    const [q, kk, v, o] = L.self as [Linear, Linear, Linear, Linear];
+    k.matmul(x, q.weight, { m: n, bias: q.bias, out: s.q });
+    k.matmul(x, kk.weight, { m: n, bias: kk.bias, out: s.k });
+    k.matmul(x, v.weight, { m: n, bias: v.bias, out: s.v });
+    k.attention(s.q, s.k, s.v, { batch, heads: c.heads, tq: T, dHead: c.dHead, causal: true, out: s.ctx });
+    k.matmul(s.ctx, o.weight, { m: n, bias: o.bias, out: s.proj });
+    k.addLayerNorm(s.proj, x, { rows: n, cols: c.dModel, gamma: L.selfNorm.gamma, beta: L.selfNorm.beta, eps: L.selfNorm.eps, out: x });
+  }
+
+  private crossAttention(L: DecoderLayer, x: RuntimeTensor, s: Scratch, enc: Encoded, layer: number, T: number): void {
+    const c = this.config, k = this.runtime.kernels, n = enc.batch * T;
+    const [q, , , o] = L.cross as [Linear, Linear, Linear, Linear];
+    k.matmul(x, q.weight, { m: n, bias: q.bias, out: s.q });
+    k.attention(s.q, enc.crossK[layer]!, enc.crossV[layer]!, { batch: enc.batch, heads: c.heads, tq: T, tk: enc.S, dHead: c.dHead, mask: enc.mask, out: s.ctx });
+    k.matmul(s.ctx, o.weight, { m: n, bias: o.bias, out: s.proj });
+    k.addLayerNorm(s.proj, x, { rows: n, cols: c.dModel, gamma: L.crossNorm.gamma, beta: L.crossNorm.beta, eps: L.crossNorm.eps, out: x });
+  }
+
+  /** LM-head logits (rows × vocab) of hidden rows (rows × d). */
+  logits(hidden: Float32Array, rows: number): Float32Array {
+    return this.runtime.kernels.matmul(hidden, this.w.lmHead, { m: rows, bias: this.w.finalLogitsBias });
+  }
+
+  /**
+   * Greedy decoding as Hugging Face's generate(num_beams=1): from the decoder start token,
+   * the best token each step, never a suppressed one, EOS forced at the last position; a row
+   * that produced EOS continues with the pad token; stops when all rows are done.
+   * Returns the sequences with the start token (as HF does).
+   */
+  generate(inputIds: number[][], options: GenerateOptions & { attentionMask?: number[][] } = {}): number[][] {
+    const c = this.config, V = c.vocabSize, d = c.dModel;
+    const maxLength = options.maxLength ?? 128;
+    if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`generate: option maxLength must be an integer ≥ 2, got ${String(maxLength)}`);
+    const start = c.decoderStartTokenId ?? c.padTokenId, eos = c.eosTokenId, forcedEos = c.forcedEosTokenId ?? eos;
+    const suppressed = new Set(c.suppressTokenIds ?? []);
+    const enc = this.encode(inputIds, options.attentionMask);
+    try {
+      const seqs = inputIds.map(() => [start]);
+      const done = inputIds.map(() => false);
+      while (seqs[0]!.length < Math.min(maxLength, c.maxPositions) && !done.every(Boolean)) {
+        const L = seqs[0]!.length;
+        const { hidden } = this.decode(seqs, enc);
+        const last = new Float32Array(enc.batch * d);
+        for (let b = 0; b < enc.batch; b++) last.set(hidden.subarray((b * L + L - 1) * d, (b * L + L) * d), b * d);
+        const logits = this.logits(last, enc.batch);
+        for (let b = 0; b < enc.batch; b++) {
+          if (done[b]) {
+            seqs[b]!.push(c.padTokenId);
+            continue;
+          }
+          let best = -1, bestScore = -Infinity;
+          const forceEos = L === maxLength - 1 && forcedEos !== undefined;
+          for (let t = 0; t < V; t++) {
+            if (suppressed.has(t) || (forceEos && t !== forcedEos)) continue;
+            if (logits[b * V + t]! > bestScore) { bestScore = logits[b * V + t]!; best = t; }
+          }
+          seqs[b]!.push(best);
+          if (best === eos) done[b] = true;
+        }
+      }
+      return seqs;
+    } finally {
+      enc.free();
+    }
+  }
+
+  dispose(): void {
+    for (const l of this.w.encoder) freeLayer(l);
+    for (const l of this.w.decoder) {
+      for (const lin of [...l.self, ...l.cross, l.ffn1, l.ffn2]) {
+        lin.weight.free();
+        lin.bias?.free();
+      }
+      for (const n of [l.selfNorm, l.crossNorm, l.ffnNorm]) {
+        n.gamma.free();
+        n.beta.free();
+      }
+    }
+    this.w.lmHead.free();
+    this.w.finalLogitsBias?.free();
+  }
+}
