@@ -48,6 +48,13 @@ export interface Encoded {
   free(): void;
 }
 
+/** Each decoder layer's self-attention keys and values: batch × capacity × d, filled up to the current step. */
+interface KVCache {
+  capacity: number;
+  k: RuntimeTensor[];
+  v: RuntimeTensor[];
+}
+
 export class Seq2SeqModel {
   readonly config: TransformerConfig;
   readonly runtime: Runtime;
@@ -159,7 +166,8 @@ export class Seq2SeqModel {
   /**
    * Greedy decoding as Hugging Face's generate(num_beams=1): from the decoder start token,
    * the best token each step, never a suppressed one, EOS forced at the last position; a row
-   * that produced EOS continues with the pad token; stops when all rows are done.
+   * that produced EOS continues with the pad token; stops when all rows are done. Each step
+   * runs only the newest token through the decoder, with a KV cache of the earlier ones.
    * Returns the sequences with the start token (as HF does).
    */
   generate(inputIds: number[][], options: GenerateOptions & { attentionMask?: number[][] } = {}): number[][] {
@@ -169,14 +177,18 @@ export class Seq2SeqModel {
     const start = c.decoderStartTokenId ?? c.padTokenId, eos = c.eosTokenId, forcedEos = c.forcedEosTokenId ?? eos;
     const suppressed = new Set(c.suppressTokenIds ?? []);
     const enc = this.encode(inputIds, options.attentionMask);
+    const capacity = Math.min(maxLength, c.maxPositions);
+    const cache: KVCache = {
+      capacity,
+      k: this.w.decoder.map(() => this.runtime.tensor([enc.batch * capacity, d])),
+      v: this.w.decoder.map(() => this.runtime.tensor([enc.batch * capacity, d])),
+    };
     try {
       const seqs = inputIds.map(() => [start]);
       const done = inputIds.map(() => false);
-      while (seqs[0]!.length < Math.min(maxLength, c.maxPositions) && !done.every(Boolean)) {
+      while (seqs[0]!.length < capacity && !done.every(Boolean)) {
         const L = seqs[0]!.length;
-        const { hidden } = this.decode(seqs, enc);
-        const last = new Float32Array(enc.batch * d);
-        for (let b = 0; b < enc.batch; b++) last.set(hidden.subarray((b * L + L - 1) * d, (b * L + L) * d), b * d);
+        const last = this.step(seqs.map((q) => q[L - 1]!), L - 1, enc, cache);
         const logits = this.logits(last, enc.batch);
         for (let b = 0; b < enc.batch; b++) {
           if (done[b]) {
@@ -196,6 +208,53 @@ export class Seq2SeqModel {
       return seqs;
     } finally {
       enc.free();
+      for (const t of [...cache.k, ...cache.v]) t.free();
+    }
+  }
+
+  /**
+   * One decoding step with a KV cache: the embedding of each row's newest token (position
+   * `pos`) through the decoder, its keys and values appended to the cache; returns the rows'
+   * hidden states (batch × d). Self-attention then reads the cached positions 0..pos of each
+   * row in place, so a step costs O(pos), not a rerun of the whole prefix.
+   */
+  private step(tokens: number[], pos: number, enc: Encoded, cache: KVCache): Float32Array {
+    const c = this.config, d = c.dModel, rt = this.runtime, k = rt.kernels, batch = enc.batch;
+    const x = rt.tensor([batch, d]);
+    const s = scratch(rt, batch, c);
+    try {
+      const scale = c.scaleEmbedding ? Math.fround(Math.sqrt(d)) : 1;
+      tokens.forEach((id, b) => {
+        for (let j = 0; j < d; j++) x.data[b * d + j] = Math.fround(this.w.embedding[id * d + j]! * scale) + this.w.positions[pos * d + j]!;
+      });
+      this.w.decoder.forEach((layer, i) => {
+        const [q, kk, v, o] = layer.self as [Linear, Linear, Linear, Linear];
+        k.matmul(x, q.weight, { m: batch, bias: q.bias, out: s.q });
+        k.matmul(x, kk.weight, { m: batch, bias: kk.bias, out: s.k });
+        k.matmul(x, v.weight, { m: batch, bias: v.bias, out: s.v });
+        const K = cache.k[i]!.data, V = cache.v[i]!.data, cap = cache.capacity;
+        for (let b = 0; b < batch; b++) {
+          K.set(s.k.data.subarray(b * d, (b + 1) * d), (b * cap + pos) * d);
+          V.set(s.v.data.subarray(b * d, (b + 1) * d), (b * cap + pos) * d);
+        }
+        // Each row attends to its own cached positions: views of the cache, used in place. The
+        // views are taken afresh for each call, as a call may grow memory and detach old ones.
+        for (let b = 0; b < batch; b++) {
+          const rows = (from: Float32Array) => from.subarray(b * cap * d, (b * cap + pos + 1) * d);
+          const ctx = k.attention(s.q.data.subarray(b * d, (b + 1) * d), rows(cache.k[i]!.data), rows(cache.v[i]!.data), { heads: c.heads, tq: 1, tk: pos + 1, dHead: c.dHead });
+          s.ctx.data.set(ctx, b * d);
+        }
+        k.matmul(s.ctx, o.weight, { m: batch, bias: o.bias, out: s.proj });
+        k.addLayerNorm(s.proj, x, { rows: batch, cols: d, gamma: layer.selfNorm.gamma, beta: layer.selfNorm.beta, eps: layer.selfNorm.eps, out: x });
+        this.crossAttention(layer, x, s, enc, i, 1);
+        k.matmul(x, layer.ffn1.weight, { m: batch, bias: layer.ffn1.bias, activation: epilogue(c.activation), out: s.hidden });
+        k.matmul(s.hidden, layer.ffn2.weight, { m: batch, bias: layer.ffn2.bias, out: s.proj });
+        k.addLayerNorm(s.proj, x, { rows: batch, cols: d, gamma: layer.ffnNorm.gamma, beta: layer.ffnNorm.beta, eps: layer.ffnNorm.eps, out: x });
+      });
+      return x.data.slice();
+    } finally {
+      s.free();
+      x.free();
     }
   }
 
