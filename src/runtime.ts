@@ -10,7 +10,7 @@ import { detectFeatures, type Features } from './wasm/features';
 import { sizeOf, Tensor, type DType } from './wasm/tensor';
 import { WorkerPool } from './wasm/pool';
 import { canSpawnWorkers } from './wasm/spawn';
-import { warmUp } from './wasm/warmup';
+import { warmUp, warmUpWorkers } from './wasm/warmup';
 
 export interface InitOptions {
   /** 'wasm' (the default when the engine has WASM SIMD) or the pure-JS twins. */
@@ -125,7 +125,10 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
   const arena = new Arena(memory, exports.heapBase(), maxPages * PAGE);
   const pool = threaded ? await WorkerPool.start(threads, module, memory, exports) : undefined;
   const kernels = wasmKernels(exports, arena, pool, options.minParallelFlops);
-  if (options.warmUp !== false) warmUp(exports, arena);
+  if (options.warmUp !== false) {
+    warmUp(exports, arena);
+    if (pool) warmUpWorkers(exports, arena, pool);
+  }
 
   return {
     features: features('wasm', build, pool?.threads ?? 1),

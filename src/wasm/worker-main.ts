@@ -36,7 +36,9 @@ export function workerMain(): void {
       // Spin briefly before sleeping: back-to-back kernels (a model's layers) then start in
       // well under the few tens of microseconds a futex wake-up costs.
       for (let i = 0; i < SPIN && Atomics.load(ctrl, GEN) === gen; i++);
-      Atomics.wait(ctrl, GEN, gen);
+      // Sleep in bounded slices: under heavy CPU contention a wake-up was seen to go missing
+      // (a worker asleep with the generation already changed), and the caller then waited forever.
+      while (Atomics.load(ctrl, GEN) === gen) Atomics.wait(ctrl, GEN, gen, 20);
       gen = Atomics.load(ctrl, GEN);
       if (Atomics.load(ctrl, STOP)) break;
       const fn = args[base]!;

@@ -6,7 +6,7 @@ import { sentences, type CorpusSource } from '../io/corpus';
 import type { Word2VecJob, Word2VecModelArrays } from '../kernels/types';
 import { sigmoidTables } from '../kernels/word2vec-params';
 import { chunkSeed } from '../kernels/word2vec-params';
-import { encodeChunks, type Chunk } from './encode';
+import { chunkSentences, CorpusRecorder, encodeChunks, type Chunk } from './encode';
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options';
 import { Vocab } from './vocab';
 
@@ -48,7 +48,10 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
   resume?: Omit<ModelState, 'options' | 'dim'>): Promise<TrainedWeights> {
   const o = resolveOptions(trainOptions);
   const read = () => sentences(corpus, o.tokenizer ? { tokenizer: o.tokenizer } : {});
-  const vocab = resume?.vocab ?? await Vocab.build(read(), { minCount: o.minCount, maxVocabSize: o.maxVocabSize, signal: o.signal });
+  // The vocabulary count also records the corpus (as provisional ids), so that the first epoch
+  // need not read and tokenize it again; a corpus too large to record is read again instead.
+  const recorder = resume ? undefined : new CorpusRecorder(CACHE_IDS);
+  const vocab = resume?.vocab ?? await Vocab.build(recorder!.tee(read()), { minCount: o.minCount, maxVocabSize: o.maxVocabSize, signal: o.signal });
   const V = vocab.size, dim = o.dim, stride = Math.ceil(dim / 4) * 4;
   const outputRows = o.loss === 'hs' ? Math.max(V - 1, 1) : V;
 
@@ -104,7 +107,9 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
       progress.lossPerEpoch[e] ??= 0;
       progress.examplesPerEpoch[e] ??= 0;
       // No signal for the reader: an abort is seen between batches, where a checkpoint is consistent.
-      const chunks = cache && e > (resume?.progress.epoch ?? 0) ? cache : encodeChunks(read(), vocab);
+      const recorded = recorder && !recorder.overflowed;
+      const chunks = cache && e > (resume?.progress.epoch ?? 0) ? cache
+        : recorded ? chunkSentences(recorder.sentences(vocab)) : encodeChunks(read(), vocab);
       const fillCache = cache !== undefined && chunks !== cache;
       if (fillCache) cache = [];
       let index = 0;
