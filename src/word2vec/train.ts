@@ -147,8 +147,9 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
           epoch: e + 1, epochs: o.epochs, fraction: (e * vocab.totalWords + progress.words) / (o.epochs * vocab.totalWords),
           wordsPerSecond: wordsTrained / Math.max(seconds, 1e-9), alpha, loss: progress.lossPerEpoch[e]!, examples: progress.examplesPerEpoch[e]!,
         });
-        // Let timers, messages and abort() run between batches.
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        // Let timers, messages and abort() run between batches (setImmediate where there is
+        // one: setTimeout(0) waits at least 1 ms in Node, 1.5% of a run at 150 batches).
+        await new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
       };
       for await (const chunk of chunks) {
         if (fillCache && cache) {
