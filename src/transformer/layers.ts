@@ -18,13 +18,15 @@ export interface Linear {
 
 /** A torch.nn.Linear (weight out×in, y = x·Wᵀ + b), packed for the kernels. */
 export function loadLinear(rt: Runtime, weights: WeightSource, prefix: string, inFeatures: number, outFeatures: number, bias = true): Linear {
-  const w = weights(`${prefix}.weight`);
-  if (w.length !== inFeatures * outFeatures) {
-    throw new Error(`${prefix}.weight has ${w.length} values, expected ${outFeatures}×${inFeatures}`);
-  }
+  return linear(rt, weights(`${prefix}.weight`), bias ? weights(`${prefix}.bias`) : undefined, inFeatures, outFeatures, prefix);
+}
+
+/** A Linear from its weight (out×in) and bias arrays; `name` for error messages. */
+export function linear(rt: Runtime, w: Float32Array, b: Float32Array | undefined, inFeatures: number, outFeatures: number, name: string): Linear {
+  checkLength(w, inFeatures * outFeatures, `${name}.weight`);
   return {
     weight: rt.kernels.packB(w, { k: inFeatures, n: outFeatures, transB: true }),
-    bias: bias ? rt.tensor([outFeatures], checkLength(weights(`${prefix}.bias`), outFeatures, `${prefix}.bias`)) : undefined,
+    bias: b ? rt.tensor([outFeatures], checkLength(b, outFeatures, `${name}.bias`)) : undefined,
     inFeatures, outFeatures,
   };
 }
@@ -90,17 +92,39 @@ export function scratch(rt: Runtime, n: number, c: TransformerConfig): Scratch {
  * floats on the keys (0 keep, −∞ padding).
  */
 export function encoderLayer(rt: Runtime, c: TransformerConfig, L: EncoderLayer, x: RuntimeTensor, s: Scratch,
-  batch: number, T: number, mask: RuntimeTensor): void {
+  batch: number, T: number, mask: RuntimeTensor, causal = false): void {
   const k = rt.kernels, n = batch * T, d = c.dModel;
   k.matmul(x, L.q.weight, { m: n, bias: L.q.bias, out: s.q });
   k.matmul(x, L.k.weight, { m: n, bias: L.k.bias, out: s.k });
   k.matmul(x, L.v.weight, { m: n, bias: L.v.bias, out: s.v });
-  k.attention(s.q, s.k, s.v, { batch, heads: c.heads, tq: T, dHead: c.dHead, mask, out: s.ctx });
+  k.attention(s.q, s.k, s.v, { batch, heads: c.heads, tq: T, dHead: c.dHead, mask, causal, out: s.ctx });
   k.matmul(s.ctx, L.o.weight, { m: n, bias: L.o.bias, out: s.proj });
   k.addLayerNorm(s.proj, x, { rows: n, cols: d, gamma: L.attnNorm.gamma, beta: L.attnNorm.beta, eps: L.attnNorm.eps, out: x });
   k.matmul(x, L.ffn1.weight, { m: n, bias: L.ffn1.bias, activation: epilogue(c.activation), out: s.hidden });
   k.matmul(s.hidden, L.ffn2.weight, { m: n, bias: L.ffn2.bias, out: s.proj });
   k.addLayerNorm(s.proj, x, { rows: n, cols: d, gamma: L.ffnNorm.gamma, beta: L.ffnNorm.beta, eps: L.ffnNorm.eps, out: x });
+}
+
+/**
+ * x (n×d, resident) through one pre-LN layer, in place: x ← x + Attn(LN(x)); x ← x + FFN(LN(x))
+ * (GPT-2, torch.nn.TransformerEncoderLayer(norm_first=True)). attnNorm normalises before the
+ * attention, ffnNorm before the FFN.
+ */
+export function preNormLayer(rt: Runtime, c: TransformerConfig, L: EncoderLayer, x: RuntimeTensor, s: Scratch,
+  batch: number, T: number, options: { mask?: RuntimeTensor; causal?: boolean }): void {
+  const k = rt.kernels, n = batch * T, d = c.dModel;
+  const norm = (p: Norm, out: RuntimeTensor) => k.layerNorm(x, { rows: n, cols: d, gamma: p.gamma, beta: p.beta, eps: p.eps, out });
+  norm(L.attnNorm, s.proj);
+  k.matmul(s.proj, L.q.weight, { m: n, bias: L.q.bias, out: s.q });
+  k.matmul(s.proj, L.k.weight, { m: n, bias: L.k.bias, out: s.k });
+  k.matmul(s.proj, L.v.weight, { m: n, bias: L.v.bias, out: s.v });
+  k.attention(s.q, s.k, s.v, { batch, heads: c.heads, tq: T, dHead: c.dHead, mask: options.mask, causal: options.causal, out: s.ctx });
+  k.matmul(s.ctx, L.o.weight, { m: n, bias: L.o.bias, out: s.proj });
+  k.add(x, s.proj, { out: x });
+  norm(L.ffnNorm, s.ctx);
+  k.matmul(s.ctx, L.ffn1.weight, { m: n, bias: L.ffn1.bias, activation: epilogue(c.activation), out: s.hidden });
+  k.matmul(s.hidden, L.ffn2.weight, { m: n, bias: L.ffn2.bias, out: s.proj });
+  k.add(x, s.proj, { out: x });
 }
 
 export function freeLayer(L: EncoderLayer): void {
