@@ -53,6 +53,20 @@ describe('loadModel', () => {
     model.dispose();
   });
 
+  test('texts past the model\'s positions are refused, or truncated when asked', async () => {
+    const model = await loadModel(join(FIXTURES, 'bert'), { runtime: rt }) as TextEncoderModel;
+    const long = Array.from({ length: 100 }, () => 'great').join(' ');
+    expect(() => model.embed(long)).toThrow(/102 tokens, the model's maxPositions is 64/);
+    const out = model.forward(long, { truncation: 'truncate' });
+    expect(out.T).toBe(64);
+    // The truncated text keeps [CLS] first and [SEP] last, as the tokenizer would truncate it.
+    const short = model.forward(Array.from({ length: 62 }, () => 'great').join(' '));
+    expect(short.T).toBe(64);
+    expect(Array.from(out.lastHiddenState)).toEqual(Array.from(short.lastHiddenState));
+    expect(() => model.forward(long, { truncation: 'cut' as never })).toThrow(/option truncation/);
+    model.dispose();
+  });
+
   test('missing files and unsupported families are named', async () => {
     await expect(loadModel({ files: {} }, { runtime: rt })).rejects.toThrow('loadModel: the in-memory files has no config.json');
     const files = inMemory('bert').files;
