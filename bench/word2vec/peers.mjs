@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { prepareCorpus, questionsFile, sourceCorpus, WHERE_TO_GET } from './prepare.mjs';
 import { corpusWords, fastTextVersion, GENSIM_SCRIPT, PYTHON, runFastText } from './fasttext.mjs';
+import { median } from '../report.mjs';
 
 const run = promisify(execFile);
 
@@ -102,11 +103,6 @@ export async function runPeers({
 
 // ---------------------------------------------------------------- the table
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
 const kws = (x) => (x === undefined ? '–' : `${(x / 1e3).toFixed(0)}k`);
 const pct = (x) => (x === undefined || x === null ? '–' : `${(100 * x).toFixed(2)}%`);
 

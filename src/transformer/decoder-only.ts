@@ -2,7 +2,7 @@
 // post-LN layers with causal self-attention, a final LayerNorm, and an LM head tied to the
 // token embedding. Config-driven: models/custom.ts reads torch.nn.TransformerEncoderLayer
 // weights into it.
-import type { Runtime, RuntimeTensor } from '../runtime';
+import type { Runtime } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
 import { encoderLayer, freeLayer, preNormLayer, scratch, type EncoderLayer, type Norm } from './layers';
@@ -46,7 +46,7 @@ export class DecoderOnlyModel {
       const states = outputHiddenStates ? [x.data.slice()] : undefined;
       for (const layer of this.w.layers) {
         if (c.norm === 'pre') preNormLayer(rt, c, layer, x, s, batch, T, { causal: true });
-        else encoderLayerCausal(rt, c, layer, x, s, batch, T);
+        else encoderLayer(rt, c, layer, x, s, batch, T, { causal: true });
         states?.push(x.data.slice());
       }
       const f = this.w.finalNorm;
@@ -68,15 +68,5 @@ export class DecoderOnlyModel {
     this.w.lmHead.free();
     this.w.finalNorm?.gamma.free();
     this.w.finalNorm?.beta.free();
-  }
-}
-
-/** A post-LN layer with causal self-attention: encoderLayer with a causal mask instead of padding. */
-function encoderLayerCausal(rt: Runtime, c: TransformerConfig, L: EncoderLayer, x: RuntimeTensor, s: ReturnType<typeof scratch>, batch: number, T: number): void {
-  const mask = rt.tensor([batch * T]); // all keys visible; causality comes from the kernel's flag
-  try {
-    encoderLayer(rt, c, L, x, s, batch, T, mask, true);
-  } finally {
-    mask.free();
   }
 }

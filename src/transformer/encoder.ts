@@ -83,7 +83,7 @@ export class EncoderModel {
       rt.kernels.layerNorm(x, { rows: n, cols: d, gamma: e.gamma, beta: e.beta, eps: e.eps, out: x });
       const hidden: Float32Array[] | undefined = input.outputHiddenStates ? [x.data.slice()] : undefined;
       for (const layer of this.layers) {
-        encoderLayer(rt, c, layer, x, s, batch, T, mask);
+        encoderLayer(rt, c, layer, x, s, batch, T, { mask });
         hidden?.push(x.data.slice());
       }
       return { batch, T, lastHiddenState: x.data.slice(), hiddenStates: hidden, attentionMask: keep };

@@ -88,16 +88,16 @@ export function scratch(rt: Runtime, n: number, c: TransformerConfig): Scratch {
 }
 
 /**
- * x (n×d, resident) through one post-LN encoder layer, in place. mask: batch·T additive
- * floats on the keys (0 keep, −∞ padding).
+ * x (n×d, resident) through one post-LN layer, in place. mask: batch·T additive floats on the
+ * keys (0 keep, −∞ padding); causal: each position sees only itself and earlier ones.
  */
 export function encoderLayer(rt: Runtime, c: TransformerConfig, L: EncoderLayer, x: RuntimeTensor, s: Scratch,
-  batch: number, T: number, mask: RuntimeTensor, causal = false): void {
+  batch: number, T: number, options: { mask?: RuntimeTensor; causal?: boolean }): void {
   const k = rt.kernels, n = batch * T, d = c.dModel;
   k.matmul(x, L.q.weight, { m: n, bias: L.q.bias, out: s.q });
   k.matmul(x, L.k.weight, { m: n, bias: L.k.bias, out: s.k });
   k.matmul(x, L.v.weight, { m: n, bias: L.v.bias, out: s.v });
-  k.attention(s.q, s.k, s.v, { batch, heads: c.heads, tq: T, dHead: c.dHead, mask, causal, out: s.ctx });
+  k.attention(s.q, s.k, s.v, { batch, heads: c.heads, tq: T, dHead: c.dHead, mask: options.mask, causal: options.causal, out: s.ctx });
   k.matmul(s.ctx, L.o.weight, { m: n, bias: L.o.bias, out: s.proj });
   k.addLayerNorm(s.proj, x, { rows: n, cols: d, gamma: L.attnNorm.gamma, beta: L.attnNorm.beta, eps: L.attnNorm.eps, out: x });
   k.matmul(x, L.ffn1.weight, { m: n, bias: L.ffn1.bias, activation: epilogue(c.activation), out: s.hidden });

@@ -66,14 +66,17 @@ export class Seq2SeqModel {
     this.w = weights;
   }
 
-  /** Embeddings × √d (when the config scales them) + positions, rows of ids padded to T. */
-  private embed(ids: number[][], T: number, x: Float32Array): void {
+  /**
+   * Embeddings × √d (when the config scales them) + positions, rows of ids padded to T; the
+   * first id of each row sits at position `first` (a decoding step's newest token).
+   */
+  private embed(ids: number[][], T: number, x: Float32Array, first = 0): void {
     const c = this.config, d = c.dModel, scale = c.scaleEmbedding ? Math.fround(Math.sqrt(d)) : 1;
     ids.forEach((row, b) => {
       for (let t = 0; t < T; t++) {
         const id = t < row.length ? row[t]! : c.padTokenId;
-        if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`token id ${id} (sequence ${b}, position ${t}) is outside the vocabulary of ${c.vocabSize}`);
-        for (let j = 0; j < d; j++) x[(b * T + t) * d + j] = Math.fround(this.w.embedding[id * d + j]! * scale) + this.w.positions[t * d + j]!;
+        if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`token id ${id} (sequence ${b}, position ${first + t}) is outside the vocabulary of ${c.vocabSize}`);
+        for (let j = 0; j < d; j++) x[(b * T + t) * d + j] = Math.fround(this.w.embedding[id * d + j]! * scale) + this.w.positions[(first + t) * d + j]!;
       }
     });
   }
@@ -94,7 +97,7 @@ export class Seq2SeqModel {
       inputIds.forEach((row, b) => {
         for (let t = 0; t < S; t++) m[b * S + t] = t < row.length && (attentionMask?.[b]?.[t] ?? 1) === 1 ? 0 : -Infinity;
       });
-      for (const layer of this.w.encoder) encoderLayer(rt, c, layer, hidden, s, batch, S, mask);
+      for (const layer of this.w.encoder) encoderLayer(rt, c, layer, hidden, s, batch, S, { mask });
       // The encoder's keys and values for every decoder layer, once for all decoding steps.
       const kT = this.w.decoder.map(() => rt.tensor([batch * S, d]));
       const vT = this.w.decoder.map(() => rt.tensor([batch * S, d]));
@@ -223,10 +226,7 @@ export class Seq2SeqModel {
     const x = rt.tensor([batch, d]);
     const s = scratch(rt, batch, c);
     try {
-      const scale = c.scaleEmbedding ? Math.fround(Math.sqrt(d)) : 1;
-      tokens.forEach((id, b) => {
-        for (let j = 0; j < d; j++) x.data[b * d + j] = Math.fround(this.w.embedding[id * d + j]! * scale) + this.w.positions[pos * d + j]!;
-      });
+      this.embed(tokens.map((id) => [id]), 1, x.data, pos);
       this.w.decoder.forEach((layer, i) => {
         const [q, kk, v, o] = layer.self as [Linear, Linear, Linear, Linear];
         k.matmul(x, q.weight, { m: batch, bias: q.bias, out: s.q });

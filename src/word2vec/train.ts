@@ -4,8 +4,7 @@
 import { init, type Runtime, type RuntimeBuffer } from '../runtime';
 import { sentences, type CorpusSource } from '../io/corpus';
 import type { Word2VecJob, Word2VecModelArrays } from '../kernels/types';
-import { sigmoidTables } from '../kernels/word2vec-params';
-import { chunkSeed } from '../kernels/word2vec-params';
+import { chunkSeed, sigmoidTables } from '../kernels/word2vec-params';
 import { chunkSentences, CorpusRecorder, encodeChunks, type Chunk } from './encode';
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options';
 import { Vocab } from './vocab';
