@@ -1,8 +1,10 @@
 // wasm-nlp: NLP kernels on WebAssembly SIMD, with a pure-JS twin for every one.
 export { init } from './runtime';
-export type { InitOptions, Runtime, RuntimeFeatures, RuntimeTensor } from './runtime';
+export type { InitOptions, Runtime, RuntimeBuffer, RuntimeFeatures, RuntimeTensor, TypedArrayOf } from './runtime';
 export type {
   Kernels, Operand, TensorLike, MatmulOptions, SoftmaxOptions, LayerNormOptions, GeluOptions, OutOptions,
+  Activation, AddLayerNormOptions, AttentionOptions, PackOptions, PackedMatrix,
+  Word2VecJob, Word2VecJobResult, Word2VecModelArrays, Resident,
 } from './kernels/types';
 export { jsKernels } from './kernels/js/index';
 export { Arena, WASM32_LIMIT_BYTES } from './wasm/arena';
@@ -11,16 +13,27 @@ export type { Features } from './wasm/features';
 export type { BuildName } from './wasm/builds';
 export { Word2Vec, type SaveFormat, type LoadOptions, type ResumeOptions } from './word2vec/word2vec';
 export type { TrainOptions, ProgressEvent } from './word2vec/options';
-export { WordVectors, type Neighbour, type MostSimilarOptions, type AnalogyOptions } from './word2vec/vectors';
-export { evaluateAnalogies, evaluateSimilarity } from './word2vec/evaluate';
-export { Vocab, countPairs, countTrainingExamples } from './word2vec/vocab';
-export { sentences, type CorpusSource } from './io/corpus';
-export { parseWord2Vec, formatWord2Vec, detectWord2VecFormat } from './io/word2vec-format';
+export { WordVectors, type Neighbour, type MostSimilarOptions, type AnalogyOptions, type WordVectorsOptions } from './word2vec/vectors';
+export {
+  evaluateAnalogies, evaluateSimilarity,
+  type AnalogyResult, type SectionAccuracy, type Accuracy, type SimilarityResult, type EvaluateAnalogiesOptions, type EvaluateSimilarityOptions,
+} from './word2vec/evaluate';
+export {
+  Vocab, countPairs, countTrainingExamples,
+  type HuffmanTree, type AliasTable, type VocabStats, type VocabBuildOptions,
+} from './word2vec/vocab';
+export { sentences, type CorpusSource, type SentencesOptions } from './io/corpus';
+export {
+  parseWord2Vec, formatWord2Vec, detectWord2VecFormat,
+  type Word2VecFormat, type Word2VecData, type ParseWord2VecOptions,
+} from './io/word2vec-format';
 export { FormatError } from './io/errors';
 export { loadModel, type LoadModelOptions } from './transformer/load';
 export type { ModelSource } from './transformer/files';
-export { TextEncoderModel, type EmbedOptions, type Classification } from './transformer/text-encoder';
+export { TextEncoderModel, type EmbedOptions, type Classification, type TruncationOptions } from './transformer/text-encoder';
+export type { EncoderModel, EncoderOutput, EncoderInput } from './transformer/encoder';
+export type { Seq2SeqModel, GenerateOptions, Encoded } from './transformer/seq2seq';
 export { TextSeq2SeqModel } from './transformer/text-seq2seq';
-export { configFromHuggingFace, type TransformerConfig } from './transformer/config';
-export { countParameters } from './transformer/count-parameters';
-export { parseSafetensors, writeSafetensors } from './io/safetensors';
+export { configFromHuggingFace, type TransformerConfig, type Family, type Activation as TransformerActivation } from './transformer/config';
+export { countParameters, type ParameterCount, type CountOptions } from './transformer/count-parameters';
+export { parseSafetensors, writeSafetensors, type SafetensorsFile, type WritableTensor, type TensorInfo, type TensorOptions } from './io/safetensors';
