@@ -67,3 +67,21 @@ export function formatTable(rows, engineNames, ratios) {
 function fmt(x) {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
+
+/**
+ * Replaces one section of bench/RESULTS.md, the text between `<!-- bench:NAME -->` and
+ * `<!-- /bench:NAME -->`, or appends it: each benchmark script owns its section, so rerunning
+ * one keeps the others' tables. Then redraws bench/chart.svg from the whole file.
+ */
+export async function updateResults(name, text, file = 'bench/RESULTS.md') {
+  const { readFile } = await import('node:fs/promises');
+  const { writeChart } = await import('./chart.mjs');
+  const open = `<!-- bench:${name} -->`, close = `<!-- /bench:${name} -->`;
+  const block = `${open}\n${text.trim()}\n${close}`;
+  let md = await readFile(file, 'utf8').catch(() => '# Benchmark results\n');
+  const a = md.indexOf(open), b = md.indexOf(close);
+  md = a >= 0 && b > a ? md.slice(0, a) + block + md.slice(b + close.length) : `${md.trimEnd()}\n\n${block}\n`;
+  await writeFile(`${file}.tmp`, md);
+  await rename(`${file}.tmp`, file);
+  console.log(`\nwrote the ${name} section of ${file} and ${await writeChart(file)}`);
+}

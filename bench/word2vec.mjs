@@ -12,7 +12,7 @@
 //   node --experimental-wasm-relaxed-simd bench/word2vec.mjs [--quick] [--no-quality] [--json FILE]
 import { readFileSync } from 'node:fs';
 import { evaluateAnalogies, init, Word2Vec } from '../dist/index.js';
-import { machine, median, writeJsonAtomic } from './report.mjs';
+import { machine, median, updateResults, writeJsonAtomic } from './report.mjs';
 import { fastTextVersion, runFastText } from './word2vec/fasttext.mjs';
 import { gensimVersion, runGensim } from './word2vec/peers.mjs';
 import { prepareCorpus, questionsFile, WHERE_TO_GET } from './word2vec/prepare.mjs';
@@ -22,6 +22,7 @@ const quick = argv.includes('--quick');
 const quality = !quick && !argv.includes('--no-quality');
 const jsonAt = argv.indexOf('--json');
 const json = jsonAt >= 0 ? argv[jsonAt + 1] : undefined;
+const results = argv.includes('--results');
 const log = (s) => console.error(s);
 
 let corpus, twinCorpus;
@@ -103,4 +104,19 @@ const m = machine();
 console.log(`\nword2vec — ${m.cpu}, ${m.cores} cores, Node ${m.node}; ${corpus.tokens.toLocaleString('en-US')} tokens of corpus-mix21m, skip-gram, dim 100, window 5, negative 5, minCount 5, sample 1e-3; median of ${rounds} alternating round(s)\n`);
 console.log(table);
 if (json) await writeJsonAtomic(json, { machine: m, tokens: corpus.tokens, speed, twinRate, accuracy, table });
+if (results) {
+  await updateResults('word2vec', `## word2vec: wasm-nlp against gensim, fastText and the JS twin
+
+\`node --experimental-wasm-relaxed-simd bench/word2vec.mjs --results\` (needs \`../shared/data\` and Debian's
+python3-gensim and fasttext; a missing peer is skipped with a message), ${new Date().toISOString().slice(0, 10)}, ${m.cpu},
+${m.cores} cores, Node ${m.node}. First ${corpus.tokens.toLocaleString('en-US')} tokens of corpus-mix21m; skip-gram, dim 100,
+window 5, negative 5, minCount 5, sample 1e-3. Speed: 1 epoch, corpus words per second of training
+(vocabulary building excluded for every engine), the engines alternating over ${rounds} round(s),
+medians (fastText: one round). Quality: 5 epochs on 2 threads, analogy accuracy on
+questions-words.txt restricted to the 30,000 most frequent words. The JS twin trains on the first
+1M tokens. wasm-nlp uses its default shared negatives (one draw per center word);
+\`sharedNegatives: false\` trains as gensim does.
+
+${table}`);
+}
 process.exit(0);
