@@ -478,6 +478,129 @@ def marian_greedy(w, input_ids, attention_mask, max_length):
     return seq, margins
 
 
+class BeamHypotheses:
+    """transformers/generation/beam_search.py BeamHypotheses (4.35-4.46, with decoder_prompt_len): the
+    num_beams best finished hypotheses of one batch row, each scored sum_logprobs / generated_len ** lp."""
+
+    def __init__(self, num_beams, length_penalty, early_stopping, max_length):
+        self.num_beams, self.length_penalty, self.early_stopping, self.max_length = num_beams, length_penalty, early_stopping, max_length
+        self.beams, self.worst_score = [], 1e9
+
+    def add(self, hyp, sum_logprobs, generated_len):
+        score = sum_logprobs / (generated_len ** self.length_penalty)
+        if len(self.beams) < self.num_beams or score > self.worst_score:
+            self.beams.append((score, hyp))
+            if len(self.beams) > self.num_beams:
+                ranked = sorted([(s, i) for i, (s, _) in enumerate(self.beams)])
+                del self.beams[ranked[0][1]]
+                self.worst_score = ranked[1][0]
+            else:
+                self.worst_score = min(score, self.worst_score)
+
+    def is_done(self, best_sum_logprobs, cur_len, prompt_len):
+        if len(self.beams) < self.num_beams:
+            return False
+        if self.early_stopping is True:
+            return True
+        if self.early_stopping is False or self.length_penalty <= 0.0:
+            return self.worst_score >= best_sum_logprobs / (cur_len - prompt_len) ** self.length_penalty
+        return self.worst_score >= best_sum_logprobs / (self.max_length - prompt_len) ** self.length_penalty  # "never"
+
+
+# Beam settings of the fixture: two and four beams, length penalties 1, 0.6 and 2, each early_stopping mode,
+# num_return_sequences > 1, and a max_length that cuts beams off.
+BEAM_SETTINGS = [
+    dict(max_length=12, num_beams=2, length_penalty=1.0, early_stopping=False, num_return_sequences=1),
+    dict(max_length=12, num_beams=4, length_penalty=0.6, early_stopping=True, num_return_sequences=2),
+    dict(max_length=10, num_beams=3, length_penalty=2.0, early_stopping="never", num_return_sequences=3),
+]
+
+
+def marian_beam(w, input_ids, attention_mask, max_length, num_beams, length_penalty=1.0, early_stopping=False,
+                num_return_sequences=1):
+    """GenerationMixin._beam_search with BeamSearchScorer (transformers 4.35-4.46), Marian's generation config:
+    the encoder output repeated num_beams times (_expand_inputs_for_generation); beam scores 0 for beam 0 and
+    -1e9 for the others; each step log_softmax(logits), the same processors as marian_greedy (pad -inf, only
+    eos at cur_len == max_length - 1) on the log-probs, plus the beam scores; top 2 * num_beams over
+    beams x vocab; an eos among the first num_beams candidates ends a hypothesis (scored with generated_len =
+    cur_len + 1 - prompt_len, prompt_len 1 = the start token), the other candidates fill the beams in order;
+    a row is done by BeamHypotheses.is_done and then fed pad; at max_length the open beams are added with
+    generated_len = their length - prompt_len; the best hypotheses are returned best first, eos appended
+    where it fits and rows padded to the longest. The decoder reruns the whole prefix each step (no cache).
+    Also returns the smallest gap between neighbouring finite candidate scores (and between kept
+    hypotheses' scores) seen on the way: how far the reference is from a tie."""
+    c, N = MARIAN, num_beams
+    B = input_ids.shape[0]
+    enc = marian_encode(w, input_ids, attention_mask)[-1].repeat_interleave(N, dim=0)
+    mask = attention_mask.repeat_interleave(N, dim=0)
+    seq = torch.full((B * N, 1), c["PAD"], dtype=torch.long)
+    prompt_len = 1
+    beam_scores = torch.zeros(B, N, dtype=DTYPE)
+    beam_scores[:, 1:] = -1e9
+    beam_scores = beam_scores.view(-1)
+    hyps = [BeamHypotheses(N, length_penalty, early_stopping, max_length) for _ in range(B)]
+    done = [False] * B
+    gaps = []
+    while True:
+        cur_len = seq.shape[1]
+        _, logits = marian_decode(w, seq, enc, mask)
+        scores = F.log_softmax(logits[:, -1, :], dim=-1)
+        scores[:, c["PAD"]] = -float("inf")
+        if cur_len == max_length - 1:
+            forced = torch.full_like(scores, -float("inf"))
+            forced[:, c["EOS"]] = 0
+            scores = forced
+        scores = (scores + beam_scores[:, None]).view(B, N * c["V"])
+        top, flat = torch.topk(scores, 2 * N, dim=1, largest=True, sorted=True)
+        beam_of, token_of = flat // c["V"], flat % c["V"]
+        next_scores = torch.zeros(B, N, dtype=DTYPE)
+        next_tokens = torch.zeros(B, N, dtype=torch.long)
+        next_rows = torch.zeros(B, N, dtype=torch.long)
+        for b in range(B):
+            if done[b]:
+                next_tokens[b, :] = c["PAD"]  # next_rows 0 and scores 0, as BeamSearchScorer.process
+                continue
+            k, used = 0, 0
+            for rank in range(2 * N):
+                used = rank + 1
+                token, score, row = int(token_of[b, rank]), float(top[b, rank]), b * N + int(beam_of[b, rank])
+                if token == c["EOS"]:
+                    if rank < N:
+                        hyps[b].add(seq[row].clone(), score, cur_len + 1 - prompt_len)
+                else:
+                    next_scores[b, k], next_tokens[b, k], next_rows[b, k] = top[b, rank], token, row
+                    k += 1
+                if k == N:
+                    break
+            # the order of the candidates used, and the one after them, decides the step
+            ranked = torch.sort(scores[b], descending=True).values[: used + 1]
+            finite = ranked[torch.isfinite(ranked)]
+            if len(finite) > 1:
+                gaps.append(float((finite[:-1] - finite[1:]).min()))
+            done[b] = done[b] or hyps[b].is_done(float(top[b].max()), cur_len + 1, prompt_len)
+        beam_scores = next_scores.view(-1)
+        seq = torch.cat([seq[next_rows.view(-1)], next_tokens.view(-1, 1)], dim=1)
+        if all(done) or seq.shape[1] >= max_length:
+            break
+    for b in range(B):
+        if not done[b]:
+            for j in range(N):
+                hyps[b].add(seq[b * N + j], float(beam_scores[b * N + j]), seq.shape[1] - prompt_len)
+    best, best_scores = [], []
+    for h in hyps:
+        ranked = sorted(h.beams, key=lambda x: x[0])
+        kept = [s for s, _ in ranked if math.isfinite(s)]
+        if len(kept) > 1:
+            gaps.append(min(a - b for a, b in zip(kept[1:], kept[:-1])))
+        for _ in range(num_return_sequences):
+            score, hyp = ranked.pop()
+            best.append(hyp.tolist())
+            best_scores.append(score)
+    longest = min(max(len(h) for h in best) + 1, max_length)
+    out = [(h + [c["EOS"]] if len(h) < longest else h) + [c["PAD"]] * (longest - len(h) - 1) for h in best]
+    return [r[:longest] for r in out], best_scores, min(gaps)
+
+
 # ----------------------------------------------------------------------------------------------
 # Cross-checks against torch.nn (independent implementation)
 # ----------------------------------------------------------------------------------------------
@@ -1090,6 +1213,18 @@ def make_marian(outdir):
     assert min_margin > 1e-3, "greedy choice too close to a tie to be a stable reference"
     assert any(len(r) < max_len for r in gen_rows) and any(len(r) == max_len for r in gen_rows)
 
+    # beam search: num_beams 1 with early stopping is greedy search; then three settings of HF's generate()
+    with torch.no_grad():
+        one, _, _ = marian_beam(w, ids, mask, max_len, 1, early_stopping=True)
+    assert [r[: len(g)] for r, g in zip(one, gen_rows)] == gen_rows, "beam search with one beam vs greedy"
+    beam_runs = []
+    for params in BEAM_SETTINGS:
+        with torch.no_grad():
+            seqs_b, scores_b, gap = marian_beam(w, ids, mask, **params)
+        print(f"  beam {params}: {seqs_b} scores {[round(s, 4) for s in scores_b]}, smallest gap {gap:.2e}")
+        assert gap > 1e-4, "beam candidates too close to a tie to be a stable reference"
+        beam_runs.append({"params": params, "sequences": seqs_b, "sequence_scores": scores_b, "min_gap": gap})
+
     # as save_pretrained writes it: embed_positions are not saved (_keys_to_ignore_on_save), lm_head.weight and
     # both embed_tokens are tied to model.shared.weight
     write_safetensors(os.path.join(d, "model.safetensors"), w)
@@ -1122,6 +1257,7 @@ def make_marian(outdir):
             "sequences_trimmed": gen_rows,
             "texts": [marian_detokenize(r, vocab) for r in gen_rows],
         },
+        "beam_search": beam_runs,
         "max_abs": {"encoder_hidden_states_valid_positions": max_abs_valid(enc_hidden, mask),
                     "decoder_hidden_states": stats(dec_hidden), "logits": stats([logits])},
     }

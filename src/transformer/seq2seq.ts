@@ -1,12 +1,16 @@
 // An encoder-decoder transformer (Marian, the original paper's shape): a post-LN encoder, a
 // post-LN decoder whose layers attend to themselves (causally) and then to the encoder, a
-// language-model head tied to the token embedding, and greedy generation with the rules
-// Hugging Face's generate() applies for Marian (decoder start token, suppressed tokens, a
-// forced EOS at the last position, finished rows padded).
+// language-model head tied to the token embedding, and generation (greedy or beam search,
+// generation.ts) with the rules Hugging Face's generate() applies for Marian (decoder start
+// token, suppressed tokens, a forced EOS at the last position, finished rows padded).
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
+import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, type TokenRules } from './generation';
+import { KVCache } from './kv-cache';
 import { encoderLayer, epilogue, freeLayer, scratch, type EncoderLayer, type Linear, type Norm, type Scratch } from './layers';
+
+export type { GenerateOptions } from './generation';
 
 export interface DecoderLayer {
   self: EncoderLayer['q'][];     // q, k, v, o
@@ -29,11 +33,6 @@ export interface Seq2SeqWeights {
   decoder: DecoderLayer[];
 }
 
-export interface GenerateOptions {
-  /** Longest output, the start token included (Hugging Face's max_length; default 128). */
-  maxLength?: number;
-}
-
 /** The encoder's output for a batch, kept for every decoding step (its keys and values per layer too). */
 export interface Encoded {
   batch: number;
@@ -46,13 +45,6 @@ export interface Encoded {
   crossK: RuntimeTensor[];
   crossV: RuntimeTensor[];
   free(): void;
-}
-
-/** Each decoder layer's self-attention keys and values: batch × capacity × d, filled up to the current step. */
-interface KVCache {
-  capacity: number;
-  k: RuntimeTensor[];
-  v: RuntimeTensor[];
 }
 
 export class Seq2SeqModel {
@@ -167,51 +159,40 @@ export class Seq2SeqModel {
   }
 
   /**
-   * Greedy decoding as Hugging Face's generate(num_beams=1): from the decoder start token,
-   * the best token each step, never a suppressed one, EOS forced at the last position; a row
-   * that produced EOS continues with the pad token; stops when all rows are done. Each step
-   * runs only the newest token through the decoder, with a KV cache of the earlier ones.
-   * Returns the sequences with the start token (as HF does).
+   * Generation as Hugging Face's generate(): greedy search (numBeams 1) or beam search, from
+   * the decoder start token, with Marian's rules (suppressed tokens, EOS forced at the last
+   * position, finished rows padded). Each step runs only the newest token through the decoder,
+   * with a KV cache of the earlier ones. Returns the sequences with the start token (as HF
+   * does): numReturnSequences rows per input, best first.
    */
   generate(inputIds: number[][], options: GenerateOptions & { attentionMask?: number[][] } = {}): number[][] {
-    const c = this.config, V = c.vocabSize, d = c.dModel;
-    const maxLength = options.maxLength ?? 128;
-    if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`generate: option maxLength must be an integer ≥ 2, got ${String(maxLength)}`);
-    const start = c.decoderStartTokenId ?? c.padTokenId, eos = c.eosTokenId, forcedEos = c.forcedEosTokenId ?? eos;
-    const suppressed = new Set(c.suppressTokenIds ?? []);
-    const enc = this.encode(inputIds, options.attentionMask);
-    const capacity = Math.min(maxLength, c.maxPositions);
-    const cache: KVCache = {
-      capacity,
-      k: this.w.decoder.map(() => this.runtime.tensor([enc.batch * capacity, d])),
-      v: this.w.decoder.map(() => this.runtime.tensor([enc.batch * capacity, d])),
+    return this.generateWithScores(inputIds, options).sequences;
+  }
+
+  /** generate(), with each beam-search sequence's score (HF's sequences_scores). */
+  generateWithScores(inputIds: number[][], options: GenerateOptions & { attentionMask?: number[][] } = {}): SearchResult {
+    const c = this.config;
+    const o = searchOptions(options, c.maxPositions, 'generate');
+    const rules: TokenRules = {
+      vocabSize: c.vocabSize, eos: c.eosTokenId, forcedEos: c.forcedEosTokenId ?? c.eosTokenId, pad: c.padTokenId,
+      suppressed: new Set(c.suppressTokenIds ?? []), minLength: o.minLength,
+    };
+    const start = c.decoderStartTokenId ?? c.padTokenId;
+    const encoded = this.encode(inputIds, options.attentionMask);
+    // Beam search decodes numBeams rows per input: the encoder's output is repeated for each (as HF expands it).
+    const enc = o.numBeams > 1 ? repeatRows(this.runtime, encoded, o.numBeams) : encoded;
+    if (enc !== encoded) encoded.free();
+    const cache = new KVCache(this.runtime, this.w.decoder.length, enc.batch, o.maxLength, c.dModel);
+    const decoder: StepDecoder = {
+      next: (tokens, pos) => this.logits(this.step(tokens.map((t) => t[0]!), pos, enc, cache), enc.batch),
+      reorder: (from, length) => cache.reorder(from, length),
     };
     try {
-      const seqs = inputIds.map(() => [start]);
-      const done = inputIds.map(() => false);
-      while (seqs[0]!.length < capacity && !done.every(Boolean)) {
-        const L = seqs[0]!.length;
-        const last = this.step(seqs.map((q) => q[L - 1]!), L - 1, enc, cache);
-        const logits = this.logits(last, enc.batch);
-        for (let b = 0; b < enc.batch; b++) {
-          if (done[b]) {
-            seqs[b]!.push(c.padTokenId);
-            continue;
-          }
-          let best = -1, bestScore = -Infinity;
-          const forceEos = L === maxLength - 1 && forcedEos !== undefined;
-          for (let t = 0; t < V; t++) {
-            if (suppressed.has(t) || (forceEos && t !== forcedEos)) continue;
-            if (logits[b * V + t]! > bestScore) { bestScore = logits[b * V + t]!; best = t; }
-          }
-          seqs[b]!.push(best);
-          if (best === eos) done[b] = true;
-        }
-      }
-      return seqs;
+      const prompts = inputIds.map(() => [start]);
+      return o.numBeams > 1 ? beamSearch(decoder, prompts, rules, o) : { sequences: greedySearch(decoder, prompts, rules, o.maxLength), scores: undefined };
     } finally {
       enc.free();
-      for (const t of [...cache.k, ...cache.v]) t.free();
+      cache.free();
     }
   }
 
@@ -232,18 +213,8 @@ export class Seq2SeqModel {
         k.matmul(x, q.weight, { m: batch, bias: q.bias, out: s.q });
         k.matmul(x, kk.weight, { m: batch, bias: kk.bias, out: s.k });
         k.matmul(x, v.weight, { m: batch, bias: v.bias, out: s.v });
-        const K = cache.k[i]!.data, V = cache.v[i]!.data, cap = cache.capacity;
-        for (let b = 0; b < batch; b++) {
-          K.set(s.k.data.subarray(b * d, (b + 1) * d), (b * cap + pos) * d);
-          V.set(s.v.data.subarray(b * d, (b + 1) * d), (b * cap + pos) * d);
-        }
-        // Each row attends to its own cached positions: views of the cache, used in place. The
-        // views are taken afresh for each call, as a call may grow memory and detach old ones.
-        for (let b = 0; b < batch; b++) {
-          const rows = (from: Float32Array) => from.subarray(b * cap * d, (b * cap + pos + 1) * d);
-          const ctx = k.attention(s.q.data.subarray(b * d, (b + 1) * d), rows(cache.k[i]!.data), rows(cache.v[i]!.data), { heads: c.heads, tq: 1, tk: pos + 1, dHead: c.dHead });
-          s.ctx.data.set(ctx, b * d);
-        }
+        cache.write(i, s.k, s.v, pos, 1);
+        cache.attend(i, s.q, pos, 1, s.ctx, c.heads, c.dHead);
         k.matmul(s.ctx, o.weight, { m: batch, bias: o.bias, out: s.proj });
         k.addLayerNorm(s.proj, x, { rows: batch, cols: d, gamma: layer.selfNorm.gamma, beta: layer.selfNorm.beta, eps: layer.selfNorm.eps, out: x });
         this.crossAttention(layer, x, s, enc, i, 1);
@@ -273,4 +244,18 @@ export class Seq2SeqModel {
     this.w.lmHead.free();
     this.w.finalLogitsBias?.free();
   }
+}
+
+/** The encoder's output with each sequence's rows repeated n times in a row (HF's _expand_inputs_for_generation). */
+function repeatRows(rt: Runtime, enc: Encoded, n: number): Encoded {
+  const repeat = (t: RuntimeTensor, width: number) => {
+    const out = rt.tensor([enc.batch * n * enc.S, width]);
+    const span = enc.S * width, src = t.data, dst = out.data;
+    for (let b = 0; b < enc.batch; b++) for (let j = 0; j < n; j++) dst.set(src.subarray(b * span, (b + 1) * span), (b * n + j) * span);
+    return out;
+  };
+  const d = enc.hidden.data.length / (enc.batch * enc.S);
+  const hidden = repeat(enc.hidden, d), mask = repeat(enc.mask, 1);
+  const crossK = enc.crossK.map((t) => repeat(t, d)), crossV = enc.crossV.map((t) => repeat(t, d));
+  return { batch: enc.batch * n, S: enc.S, hidden, mask, crossK, crossV, free: () => [hidden, mask, ...crossK, ...crossV].forEach((t) => t.free()) };
 }

@@ -1,12 +1,17 @@
 // Marian against PyTorch (tests/fixtures/marian, plain torch with Hugging Face's names and
-// math): the position table, every encoder and decoder hidden state, the logits, and greedy
-// generation's ids with HF's rules (start token, suppressed pad, forced EOS, padded rows).
+// math): the position table, every encoder and decoder hidden state, the logits, greedy
+// generation's ids with HF's rules (start token, suppressed pad, forced EOS, padded rows), and
+// beam search: marian_beam in tools/make_transformer_fixtures.py runs HF's _beam_search with
+// BeamSearchScorer step by step, rerunning the whole decoder prefix each step (no cache), for
+// three settings (beams, length penalties, each early_stopping mode, several returned
+// sequences) on a batch of different lengths.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import { init, type Runtime } from '../../src/index';
 import { parseSafetensors } from '../../src/io/safetensors';
 import { configFromHuggingFace } from '../../src/transformer/config';
+import { KVCache } from '../../src/transformer/kv-cache';
 import { loadMarian, sinusoidalPositions } from '../../src/transformer/models/marian';
 import type { Seq2SeqModel } from '../../src/transformer/seq2seq';
 
@@ -19,6 +24,12 @@ function maxDiff(got: Float32Array, want: T, keep?: (row: number) => boolean): n
   let m = 0;
   for (let i = 0; i < got.length; i++) if (!keep || keep(Math.floor(i / d))) m = Math.max(m, Math.abs(got[i]! - want.data[i]!));
   return m;
+}
+
+interface BeamRun {
+  params: { max_length: number; num_beams: number; length_penalty: number; early_stopping: boolean | 'never'; num_return_sequences: number };
+  sequences: number[][];
+  sequence_scores: number[];
 }
 
 let rt: Runtime, model: Seq2SeqModel;
@@ -62,4 +73,60 @@ test('loadModel + translate: the tokenizer, generation and detokenization end to
   const out = (m as InstanceType<typeof TextSeq2SeqModel>).translate(fixture.inputs.texts, { maxLength: fixture.generation.params.max_length });
   expect(out).toEqual(fixture.generation.texts);
   m.dispose();
+});
+
+test.each((fixture.beam_search as BeamRun[]).map((r) => [JSON.stringify(r.params), r] as const))('beam search %s gives PyTorch\'s ids and scores', (_, run) => {
+  const { input_ids: ids, attention_mask: mask } = fixture.inputs;
+  const p = run.params;
+  const out = model.generateWithScores(ids, {
+    attentionMask: mask, maxLength: p.max_length, numBeams: p.num_beams, lengthPenalty: p.length_penalty,
+    earlyStopping: p.early_stopping, numReturnSequences: p.num_return_sequences,
+  });
+  expect(out.sequences).toEqual(run.sequences);
+  out.scores!.forEach((s, i) => expect(Math.abs(s - run.sequence_scores[i]!), `score ${i}`).toBeLessThan(1e-4));
+});
+
+test('beam search with one beam is greedy search', () => {
+  const { input_ids: ids, attention_mask: mask } = fixture.inputs;
+  const g = fixture.generation;
+  expect(model.generate(ids, { attentionMask: mask, maxLength: g.params.max_length, numBeams: 1 })).toEqual(g.sequences);
+});
+
+test('bad generation options are refused, naming the option', () => {
+  const { input_ids: ids, attention_mask: mask } = fixture.inputs;
+  const bad = (o: object) => () => model.generate(ids, { attentionMask: mask, ...o });
+  expect(bad({ numBeams: 0 })).toThrow(/option numBeams/);
+  expect(bad({ numBeams: 2.5 })).toThrow(/option numBeams/);
+  expect(bad({ numBeams: 2, numReturnSequences: 3 })).toThrow(/option numReturnSequences must be an integer from 1 to numBeams \(2\), got 3/);
+  expect(bad({ numBeams: 2, lengthPenalty: Number.NaN })).toThrow(/option lengthPenalty/);
+  expect(bad({ numBeams: 2, earlyStopping: 'sometimes' })).toThrow(/option earlyStopping/);
+  expect(bad({ maxLength: 1 })).toThrow(/option maxLength/);
+  expect(bad({ minLength: -1 })).toThrow(/option minLength/);
+});
+
+test('minLength keeps EOS out until that length', () => {
+  const { input_ids: ids, attention_mask: mask } = fixture.inputs;
+  // Greedy row 1 ends on its own EOS at length 10; with minLength 11 only the EOS forced at length 11 ends a row.
+  const out = model.generate(ids, { attentionMask: mask, maxLength: 12, minLength: 11 });
+  for (const row of out) expect(row.indexOf(fixture.generation.params.eos_token_id)).toBe(11);
+});
+
+test('the KV cache reorders rows by copying the given positions within WASM memory', () => {
+  const rows = 3, cap = 4, d = 2;
+  const cache = new KVCache(rt, 1, rows, cap, d);
+  const k = rt.tensor([rows * 2, d]), v = rt.tensor([rows * 2, d]);
+  // Row r, position p, lane j holds 100·r + 10·p + j in K and its negative in V.
+  for (let r = 0; r < rows; r++) for (let p = 0; p < 2; p++) for (let j = 0; j < d; j++) {
+    k.data[(r * 2 + p) * d + j] = 100 * r + 10 * p + j;
+    v.data[(r * 2 + p) * d + j] = -(100 * r + 10 * p + j);
+  }
+  cache.write(0, k, v, 0, 2);
+  cache.reorder([2, 0, 0], 2);
+  const q = rt.tensor([rows, d]);
+  const ctx = rt.tensor([rows, d]);
+  cache.attend(0, q, 1, 1, ctx, 1, d);  // q = 0: equal weights on positions 0 and 1, so the mean of the row's V
+  const want = (src: number) => [0, 1].map((j) => -(100 * src + 5 + j));
+  expect(Array.from(ctx.data)).toEqual([...want(2), ...want(0), ...want(0)]);
+  for (const t of [k, v, q, ctx]) t.free();
+  cache.free();
 });

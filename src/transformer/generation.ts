@@ -1,0 +1,259 @@
+// Greedy search and beam search over any model that can feed tokens and return the next
+// logits: Hugging Face's generate() rules, model-agnostic. Beam search follows transformers
+// 4.35–4.46 (GenerationMixin._beam_search with BeamSearchScorer and BeamHypotheses) step by
+// step; tools/make_transformer_fixtures.py (marian_beam) is the same algorithm in torch.
+//
+// Lengths: a finished hypothesis is scored sum_logprobs / generated ** lengthPenalty, where
+// `generated` counts the tokens after the prompt, the EOS included (HF's generated_len =
+// cur_len − decoder_prompt_len; for an encoder-decoder the prompt is the start token, so this
+// equals the hypothesis length with the start token and without the EOS, which releases before
+// 4.35 used). A beam still open at maxLength counts its tokens after the prompt.
+
+/** What a model gives the search: a stepper over rows with a cache of what each row has seen. */
+export interface StepDecoder {
+  /** Feeds each row its new tokens (the same count for every row, the first at position `pos`); returns the logits after each row's last one (rows × vocab). */
+  next(tokens: number[][], pos: number): Float32Array;
+  /** Row r continues from the cached state (the first `length` positions) of row from[r]: beam search reorders beams. */
+  reorder(from: number[], length: number): void;
+}
+
+/** The logits processors HF's generation config turns on, as data. */
+export interface TokenRules {
+  vocabSize: number;
+  eos: number | undefined;
+  /** ForcedEOSTokenLogitsProcessor: only this token at length maxLength − 1. */
+  forcedEos: number | undefined;
+  /** What finished rows are continued and padded with. */
+  pad: number;
+  /** NoBadWordsLogitsProcessor with single-token bad words (Marian: the pad token). */
+  suppressed: ReadonlySet<number>;
+  /** MinLengthLogitsProcessor: no EOS before this many tokens (prompt included); 0 for none. */
+  minLength: number;
+}
+
+/** What a caller of generate() may set (Hugging Face's names in camelCase). */
+export interface GenerateOptions {
+  /** Longest output, the prompt (or decoder start token) included (HF's max_length; default 128). */
+  maxLength?: number;
+  /** No EOS before this many tokens, the prompt included (HF's min_length; default 0). */
+  minLength?: number;
+  /** 1 (the default) is greedy search. */
+  numBeams?: number;
+  /** Hypotheses are scored log-prob / length ** lengthPenalty (default 1). */
+  lengthPenalty?: number;
+  /** Default false (HF's default). */
+  earlyStopping?: boolean | 'never';
+  /** How many of each sequence's best hypotheses to return, ≤ numBeams (default 1). */
+  numReturnSequences?: number;
+}
+
+/** The options with their defaults, checked; maxLength is lowered to the model's positions. */
+export function searchOptions(o: GenerateOptions, maxPositions: number, where: string): SearchOptions & { minLength: number } {
+  const r = {
+    maxLength: o.maxLength ?? 128, minLength: o.minLength ?? 0, numBeams: o.numBeams ?? 1, lengthPenalty: o.lengthPenalty ?? 1,
+    earlyStopping: o.earlyStopping ?? false, numReturnSequences: o.numReturnSequences ?? 1,
+  };
+  checkSearchOptions(r, where);
+  if (!Number.isInteger(r.minLength) || r.minLength < 0) throw new Error(`${where}: option minLength must be an integer ≥ 0, got ${String(r.minLength)}`);
+  return { ...r, maxLength: Math.min(r.maxLength, maxPositions) };
+}
+
+export interface SearchOptions {
+  /** Longest output, the prompt included (HF's max_length). */
+  maxLength: number;
+  numBeams: number;
+  lengthPenalty: number;
+  /** true: stop a sequence once numBeams hypotheses are finished; false: HF's heuristic; 'never': only when no open beam can do better. */
+  earlyStopping: boolean | 'never';
+  numReturnSequences: number;
+}
+
+export interface SearchResult {
+  /** batch × numReturnSequences rows (best first within a sequence), padded to one length as HF pads them. */
+  sequences: number[][];
+  /** Each row's length-penalised log-probability (beam search only). */
+  scores: number[] | undefined;
+}
+
+function checkSearchOptions(o: SearchOptions, where: string): void {
+  const bad = (name: string, want: string, got: unknown) => new Error(`${where}: option ${name} must be ${want}, got ${String(got)}`);
+  if (!Number.isInteger(o.maxLength) || o.maxLength < 2) throw bad('maxLength', 'an integer ≥ 2', o.maxLength);
+  if (!Number.isInteger(o.numBeams) || o.numBeams < 1) throw bad('numBeams', 'an integer ≥ 1', o.numBeams);
+  if (typeof o.lengthPenalty !== 'number' || !Number.isFinite(o.lengthPenalty)) throw bad('lengthPenalty', 'a finite number', o.lengthPenalty);
+  if (o.earlyStopping !== true && o.earlyStopping !== false && o.earlyStopping !== 'never') throw bad('earlyStopping', "true, false or 'never'", o.earlyStopping);
+  if (!Number.isInteger(o.numReturnSequences) || o.numReturnSequences < 1 || o.numReturnSequences > o.numBeams) {
+    throw bad('numReturnSequences', `an integer from 1 to numBeams (${o.numBeams})`, o.numReturnSequences);
+  }
+}
+
+/**
+ * Writes the processed scores of one row into `out`: `scores` (logits or log-probs) with the
+ * rules applied for a sequence of curLen tokens, plus `add` (a beam's score so far).
+ */
+function processRow(scores: ArrayLike<number>, out: Float64Array, curLen: number, maxLength: number, rules: TokenRules, add: number): void {
+  const V = rules.vocabSize;
+  if (curLen === maxLength - 1 && rules.forcedEos !== undefined) {
+    out.fill(-Infinity);
+    out[rules.forcedEos] = add;
+    return;
+  }
+  for (let t = 0; t < V; t++) out[t] = scores[t]! + add;
+  for (const t of rules.suppressed) out[t] = -Infinity;
+  if (rules.eos !== undefined && curLen < rules.minLength) out[rules.eos] = -Infinity;
+}
+
+/** HF's greedy search: the best processed token each step; finished rows continue with pad. */
+export function greedySearch(decoder: StepDecoder, prompts: number[][], rules: TokenRules, maxLength: number): number[][] {
+  const V = rules.vocabSize, seqs = prompts.map((p) => [...p]), done = prompts.map(() => false);
+  const row = new Float64Array(V);
+  let logits = decoder.next(prompts, 0);
+  for (;;) {
+    const L = seqs[0]!.length;
+    seqs.forEach((seq, b) => {
+      if (done[b]) return void seq.push(rules.pad);
+      processRow(logits.subarray(b * V, (b + 1) * V), row, L, maxLength, rules, 0);
+      let best = 0;
+      for (let t = 1; t < V; t++) if (row[t]! > row[best]!) best = t;
+      seq.push(best);
+      if (best === rules.eos) done[b] = true;
+    });
+    if (done.every(Boolean) || L + 1 >= maxLength) return seqs;
+    logits = decoder.next(seqs.map((s) => [s[L]!]), L);
+  }
+}
+
+/** BeamHypotheses: the numBeams best finished hypotheses of one sequence. */
+class Hypotheses {
+  readonly beams: { score: number; tokens: number[] }[] = [];
+  private worst = 1e9;
+
+  constructor(private readonly o: SearchOptions, private readonly promptLength: number) {}
+
+  add(tokens: number[], sumLogprobs: number, generated: number): void {
+    const score = sumLogprobs / generated ** this.o.lengthPenalty;
+    if (this.beams.length < this.o.numBeams || score > this.worst) {
+      this.beams.push({ score, tokens });
+      if (this.beams.length > this.o.numBeams) {
+        // Drop the worst; the next worst becomes the bar (HF sorts (score, index) pairs).
+        const order = this.beams.map((h, i) => [h.score, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        this.beams.splice(order[0]![1], 1);
+        this.worst = order[1]![0];
+      } else {
+        this.worst = Math.min(score, this.worst);
+      }
+    }
+  }
+
+  /** Can no open beam beat the worst kept hypothesis? (curLen: the length the newest scores were computed for.) */
+  isDone(bestSumLogprobs: number, curLen: number): boolean {
+    if (this.beams.length < this.o.numBeams) return false;
+    if (this.o.earlyStopping === true) return true;
+    const lp = this.o.lengthPenalty;
+    // 'never' with a positive penalty: the longest possible beam has the best attainable score.
+    const len = this.o.earlyStopping === 'never' && lp > 0 ? this.o.maxLength : curLen;
+    return this.worst >= bestSumLogprobs / (len - this.promptLength) ** lp;
+  }
+}
+
+/** log-softmax of one row of logits into `out` (float64). */
+function logSoftmax(logits: Float32Array, out: Float64Array): void {
+  let max = -Infinity;
+  for (let t = 0; t < logits.length; t++) max = Math.max(max, logits[t]!);
+  let sum = 0;
+  for (let t = 0; t < logits.length; t++) sum += Math.exp(logits[t]! - max);
+  const lse = max + Math.log(sum);
+  for (let t = 0; t < logits.length; t++) out[t] = logits[t]! - lse;
+}
+
+/** The k best (score, flat index) of a sequence's beams × vocab scores, best first (ties: lower index first). */
+class TopK {
+  readonly scores: number[] = [];
+  readonly index: number[] = [];
+  constructor(private readonly k: number) {}
+
+  offer(score: number, index: number): void {
+    const n = this.scores.length;
+    if (n === this.k && !(score > this.scores[n - 1]!)) return;
+    let at = n;
+    while (at > 0 && score > this.scores[at - 1]!) at--;
+    this.scores.splice(at, 0, score);
+    this.index.splice(at, 0, index);
+    if (this.scores.length > this.k) { this.scores.pop(); this.index.pop(); }
+  }
+}
+
+/**
+ * HF's beam search for a batch of prompts (all of one length): numBeams rows per prompt, each
+ * step the top 2·numBeams of (log-prob + beam score) over beams × vocab; an EOS among the
+ * first numBeams candidates becomes a finished hypothesis, the others continue in order; a
+ * sequence whose hypotheses cannot improve is done and its rows are fed pad; at maxLength the
+ * open beams join the hypotheses. Returns the numReturnSequences best of each sequence.
+ */
+export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: TokenRules, o: SearchOptions): SearchResult {
+  const V = rules.vocabSize, N = o.numBeams, B = prompts.length, P = prompts[0]!.length;
+  let seqs = prompts.flatMap((p) => Array.from({ length: N }, () => [...p]));
+  // Only beam 0 is live at first, so the first step does not pick N copies of one token.
+  let beamScores: number[] = seqs.map((_, r) => (r % N === 0 ? 0 : -1e9));
+  const hyps = prompts.map(() => new Hypotheses(o, P));
+  const done = prompts.map(() => false);
+  const row = new Float64Array(V), logp = new Float64Array(V);
+  let logits = decoder.next(seqs, 0);
+  for (;;) {
+    const L = seqs[0]!.length;
+    const from: number[] = [], tokens: number[] = [], scores: number[] = [];
+    for (let b = 0; b < B; b++) {
+      if (done[b]) {
+        // HF points every row of a finished sequence at row 0; keeping its own rows gives the same output.
+        for (let j = 0; j < N; j++) { from.push(b * N + j); tokens.push(rules.pad); scores.push(0); }
+        continue;
+      }
+      const top = new TopK(2 * N);
+      for (let j = 0; j < N; j++) {
+        const r = b * N + j;
+        logSoftmax(logits.subarray(r * V, (r + 1) * V), logp);
+        processRow(logp, row, L, o.maxLength, rules, beamScores[r]!);
+        for (let t = 0; t < V; t++) top.offer(row[t]!, j * V + t);
+      }
+      let kept = 0;
+      for (let rank = 0; rank < top.scores.length && kept < N; rank++) {
+        const r = b * N + Math.floor(top.index[rank]! / V), token = top.index[rank]! % V, score = top.scores[rank]!;
+        if (token === rules.eos) {
+          if (rank < N) hyps[b]!.add(seqs[r]!, score, L + 1 - P);
+          continue;
+        }
+        from.push(r); tokens.push(token); scores.push(score);
+        kept++;
+      }
+      if (kept < N) throw new Error(`generate: fewer than numBeams (${N}) tokens are allowed at step ${L} (vocabulary of ${V})`);
+      done[b] = hyps[b]!.isDone(top.scores[0]!, L + 1);
+    }
+    seqs = from.map((r, i) => [...seqs[r]!, tokens[i]!]);
+    beamScores = scores;
+    if (done.every(Boolean) || L + 1 >= o.maxLength) break;
+    decoder.reorder(from, L);
+    logits = decoder.next(tokens.map((t) => [t]), L);
+  }
+  return finalize(seqs, beamScores, hyps, done, rules, o, P);
+}
+
+/** BeamSearchScorer.finalize: open beams join the hypotheses; the best come out, EOS appended where it fits, padded. */
+function finalize(seqs: number[][], beamScores: number[], hyps: Hypotheses[], done: boolean[], rules: TokenRules, o: SearchOptions, promptLength: number): SearchResult {
+  const N = o.numBeams;
+  hyps.forEach((h, b) => {
+    if (done[b]) return;
+    for (let j = 0; j < N; j++) h.add(seqs[b * N + j]!, beamScores[b * N + j]!, seqs[b * N + j]!.length - promptLength);
+  });
+  const best: { score: number; tokens: number[] }[] = [];
+  for (const h of hyps) {
+    // HF sorts ascending (stable) and pops from the end: among equal scores the later one first.
+    const sorted = h.beams.map((x, i) => ({ x, i })).sort((a, b) => a.x.score - b.x.score || a.i - b.i).map((e) => e.x);
+    for (let j = 0; j < o.numReturnSequences; j++) best.push(sorted.pop()!);
+  }
+  const width = Math.min(Math.max(...best.map((h) => h.tokens.length)) + 1, o.maxLength);
+  const sequences = best.map(({ tokens }) => {
+    const out = tokens.length < width ? [...tokens, rules.eos ?? rules.pad] : [...tokens];
+    while (out.length < width) out.push(rules.pad);
+    return out;
+  });
+  return { sequences, scores: best.map((h) => h.score) };
+}

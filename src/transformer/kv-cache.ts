@@ -1,0 +1,64 @@
+// A self-attention KV cache for decoding: each layer's keys and values of every row's earlier
+// positions, resident in the runtime's memory (rows × capacity × d per layer). A decoding step
+// writes its new keys and values and attends over the cached ones in place; beam search
+// reorders rows by copying within WASM memory.
+import type { Runtime, RuntimeTensor } from '../runtime';
+
+export class KVCache {
+  private readonly k: RuntimeTensor[];
+  private readonly v: RuntimeTensor[];
+
+  constructor(private readonly rt: Runtime, layers: number, readonly rows: number, readonly capacity: number, private readonly d: number) {
+    this.k = Array.from({ length: layers }, () => rt.tensor([rows * capacity, d]));
+    this.v = Array.from({ length: layers }, () => rt.tensor([rows * capacity, d]));
+  }
+
+  /** Stores a layer's new keys and values (rows·T × d, T per row) at positions pos..pos+T−1. */
+  write(layer: number, k: RuntimeTensor, v: RuntimeTensor, pos: number, T: number): void {
+    const d = this.d, cap = this.capacity;
+    if (pos + T > cap) throw new Error(`KV cache: positions up to ${pos + T} do not fit its capacity of ${cap}`);
+    for (const [from, to] of [[k, this.k[layer]!], [v, this.v[layer]!]] as const) {
+      const src = from.data, dst = to.data;
+      for (let r = 0; r < this.rows; r++) dst.set(src.subarray(r * T * d, (r + 1) * T * d), (r * cap + pos) * d);
+    }
+  }
+
+  /**
+   * Attention of T new queries per row (q: rows·T × d) over the row's cached positions
+   * 0..pos+T−1, each query seeing only itself and earlier positions; the context into `out`.
+   */
+  attend(layer: number, q: RuntimeTensor, pos: number, T: number, out: RuntimeTensor, heads: number, dHead: number): void {
+    const d = this.d, cap = this.capacity, kernels = this.rt.kernels;
+    for (let r = 0; r < this.rows; r++) {
+      // Views taken afresh for each call: a call may grow memory and detach older views.
+      const cached = (t: RuntimeTensor) => t.data.subarray(r * cap * d, (r * cap + pos + T) * d);
+      const ctx = kernels.attention(q.data.subarray(r * T * d, (r + 1) * T * d), cached(this.k[layer]!), cached(this.v[layer]!),
+        { heads, tq: T, tk: pos + T, dHead, causal: true });
+      out.data.set(ctx, r * T * d);
+    }
+  }
+
+  /** Row r takes the first `length` cached positions of row from[r] (beam search's reordering). */
+  reorder(from: number[], length: number): void {
+    const d = this.d, cap = this.capacity, span = length * d;
+    const moved = from.flatMap((f, r) => (f === r ? [] : [r]));
+    if (moved.length === 0) return;
+    // Rows that are overwritten may be sources of others: copy the sources aside first.
+    const sources = [...new Set(moved.map((r) => from[r]!))];
+    const slot = new Map(sources.map((s, i) => [s, i]));
+    const aside = this.rt.tensor([sources.length * length, d]);
+    try {
+      for (const t of [...this.k, ...this.v]) {
+        const data = t.data, tmp = aside.data;
+        sources.forEach((s, i) => tmp.set(data.subarray(s * cap * d, s * cap * d + span), i * span));
+        for (const r of moved) data.set(tmp.subarray(slot.get(from[r]!)! * span, (slot.get(from[r]!)! + 1) * span), r * cap * d);
+      }
+    } finally {
+      aside.free();
+    }
+  }
+
+  free(): void {
+    for (const t of [...this.k, ...this.v]) t.free();
+  }
+}
