@@ -15,6 +15,7 @@
 //   reported in `uncoveredBytes` and `notes` (overlaps are refused, as there);
 // - sub-byte dtypes (F4, F6_*) are listed like any other; reading them as f32 is refused.
 import { FormatError } from './errors';
+import { parseJsonBytes, type JsonBytes } from './json-bytes';
 
 /** The dtypes of the safetensors specification, with their width in bits. */
 const DTYPE_BITS = {
@@ -69,7 +70,6 @@ export const MAX_HEADER_BYTES = 100_000_000;
 /** A valid header nests 3 deep ({name: {shape: [...]}}); deeper is refused before JSON.parse. */
 const MAX_DEPTH = 8;
 
-const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -147,103 +147,8 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
 
 // --- the header -------------------------------------------------------------------------------
 
-/**
- * JSON.parse with byte offsets: the bytes are checked to be UTF-8 (the first bad byte is named),
- * the nesting depth is bounded before parsing, and a scan of the bytes gives the offset of every
- * key at depth 1 ("name") and 2 ("name\0field"), and refuses duplicate keys, which JSON.parse
- * would silently resolve to the last one.
- */
-function parseJsonHeader(bytes: Uint8Array, start: number, end: number, field: string):
-  { value: unknown; keys: Map<string, number> } {
-  const bad = firstInvalidUtf8(bytes, start, end);
-  if (bad >= 0) throw fail(field, bad, 'the header is not valid UTF-8');
-  const text = strictDecoder.decode(bytes.subarray(start, end));
-  const scan = scanJson(bytes, start, end, field);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const position = /position (\d+)/.exec(message);
-    // V8 names the position of some errors; "Unexpected end" is at the end; others: the start.
-    const at = position ? start + encoder.encode(text.slice(0, Number(position[1]))).length
-      : /end of JSON input/.test(message) ? end : start;
-    throw fail(field, at, `the header is not valid JSON: ${message}`);
-  }
-  if (scan.duplicate) throw scan.duplicate;
-  return { value, keys: scan.keys };
-}
-
-/** An open object or array; `path` is the top-level key it belongs to, `last` the last key read. */
-interface Frame { object: boolean; expectKey: boolean; keys: Set<string>; path: string; last?: string }
-
-function scanJson(bytes: Uint8Array, start: number, end: number, field: string):
-  { keys: Map<string, number>; duplicate: FormatError | null } {
-  const keys = new Map<string, number>();
-  const stack: Frame[] = [];
-  let duplicate: FormatError | null = null;
-  for (let p = start; p < end; p++) {
-    const b = bytes[p]!;
-    if (b === 0x22 /* " */) {
-      let q = p + 1;
-      while (q < end && bytes[q] !== 0x22) q += bytes[q] === 0x5c /* \ */ ? 2 : 1;
-      const top = stack[stack.length - 1];
-      if (top?.object && top.expectKey && q < end) {
-        let key: string | undefined;
-        try {
-          key = JSON.parse(strictDecoder.decode(bytes.subarray(p, q + 1))) as string;
-        } catch {
-          // A bad escape: JSON.parse of the whole header reports it.
-        }
-        if (key !== undefined) {
-          if (top.keys.has(key) && !duplicate) {
-            duplicate = fail(field, p, `the key "${key}" appears twice in ${top.path === '' ? 'the header' : `"${top.path}"`}`);
-          }
-          top.keys.add(key);
-          if (stack.length === 1) keys.set(key, p);
-          else if (stack.length === 2 && !keys.has(`${top.path}\u0000${key}`)) keys.set(`${top.path}\u0000${key}`, p);
-          top.expectKey = false;
-          top.last = key;
-        }
-      }
-      p = q;
-    } else if (b === 0x7b /* { */ || b === 0x5b /* [ */) {
-      const parent = stack[stack.length - 1];
-      const path = stack.length === 1 && parent?.last !== undefined ? parent.last : (parent?.path ?? '');
-      stack.push({ object: b === 0x7b, expectKey: b === 0x7b, keys: new Set(), path });
-      if (stack.length > MAX_DEPTH) {
-        throw fail(field, p, `the header nests deeper than ${MAX_DEPTH} levels (a valid header nests 3)`);
-      }
-    } else if (b === 0x7d /* } */ || b === 0x5d /* ] */) {
-      stack.pop();
-    } else if (b === 0x2c /* , */) {
-      const top = stack[stack.length - 1];
-      if (top?.object) top.expectKey = true;
-    }
-  }
-  return { keys, duplicate };
-}
-
-/** Offset of the first byte that breaks UTF-8 (overlongs, surrogates and > U+10FFFF included), or -1. */
-function firstInvalidUtf8(bytes: Uint8Array, start: number, end: number): number {
-  for (let p = start; p < end;) {
-    const b = bytes[p]!;
-    if (b < 0x80) { p++; continue; }
-    let n: number, min: number, cp: number;
-    if (b >= 0xc2 && b <= 0xdf) { n = 1; min = 0x80; cp = b & 0x1f; }
-    else if (b >= 0xe0 && b <= 0xef) { n = 2; min = 0x800; cp = b & 0x0f; }
-    else if (b >= 0xf0 && b <= 0xf4) { n = 3; min = 0x10000; cp = b & 0x07; }
-    else return p;
-    if (p + n >= end) return p;
-    for (let i = 1; i <= n; i++) {
-      const c = bytes[p + i]!;
-      if ((c & 0xc0) !== 0x80) return p;
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return p;
-    p += n + 1;
-  }
-  return -1;
+function parseJsonHeader(bytes: Uint8Array, start: number, end: number, field: string): JsonBytes {
+  return parseJsonBytes(bytes, start, end, { field, maxDepth: MAX_DEPTH, subject: 'the header', depthNote: ' (a valid header nests 3)', fail });
 }
 
 function readMetadata(value: unknown, at: number): Record<string, string> {

@@ -27,6 +27,9 @@
 //   normalize_embedding or add_final_layer_norm (old configs still carry them): values other than
 //   Marian's own are refused here rather than silently run differently.
 
+import { FormatError } from '../io/errors';
+import { parseJsonBytes } from '../io/json-bytes';
+
 export type Family = 'bert' | 'distilbert' | 'marian' | 'custom';
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
 
@@ -82,27 +85,37 @@ export interface TransformerConfig {
 
 type Json = Record<string, unknown>;
 
-/** Reads a Hugging Face config.json (parsed, or its text) of a BERT, DistilBERT or Marian checkpoint. */
+/** Deepest nesting read from config.json text: HF configs nest 3 (bad_words_ids, task_specific_params). */
+const MAX_DEPTH = 32;
+
+/** Byte offsets of the keys of configs read from text, for FormatError (0 for configs given as objects). */
+const keyOffsets = new WeakMap<object, Map<string, number>>();
+
+/**
+ * Reads a Hugging Face config.json (its bytes, its text, or parsed) of a BERT, DistilBERT or
+ * Marian checkpoint. Every problem is a FormatError whose field is the key ("id2label.3" inside
+ * an object) and whose byteOffset is where the key starts in the bytes (0 when given parsed).
+ */
 export function configFromHuggingFace(json: unknown): TransformerConfig {
-  if (typeof json === 'string') {
-    try {
-      json = JSON.parse(json);
-    } catch (e) {
-      throw new Error(`config.json: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
+  if (typeof json === 'string' || json instanceof Uint8Array) {
+    const bytes = typeof json === 'string' ? new TextEncoder().encode(json) : json;
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    const parsed = parseJsonBytes(bytes, bom, bytes.length, { field: 'config.json', maxDepth: MAX_DEPTH, subject: 'config.json', fail: configError });
+    json = parsed.value;
+    if (json !== null && typeof json === 'object') keyOffsets.set(json, parsed.keys);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new Error(`config.json: expected an object, got ${show(json)}`);
+    throw fail(null, 'config.json', `expected an object, got ${show(json)}`);
   }
   const c = json as Json;
   const modelType = c['model_type'];
-  if (modelType === undefined) throw new Error('config.json: model_type is missing (expected "bert", "distilbert" or "marian")');
+  if (modelType === undefined) throw fail(c, 'model_type', 'model_type is missing (expected "bert", "distilbert" or "marian")');
   switch (modelType) {
     case 'bert': return bert(c);
     case 'distilbert': return distilbert(c);
     case 'marian': return marian(c);
     default:
-      throw new Error(`config.json: model_type ${show(modelType)} is not supported (supported: "bert", "distilbert", "marian")`);
+      throw fail(c, 'model_type', `model_type ${show(modelType)} is not supported (supported: "bert", "distilbert", "marian")`);
   }
 }
 
@@ -111,14 +124,14 @@ function bert(c: Json): TransformerConfig {
   const heads = int(c, 'num_attention_heads', 12);
   const positionType = c['position_embedding_type'] ?? 'absolute';
   if (positionType !== 'absolute') {
-    throw new Error(`config.json: position_embedding_type ${show(positionType)} is not supported (only "absolute")`);
+    throw fail(c, 'position_embedding_type', `position_embedding_type ${show(positionType)} is not supported (only "absolute")`);
   }
-  if (c['is_decoder'] === true) throw new Error('config.json: is_decoder true is not supported for bert (encoders only)');
-  if (c['add_cross_attention'] === true) throw new Error('config.json: add_cross_attention true is not supported for bert');
+  if (c['is_decoder'] === true) throw fail(c, 'is_decoder', 'is_decoder true is not supported for bert (encoders only)');
+  if (c['add_cross_attention'] === true) throw fail(c, 'add_cross_attention', 'add_cross_attention true is not supported for bert');
   const vocabSize = int(c, 'vocab_size', 30522);
   return withLabels(c, 'BertForSequenceClassification', {
     family: 'bert', kind: 'encoder',
-    dModel, heads, dHead: headSize(dModel, heads, 'hidden_size', 'num_attention_heads'),
+    dModel, heads, dHead: headSize(c, dModel, heads, 'hidden_size', 'num_attention_heads'),
     dFF: int(c, 'intermediate_size', 3072),
     encoderLayers: int(c, 'num_hidden_layers', 12), decoderLayers: 0,
     vocabSize, maxPositions: int(c, 'max_position_embeddings', 512), positions: 'learned',
@@ -139,7 +152,7 @@ function distilbert(c: Json): TransformerConfig {
   const vocabSize = int(c, 'vocab_size', 30522);
   return withLabels(c, 'DistilBertForSequenceClassification', {
     family: 'distilbert', kind: 'encoder',
-    dModel, heads, dHead: headSize(dModel, heads, 'dim', 'n_heads'),
+    dModel, heads, dHead: headSize(c, dModel, heads, 'dim', 'n_heads'),
     dFF: int(c, 'hidden_dim', 4 * 768),
     encoderLayers: int(c, 'n_layers', 6), decoderLayers: 0,
     vocabSize, maxPositions: int(c, 'max_position_embeddings', 512),
@@ -160,18 +173,18 @@ function marian(c: Json): TransformerConfig {
   const heads = int(c, 'encoder_attention_heads', 16);
   const decoderHeads = int(c, 'decoder_attention_heads', 16);
   if (decoderHeads !== heads) {
-    throw new Error(`config.json: decoder_attention_heads (${decoderHeads}) differs from encoder_attention_heads (${heads}); ` +
+    throw fail(c, 'decoder_attention_heads', `decoder_attention_heads (${decoderHeads}) differs from encoder_attention_heads (${heads}); ` +
       'one head count for both stacks is supported');
   }
   const dFF = int(c, 'encoder_ffn_dim', 4096);
   const decoderFF = int(c, 'decoder_ffn_dim', 4096);
   if (decoderFF !== dFF) {
-    throw new Error(`config.json: decoder_ffn_dim (${decoderFF}) differs from encoder_ffn_dim (${dFF}); one FFN width is supported`);
+    throw fail(c, 'decoder_ffn_dim', `decoder_ffn_dim (${decoderFF}) differs from encoder_ffn_dim (${dFF}); one FFN width is supported`);
   }
   const vocabSize = int(c, 'vocab_size', 58101);
   const decoderVocab = c['decoder_vocab_size'] === null ? vocabSize : int(c, 'decoder_vocab_size', vocabSize);
   if (decoderVocab !== vocabSize) {
-    throw new Error(`config.json: decoder_vocab_size (${decoderVocab}) differs from vocab_size (${vocabSize}); ` +
+    throw fail(c, 'decoder_vocab_size', `decoder_vocab_size (${decoderVocab}) differs from vocab_size (${vocabSize}); ` +
       'separate source and target vocabularies are not supported');
   }
   // Keys the current MarianModel ignores: only Marian's own values describe what it computes.
@@ -181,7 +194,7 @@ function marian(c: Json): TransformerConfig {
   ];
   for (const [key, expected] of legacy) {
     if (c[key] !== undefined && c[key] !== expected) {
-      throw new Error(`config.json: ${key} ${show(c[key])} is not supported for marian: Hugging Face's MarianModel ` +
+      throw fail(c, key, `${key} ${show(c[key])} is not supported for marian: Hugging Face's MarianModel ` +
         `always runs as ${key} = ${String(expected)} (post-LN, sinusoidal positions, no extra LayerNorms)`);
     }
   }
@@ -189,7 +202,7 @@ function marian(c: Json): TransformerConfig {
   const suppress = new Set<number>();
   if (badWords !== undefined && badWords !== null) {
     if (!Array.isArray(badWords) || !badWords.every((w) => Array.isArray(w) && w.length === 1 && isTokenId(w[0], vocabSize))) {
-      throw new Error(`config.json: bad_words_ids ${show(badWords)} is not supported: only single tokens ([[id], ...]) ` +
+      throw fail(c, 'bad_words_ids', `bad_words_ids ${show(badWords)} is not supported: only single tokens ([[id], ...]) ` +
         `with ids in [0, ${vocabSize})`);
     }
     for (const [id] of badWords as [number][]) suppress.add(id);
@@ -199,7 +212,7 @@ function marian(c: Json): TransformerConfig {
   suppress.add(t.padTokenId);
   const config: TransformerConfig = {
     family: 'marian', kind: 'encoder-decoder',
-    dModel, heads, dHead: headSize(dModel, heads, 'd_model', 'encoder_attention_heads'), dFF,
+    dModel, heads, dHead: headSize(c, dModel, heads, 'd_model', 'encoder_attention_heads'), dFF,
     encoderLayers: int(c, 'encoder_layers', 12), decoderLayers: int(c, 'decoder_layers', 12),
     vocabSize, maxPositions: int(c, 'max_position_embeddings', 1024),
     positions: 'sinusoidal', sinusoidalLayout: 'split',
@@ -224,16 +237,30 @@ function marian(c: Json): TransformerConfig {
 
 // --- fields -------------------------------------------------------------------------------------
 
+function configError(field: string, at: number, what: string): FormatError {
+  return new FormatError(`config.json: ${what} (field ${field}, byte offset ${at})`, field, at);
+}
+
+/** The error for a key of config `c` ("a.b" for key b of object a), at the key's byte offset when known. */
+function fail(c: Json | null, field: string, what: string): FormatError {
+  return configError(field, (c && keyOffsets.get(c)?.get(field.replace('.', '\u0000'))) ?? 0, what);
+}
+
 function show(v: unknown): string {
   if (v === undefined) return 'undefined';
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    return 'a value too deep to print';
+  }
   return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 function int(c: Json, key: string, fallback: number, min = 1): number {
   const v = c[key] ?? fallback;
   if (!Number.isSafeInteger(v) || (v as number) < min) {
-    throw new Error(`config.json: ${key} must be an integer ≥ ${min}, got ${show(c[key])}`);
+    throw fail(c, key, `${key} must be an integer ≥ ${min}, got ${show(c[key])}`);
   }
   return v as number;
 }
@@ -241,14 +268,14 @@ function int(c: Json, key: string, fallback: number, min = 1): number {
 function positive(c: Json, key: string, fallback: number): number {
   const v = c[key] ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new Error(`config.json: ${key} must be a positive number, got ${show(c[key])}`);
+    throw fail(c, key, `${key} must be a positive number, got ${show(c[key])}`);
   }
   return v;
 }
 
 function bool(c: Json, key: string, fallback: boolean): boolean {
   const v = c[key] ?? fallback;
-  if (typeof v !== 'boolean') throw new Error(`config.json: ${key} must be true or false, got ${show(c[key])}`);
+  if (typeof v !== 'boolean') throw fail(c, key, `${key} must be true or false, got ${show(c[key])}`);
   return v;
 }
 
@@ -261,13 +288,13 @@ function activation(c: Json, key: string, fallback: string): Activation {
   const v = c[key] ?? fallback;
   const a = typeof v === 'string' ? ACTIVATIONS[v] : undefined;
   if (!a || !Object.hasOwn(ACTIVATIONS, v as string)) {
-    throw new Error(`config.json: ${key} ${show(c[key])} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
+    throw fail(c, key, `${key} ${show(c[key])} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
   }
   return a;
 }
 
-function headSize(dModel: number, heads: number, dKey: string, hKey: string): number {
-  if (dModel % heads !== 0) throw new Error(`config.json: ${dKey} (${dModel}) is not divisible by ${hKey} (${heads})`);
+function headSize(c: Json, dModel: number, heads: number, dKey: string, hKey: string): number {
+  if (dModel % heads !== 0) throw fail(c, dKey, `${dKey} (${dModel}) is not divisible by ${hKey} (${heads})`);
   return dModel / heads;
 }
 
@@ -280,13 +307,13 @@ function tokenId(c: Json, key: string, vocabSize: number, fallback?: number): nu
   const v = c[key];
   if (v === undefined) return fallback;
   if (v === null) return undefined;
-  if (!isTokenId(v, vocabSize)) throw new Error(`config.json: ${key} must be a token id in [0, ${vocabSize}), got ${show(v)}`);
+  if (!isTokenId(v, vocabSize)) throw fail(c, key, `${key} must be a token id in [0, ${vocabSize}), got ${show(v)}`);
   return v;
 }
 
 function tokens(c: Json, vocabSize: number, pad: number) {
   const padTokenId = tokenId(c, 'pad_token_id', vocabSize, pad);
-  if (padTokenId === undefined) throw new Error(`config.json: pad_token_id must be a token id in [0, ${vocabSize}), got null`);
+  if (padTokenId === undefined) throw fail(c, 'pad_token_id', `pad_token_id must be a token id in [0, ${vocabSize}), got null`);
   const out: Pick<TransformerConfig, 'padTokenId' | 'bosTokenId' | 'eosTokenId' | 'forcedBosTokenId' | 'forcedEosTokenId'> = { padTokenId };
   const optional = [['bos_token_id', 'bosTokenId'], ['eos_token_id', 'eosTokenId'],
     ['forced_bos_token_id', 'forcedBosTokenId'], ['forced_eos_token_id', 'forcedEosTokenId']] as const;
@@ -307,39 +334,39 @@ function withLabels(c: Json, head: string, config: TransformerConfig): Transform
   const architectures = c['architectures'];
   if (architectures !== undefined && architectures !== null &&
       (!Array.isArray(architectures) || !architectures.every((a) => typeof a === 'string'))) {
-    throw new Error(`config.json: architectures must be an array of class names, got ${show(architectures)}`);
+    throw fail(c, 'architectures', `architectures must be an array of class names, got ${show(architectures)}`);
   }
   if (!Array.isArray(architectures) || !architectures.includes(head)) return config;
   let names: string[] | undefined;
   const id2label = c['id2label'];
   if (id2label !== undefined && id2label !== null) {
-    if (typeof id2label !== 'object' || Array.isArray(id2label)) throw new Error(`config.json: id2label must be an object, got ${show(id2label)}`);
+    if (typeof id2label !== 'object' || Array.isArray(id2label)) throw fail(c, 'id2label', `id2label must be an object, got ${show(id2label)}`);
     const entries = Object.entries(id2label as Json);
     names = new Array<string>(entries.length);
     for (const [k, v] of entries) {
       const i = /^(0|[1-9]\d*)$/.test(k) ? Number(k) : NaN;
       if (!(i < entries.length) || typeof v !== 'string') {
-        throw new Error(`config.json: id2label must map 0…${entries.length - 1} to names, got "${k}": ${show(v)}`);
+        throw fail(c, `id2label.${k}`, `id2label must map 0…${entries.length - 1} to names, got "${k}": ${show(v)}`);
       }
       names[i] = v;
     }
     const label2id = c['label2id'];
     if (label2id !== undefined && label2id !== null) {
-      if (typeof label2id !== 'object' || Array.isArray(label2id)) throw new Error(`config.json: label2id must be an object, got ${show(label2id)}`);
+      if (typeof label2id !== 'object' || Array.isArray(label2id)) throw fail(c, 'label2id', `label2id must be an object, got ${show(label2id)}`);
       for (const [name, i] of Object.entries(label2id as Json)) {
         if (names[i as number] !== name) {
-          throw new Error(`config.json: label2id "${name}": ${show(i)} disagrees with id2label`);
+          throw fail(c, 'label2id', `label2id "${name}": ${show(i)} disagrees with id2label`);
         }
       }
     }
   }
   const numLabels = c['num_labels'] === undefined ? (names?.length ?? 2) : int(c, 'num_labels', 2);
   if (names && names.length !== numLabels) {
-    throw new Error(`config.json: num_labels (${numLabels}) disagrees with id2label, which has ${names.length} labels`);
+    throw fail(c, 'num_labels', `num_labels (${numLabels}) disagrees with id2label, which has ${names.length} labels`);
   }
   const problemType = c['problem_type'];
   if (problemType !== undefined && problemType !== null && !(PROBLEM_TYPES as readonly unknown[]).includes(problemType)) {
-    throw new Error(`config.json: problem_type ${show(problemType)} is not supported (supported: ${PROBLEM_TYPES.join(', ')})`);
+    throw fail(c, 'problem_type', `problem_type ${show(problemType)} is not supported (supported: ${PROBLEM_TYPES.join(', ')})`);
   }
   return {
     ...config, numLabels,

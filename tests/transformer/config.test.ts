@@ -2,6 +2,7 @@
 // bert-base-uncased, distilbert-base-uncased (and its SST-2 classifier) and
 // Helsinki-NLP/opus-mt-en-de as published on the hub, and every bad field named in the Error.
 import { describe, expect, test } from 'vitest';
+import { formatError } from '../format-error';
 import { configFromHuggingFace, validateConfig, type TransformerConfig } from '../../src/transformer/config';
 
 /** bert-base-uncased/config.json. */
@@ -241,5 +242,34 @@ describe('bad configs: the Error names the field and the value', () => {
     expect(() => validateConfig({ ...c, decoderLayers: 2 })).toThrow(/an encoder has decoderLayers 0/);
     expect(() => validateConfig({ ...c, vocabSize: 0 })).toThrow(/vocabSize must be a positive integer, got 0/);
     expect(() => validateConfig({ ...c, numLabels: 0 })).toThrow(/numLabels must be a positive integer/);
+  });
+});
+
+describe('config.json as text or bytes: a FormatError names the key and its byte offset', () => {
+  test('a bad value: the field is the key, the offset where the key starts (bytes, after a multi-byte character)', () => {
+    const text = '{"model_type": "bert", "note": "é", "hidden_size": -3}';
+    const bytes = new TextEncoder().encode(text);
+    const e = formatError(() => configFromHuggingFace(bytes));
+    expect(e.field).toBe('hidden_size');
+    expect(e.byteOffset).toBe(text.indexOf('"hidden_size"') + 1); // "é" is two bytes
+    expect(e.message).toMatch(/hidden_size must be an integer ≥ 1, got -3 \(field hidden_size, byte offset 37\)/);
+    expect(formatError(() => configFromHuggingFace(text)).byteOffset).toBe(37);
+  });
+
+  test('a key inside an object: "id2label.N"', () => {
+    const text = JSON.stringify({ model_type: 'distilbert', architectures: ['DistilBertForSequenceClassification'], id2label: { 0: 'A', 5: 'B' } });
+    const e = formatError(() => configFromHuggingFace(text));
+    expect([e.field, e.byteOffset]).toEqual(['id2label.5', text.indexOf('"5"')]);
+  });
+
+  test('not JSON, duplicate keys, deep nesting, a byte order mark', () => {
+    expect(formatError(() => configFromHuggingFace('{"model_type": ')).field).toBe('config.json');
+    const dup = '{"model_type": "bert", "hidden_size": 768, "hidden_size": 4}';
+    expect(formatError(() => configFromHuggingFace(dup)).byteOffset).toBe(dup.lastIndexOf('"hidden_size"'));
+    // Deep values would overflow the stack of JSON.stringify in the messages.
+    const deep = `{"model_type": "bert", "x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    expect(formatError(() => configFromHuggingFace(deep)).message).toMatch(/nests deeper than 32 levels/);
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"model_type": "bert"}')]);
+    expect(configFromHuggingFace(bom).dModel).toBe(768);
   });
 });

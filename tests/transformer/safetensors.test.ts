@@ -12,6 +12,7 @@ import {
   f16BitsToF32Bits, f32BitsToBf16Bits, f32BitsToF16Bits, parseSafetensors, parseShardIndex, writeSafetensors,
 } from '../../src/io/safetensors';
 import { PYTHON } from '../gensim';
+import { formatError } from '../format-error';
 
 const enc = new TextEncoder();
 const dir = mkdtempSync(join(tmpdir(), 'safetensors-'));
@@ -50,15 +51,6 @@ function at(header: string, needle: string, nth = 0): number {
   return 8 + enc.encode(header.slice(0, i)).length;
 }
 
-function formatError(fn: () => unknown): FormatError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FormatError);
-    return e as FormatError;
-  }
-  throw new Error('expected a FormatError');
-}
 
 function expectFormatError(fn: () => unknown, field: string, offset: number, message?: RegExp): FormatError {
   const e = formatError(fn);
