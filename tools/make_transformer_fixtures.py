@@ -1223,7 +1223,15 @@ def make_marian(outdir):
             seqs_b, scores_b, gap = marian_beam(w, ids, mask, **params)
         print(f"  beam {params}: {seqs_b} scores {[round(s, 4) for s in scores_b]}, smallest gap {gap:.2e}")
         assert gap > 1e-4, "beam candidates too close to a tie to be a stable reference"
-        beam_runs.append({"params": params, "sequences": seqs_b, "sequence_scores": scores_b, "min_gap": gap})
+        beam_runs.append({"params": params, "sequences": seqs_b, "sequence_scores": scores_b, "min_gap": gap,
+                          "texts": [marian_detokenize(r, vocab) for r in seqs_b]})
+    # a source longer than the positions, truncated as HF's tokenizer does (truncation=True, max_length=P): the
+    # pieces cut to P - 1, then the </s> it adds after truncation
+    long_text = " ".join(["the big red dog is not running today"] * 10)
+    long_ids = marian_tokenize(long_text, vocab)
+    assert len(long_ids) > c["P"]
+    truncation_case = {"text": long_text, "length": len(long_ids), "max_length": c["P"],
+                       "input_ids": long_ids[: c["P"] - 1] + [c["EOS"]]}
 
     # as save_pretrained writes it: embed_positions are not saved (_keys_to_ignore_on_save), lm_head.weight and
     # both embed_tokens are tied to model.shared.weight
@@ -1258,6 +1266,7 @@ def make_marian(outdir):
             "texts": [marian_detokenize(r, vocab) for r in gen_rows],
         },
         "beam_search": beam_runs,
+        "truncation_case": truncation_case,
         "max_abs": {"encoder_hidden_states_valid_positions": max_abs_valid(enc_hidden, mask),
                     "decoder_hidden_states": stats(dec_hidden), "logits": stats([logits])},
     }

@@ -7,7 +7,7 @@
 // sequences) on a batch of different lengths.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test, vi } from 'vitest';
 import { init, type Runtime } from '../../src/index';
 import { parseSafetensors } from '../../src/io/safetensors';
 import { configFromHuggingFace } from '../../src/transformer/config';
@@ -30,6 +30,7 @@ interface BeamRun {
   params: { max_length: number; num_beams: number; length_penalty: number; early_stopping: boolean | 'never'; num_return_sequences: number };
   sequences: number[][];
   sequence_scores: number[];
+  texts: string[];
 }
 
 let rt: Runtime, model: Seq2SeqModel;
@@ -66,14 +67,37 @@ test('greedy generation gives PyTorch\'s ids', () => {
 });
 
 test('loadModel + translate: the tokenizer, generation and detokenization end to end', async () => {
+  const m = await loadText();
+  expect(m.generationDefaults).toEqual({ maxLength: 512, numBeams: 4 });  // generation_config.json
+  const greedy = m.translate(fixture.inputs.texts, { maxLength: fixture.generation.params.max_length, numBeams: 1 });
+  expect(greedy).toEqual(fixture.generation.texts);
+  // The checkpoint's num_beams (4) unless the caller says otherwise, as in HF: fixture setting 2.
+  const run = (fixture.beam_search as BeamRun[])[1]!;
+  expect(run.params.num_beams).toBe(4);
+  const p = run.params;
+  const beams = m.translate(fixture.inputs.texts, { maxLength: p.max_length, lengthPenalty: p.length_penalty, earlyStopping: p.early_stopping, numReturnSequences: p.num_return_sequences });
+  expect(beams).toEqual(run.texts);
+  m.dispose();
+});
+
+test('translate: a source past maxPositions is refused, or truncated to its first maxPositions − 1 tokens and its EOS', async () => {
+  const m = await loadText();
+  const t = fixture.truncation_case;
+  expect(() => m.translate(t.text)).toThrow(`translate: text 0 has ${t.length} tokens, more than the model's maxPositions (${t.max_length})`);
+  expect(() => m.translate(t.text, { truncation: 'cut' as never })).toThrow(/option truncation/);
+  const generate = vi.spyOn(m.model, 'generate');
+  m.translate(['he is sleeping', t.text], { truncation: 'truncate', maxLength: 4 });
+  expect(generate.mock.calls[0]![0]).toEqual([fixture.inputs.encodings[0].input_ids, t.input_ids]);
+  m.dispose();
+});
+
+async function loadText() {
   const { loadModel } = await import('../../src/transformer/load');
   const { TextSeq2SeqModel } = await import('../../src/transformer/text-seq2seq');
   const m = await loadModel(DIR, { runtime: rt });
   expect(m).toBeInstanceOf(TextSeq2SeqModel);
-  const out = (m as InstanceType<typeof TextSeq2SeqModel>).translate(fixture.inputs.texts, { maxLength: fixture.generation.params.max_length });
-  expect(out).toEqual(fixture.generation.texts);
-  m.dispose();
-});
+  return m as InstanceType<typeof TextSeq2SeqModel>;
+}
 
 test.each((fixture.beam_search as BeamRun[]).map((r) => [JSON.stringify(r.params), r] as const))('beam search %s gives PyTorch\'s ids and scores', (_, run) => {
   const { input_ids: ids, attention_mask: mask } = fixture.inputs;
