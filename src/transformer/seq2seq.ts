@@ -182,18 +182,28 @@ export class Seq2SeqModel {
     // Beam search decodes numBeams rows per input: the encoder's output is repeated for each (as HF expands it).
     const enc = o.numBeams > 1 ? repeatRows(this.runtime, encoded, o.numBeams) : encoded;
     if (enc !== encoded) encoded.free();
-    const cache = new KVCache(this.runtime, this.w.decoder.length, enc.batch, o.maxLength, c.dModel);
-    const decoder: StepDecoder = {
-      next: (tokens, pos) => this.logits(this.step(tokens.map((t) => t[0]!), pos, enc, cache), enc.batch),
-      reorder: (from, length) => cache.reorder(from, length),
-    };
+    const decoder = this.stepDecoder(enc, o.maxLength);
     try {
       const prompts = inputIds.map(() => [start]);
       return o.numBeams > 1 ? beamSearch(decoder, prompts, rules, o) : { sequences: greedySearch(decoder, prompts, rules, o.maxLength), scores: undefined };
     } finally {
       enc.free();
-      cache.free();
+      decoder.free();
     }
+  }
+
+  /**
+   * Decoding one token per row at a time over an encoded batch, with a KV cache of `capacity`
+   * positions: what generate() searches with (and what the benchmark times one step of).
+   * free() releases the cache; the encoded batch stays the caller's.
+   */
+  stepDecoder(enc: Encoded, capacity: number): StepDecoder & { free(): void } {
+    const cache = new KVCache(this.runtime, this.w.decoder.length, enc.batch, capacity, this.config.dModel);
+    return {
+      next: (tokens, pos) => this.logits(this.step(tokens.map((t) => t[0]!), pos, enc, cache), enc.batch),
+      reorder: (from, length) => cache.reorder(from, length),
+      free: () => cache.free(),
+    };
   }
 
   /**
