@@ -5,7 +5,10 @@ import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json', '.css': 'text/css', '.json': 'application/json',
+  '.gz': 'application/gzip', '.txt': 'text/plain', '.safetensors': 'application/octet-stream',
+};
 
 export async function serve(root: string, pages: Record<string, string>): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer(async (req, res) => {

@@ -1,0 +1,200 @@
+// The demo page: wires the controls to the training worker (word2vec), the PCA plot and the
+// two transformer models, which run on this thread (they are tiny).
+import { init, type Neighbour, type ProgressEvent, type Runtime, type RuntimeFeatures } from 'wasm-nlp';
+import { classifier, CLASSIFIER_URL, translator, TRANSLATOR_URL } from './models';
+import { pca2 } from './pca';
+import { drawScatter } from './plot';
+import type { Corpus, FromWorker, ToWorker, TrainSettings } from './protocol';
+
+const PLOT_WORDS = 200;
+const TOP_N = 8;
+const SAMPLE_URL = new URL('corpus-pd4m.txt.gz', document.baseURI).href;
+
+const $ = <T extends HTMLElement = HTMLInputElement>(id: string) => document.getElementById(id) as T;
+
+const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const send = (message: ToWorker) => worker.postMessage(message);
+
+let started = 0;
+const pending = new Map<number, (answer: Extract<FromWorker, { type: 'answer' }>) => void>();
+let nextId = 0;
+
+worker.onmessage = (e: MessageEvent<FromWorker>) => {
+  const msg = e.data;
+  if (msg.type === 'features') showThreads(msg.features, msg.cores);
+  else if (msg.type === 'progress') showProgress(msg.progress);
+  else if (msg.type === 'trained') showTrained(msg);
+  else if (msg.type === 'failed') finish(`Failed: ${msg.message}`, true);
+  else pending.get(msg.id)?.(msg), pending.delete(msg.id);
+};
+worker.onerror = (e) => finish(`The worker failed: ${e.message}`, true);
+
+// ---- threads -------------------------------------------------------------------------------
+
+function showThreads(features: RuntimeFeatures, cores: number): void {
+  const line = $('threads');
+  if (features.threads > 1) {
+    line.textContent = `Threads: on. The page is cross-origin isolated; word2vec can use ${features.threads} threads (${cores} cores, ${features.build} kernels).`;
+    line.className = 'status ok';
+  } else {
+    const why = features.notes.find((n) => n.startsWith('threads:'))?.replace(/^threads: /, '')
+      ?? (cores === 1 ? 'this machine has one core' : 'unknown');
+    line.textContent = `Threads: off, training runs on 1 thread. Why: ${why}. See docs/threads.md for the COOP/COEP headers.`;
+    line.className = 'status warn';
+  }
+  const threads = $('thread-count');
+  threads.max = String(features.threads);
+  threads.value = String(features.threads);
+}
+
+// ---- training ------------------------------------------------------------------------------
+
+function settings(): TrainSettings {
+  const int = (id: string) => {
+    const input = $(id);
+    const v = Number(input.value);
+    if (!Number.isInteger(v) || v < Number(input.min) || (input.max && v > Number(input.max))) {
+      throw new Error(`option ${input.labels?.[0]?.textContent?.trim() ?? id} must be an integer from ${input.min} to ${input.max || '∞'}, got "${input.value}"`);
+    }
+    return v;
+  };
+  return {
+    dim: int('dim'), epochs: int('epochs'), window: int('window'), minCount: int('min-count'),
+    threads: int('thread-count'), seed: int('seed'), kernels: $<HTMLSelectElement>('kernels').value as TrainSettings['kernels'],
+  };
+}
+
+function train(corpus: () => Corpus): void {
+  try {
+    send({ type: 'train', corpus: corpus(), settings: settings(), plotWords: PLOT_WORDS });
+  } catch (error) {
+    finish((error as Error).message, true);
+    return;
+  }
+  started = performance.now();
+  $('bar').style.width = '0';
+  $('progress-text').textContent = 'Counting the vocabulary…';
+  $('progress-text').className = 'status';
+  setBusy(true);
+}
+
+$('train-text').onclick = () => train(() => {
+  const text = $<HTMLTextAreaElement>('text').value;
+  if (!text.trim()) throw new Error('Paste some text first, or use the sample corpus.');
+  return { kind: 'text', text };
+});
+$('train-sample').onclick = () => train(() => ({ kind: 'sample', url: SAMPLE_URL, maxTokens: Number($<HTMLSelectElement>('sample-size').value) }));
+$('stop').onclick = () => send({ type: 'stop' });
+
+function setBusy(busy: boolean): void {
+  $('train-text').toggleAttribute('disabled', busy);
+  $('train-sample').toggleAttribute('disabled', busy);
+  $('stop').toggleAttribute('disabled', !busy);
+}
+
+function showProgress(p: ProgressEvent): void {
+  const elapsed = (performance.now() - started) / 1000;
+  const eta = p.fraction > 0 ? (elapsed * (1 - p.fraction)) / p.fraction : NaN;
+  $('bar').style.width = `${(100 * p.fraction).toFixed(1)}%`;
+  $('progress-text').textContent = `Epoch ${p.epoch}/${p.epochs} · ${Math.round(p.wordsPerSecond).toLocaleString('en')} words/s · ` +
+    `${(100 * p.fraction).toFixed(0)}% · ETA ${Number.isFinite(eta) ? eta.toFixed(1) : '?'} s`;
+}
+
+function showTrained(msg: Extract<FromWorker, { type: 'trained' }>): void {
+  finish(`Trained on ${msg.tokens.toLocaleString('en')} tokens, vocabulary ${msg.vocabSize.toLocaleString('en')} words, ` +
+    `in ${msg.seconds.toFixed(1)} s: ${Math.round(msg.wordsPerSecond).toLocaleString('en')} words/s on ${msg.features.threads} ` +
+    `thread${msg.features.threads > 1 ? 's' : ''} (${msg.features.build ?? 'JS'} kernels).`, false);
+  $('bar').style.width = '100%';
+  drawScatter($<HTMLCanvasElement>('plot'), msg.words, pca2(msg.vectors, msg.words.length, msg.dim));
+  void neighbours().then((answer) => {
+    // Pasted text may not hold the default word: ask again with a frequent word of four letters or more.
+    if (!answer.error) return;
+    $('query').value = msg.words.find((w) => w.length > 3) ?? msg.words[0]!;
+    return neighbours();
+  });
+  void analogy();
+}
+
+function finish(text: string, failed: boolean): void {
+  $('progress-text').textContent = text;
+  $('progress-text').className = failed ? 'status error' : 'status ok';
+  setBusy(false);
+}
+
+// ---- queries -------------------------------------------------------------------------------
+
+function ask(message: ToWorker & { id: number }): Promise<Extract<FromWorker, { type: 'answer' }>> {
+  return new Promise((resolve) => {
+    pending.set(message.id, resolve);
+    send(message);
+  });
+}
+
+function showNeighbours(list: HTMLElement, answer: { neighbours?: Neighbour[]; error?: string }): void {
+  list.replaceChildren(...(answer.neighbours ?? []).map(({ word, similarity }) => {
+    const item = document.createElement('li');
+    item.innerHTML = '<span class="word"></span><span class="meter"><span></span></span><span class="score"></span>';
+    item.querySelector('.word')!.textContent = word;
+    (item.querySelector('.meter span') as HTMLElement).style.width = `${Math.max(0, similarity) * 100}%`;
+    item.querySelector('.score')!.textContent = similarity.toFixed(3);
+    return item;
+  }));
+  if (answer.error) {
+    const item = document.createElement('li');
+    item.className = 'error';
+    item.textContent = answer.error;
+    list.append(item);
+  }
+}
+
+async function neighbours(): Promise<Extract<FromWorker, { type: 'answer' }>> {
+  const answer = await ask({ type: 'neighbours', id: nextId++, word: $('query').value.trim(), topN: TOP_N });
+  showNeighbours($('neighbours'), answer);
+  return answer;
+}
+
+async function analogy(): Promise<void> {
+  const [a, b, c] = ['analogy-a', 'analogy-b', 'analogy-c'].map((id) => $(id).value.trim()) as [string, string, string];
+  showNeighbours($('analogy'), await ask({ type: 'analogy', id: nextId++, a, b, c, topN: TOP_N }));
+}
+
+$('neighbours-form').onsubmit = (e) => (e.preventDefault(), void neighbours());
+$('analogy-form').onsubmit = (e) => (e.preventDefault(), void analogy());
+
+// ---- transformers --------------------------------------------------------------------------
+
+let modelRuntime: Promise<Runtime> | undefined;
+const runtime = () => (modelRuntime ??= init({ threads: 1 }));
+
+$('translator-model').textContent = new URL(TRANSLATOR_URL).pathname;
+$('classifier-model').textContent = new URL(CLASSIFIER_URL).pathname;
+
+$('translate-form').onsubmit = async (e) => {
+  e.preventDefault();
+  const out = $<HTMLOutputElement>('translation');
+  out.className = '';
+  out.textContent = 'Loading the model…';
+  try {
+    const model = await translator(await runtime());
+    const t0 = performance.now();
+    const [text] = model.translate($('translate-input').value);
+    out.textContent = text!;
+    out.title = `${(performance.now() - t0).toFixed(1)} ms`;
+  } catch (error) {
+    out.className = 'error';
+    out.textContent = (error as Error).message;
+  }
+};
+
+$('classify-form').onsubmit = async (e) => {
+  e.preventDefault();
+  const list = $('classification');
+  try {
+    const model = await classifier(await runtime());
+    const [result] = model.classify($<HTMLTextAreaElement>('classify-input').value, { truncation: 'truncate' });
+    const ranked = Object.entries(result!.probabilities).sort((x, y) => y[1] - x[1]);
+    showNeighbours(list, { neighbours: ranked.map(([word, similarity]) => ({ word, similarity })) });
+  } catch (error) {
+    showNeighbours(list, { error: (error as Error).message });
+  }
+};

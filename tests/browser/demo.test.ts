@@ -1,0 +1,148 @@
+// The demo page (site/) in Debian's Chromium: built with Vite's build API, served with COOP/COEP
+// from the loopback server. It must be cross-origin isolated and say threads are on; train on a
+// slice of the sample corpus and show the neighbours Node computes for the same corpus, seed,
+// build and one thread; train on pasted text with two threads; translate and classify with the
+// tiny models. The screenshot goes to artifacts/demo.png.
+import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { init, loadModel, TextSeq2SeqModel, Word2Vec } from '../../src/index';
+import { pca2 } from '../../site/pca';
+import { sampleLines } from '../../site/sample';
+import { browserAvailable, launchChromium } from './chromium';
+import { DIST as ROOT, serve } from './server';
+
+const SAMPLE_TOKENS = 100_000;
+const OPTIONS = { dim: 32, epochs: 3, window: 5, minCount: 5, seed: 7 };
+const QUERY = 'emma';
+const PASTED = Array.from({ length: 60 }, (_, i) =>
+  `the cat sat on the mat ${i % 3 ? 'and the dog ran to the park' : 'while the bird sang in the tree'} every day`).join('\n');
+
+// The two tiny models: data/models when they exist, else the random-weight fixtures, whose
+// translation is checked against Node's (their PyTorch references stop at max_length 12).
+const MODELS = join(ROOT, 'data', 'models');
+describe('the PCA of the scatter plot', () => {
+  test('recovers the axes of points spread along known orthogonal directions', () => {
+    // 400 points in 5-D: 10·s·u + 3·t·w + 0.1·noise, u and w orthonormal; PC1 ≈ ±10·s, PC2 ≈ ±3·t.
+    const n = 400, d = 5;
+    const u = [0.6, 0.8, 0, 0, 0], w = [0, 0, 0.28, 0.96, 0];
+    const s = Array.from({ length: n }, (_, i) => Math.sin(i * 1.7));
+    const t = Array.from({ length: n }, (_, i) => Math.cos(i * 0.37 + 1));
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] = 10 * s[i]! * u[j]! + 3 * t[i]! * w[j]! + 0.1 * Math.sin(i * j + 0.5) + 1;
+    const p = pca2(x, n, d);
+    const corr = (axis: number, ref: number[]) => {
+      const mean = ref.reduce((a, b) => a + b, 0) / n;
+      let xy = 0, xx = 0, yy = 0;
+      for (let i = 0; i < n; i++) { const a = p[2 * i + axis]!, b = ref[i]! - mean; xy += a * b; xx += a * a; yy += b * b; }
+      return Math.abs(xy) / Math.sqrt(xx * yy);
+    };
+    expect(corr(0, s)).toBeGreaterThan(0.999);
+    expect(corr(1, t)).toBeGreaterThan(0.99);
+  });
+});
+
+describe.skipIf(!browserAvailable)('the demo page in Chromium', () => {
+  let site: string;
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    site = mkdtempSync(join(tmpdir(), 'wasm-nlp-site-'));
+    const { build } = await import('vite');
+    await build({ configFile: join(ROOT, 'site', 'vite.config.ts'), logLevel: 'warn', build: { outDir: site } });
+    cpSync(join(ROOT, 'tests/fixtures/marian'), join(site, 'fixtures/marian'), { recursive: true });
+    cpSync(join(ROOT, 'tests/fixtures/bert'), join(site, 'fixtures/bert'), { recursive: true });
+    server = await serve(site, {});
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/isolated/index.html?translator=fixtures/marian/&classifier=fixtures/bert/`);
+  }, 60_000);
+
+  afterAll(async () => {
+    // The page as the tests left it, failed or not.
+    if (page) {
+      mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
+      await page.screenshot({ path: join(ROOT, 'artifacts', 'demo.png'), fullPage: true });
+    }
+    await browser?.close();
+    await server?.close();
+    if (site) rmSync(site, { recursive: true, force: true });
+  });
+
+  test('is cross-origin isolated and says threads are on', async () => {
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await page.waitForSelector('#threads.ok');
+    expect(await page.textContent('#threads')).toMatch(/^Threads: on\. .* 2 threads/);
+    expect(errors).toEqual([]);
+  });
+
+  test('trains on pasted text with two threads: neighbours are words of the text', async () => {
+    await setOptions(page, { dim: 16, epochs: 20, window: 3, 'min-count': 2, 'thread-count': 2, seed: 1 });
+    await page.selectOption('#kernels', 'auto');
+    await page.fill('#text', PASTED);
+    await page.fill('#query', 'cat');
+    await page.click('#train-text');
+    await page.waitForSelector('#progress-text.ok, #progress-text.error', { timeout: 30_000 });
+    expect(await page.textContent('#progress-text')).toMatch(/on 2 threads \(relaxed-threads kernels\)/);
+    const shown = await neighbours(page, '#neighbours');
+    const words = new Set(PASTED.split(/\s+/));
+    expect(shown).toHaveLength(8);
+    for (const n of shown) expect(words.has(n.word), n.word).toBe(true);
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  test('trains on a slice of the sample corpus: the neighbours Node gets', async () => {
+    await setOptions(page, { ...OPTIONS, 'thread-count': 1 });
+    await page.selectOption('#kernels', 'baseline');
+    await page.selectOption('#sample-size', String(SAMPLE_TOKENS));
+    await page.fill('#query', QUERY);
+    await page.click('#train-sample');
+    await page.waitForSelector('#progress-text.ok, #progress-text.error', { timeout: 60_000 });
+    expect(await page.textContent('#progress-text')).toMatch(/^Trained on [\d,]+ tokens/);
+    const shown = await neighbours(page, '#neighbours');
+
+    const corpus = sampleLines(Readable.toWeb(createReadStream(join(ROOT, 'data/corpus-pd4m.txt.gz'))) as ReadableStream<Uint8Array<ArrayBuffer>>, SAMPLE_TOKENS);
+    const node = await Word2Vec.train(corpus, { ...OPTIONS, threads: 1, runtime: await init({ simd: 'baseline' }) });
+    const want = node.mostSimilar(QUERY, 8);
+    expect(shown.map((n) => n.word)).toEqual(want.map((n) => n.word));
+    shown.forEach((n, i) => expect(n.similarity).toBeCloseTo(want[i]!.similarity, 3));
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  test('translates and classifies with the tiny models', async () => {
+    const node = await loadModel(join(ROOT, 'tests/fixtures/marian'), { runtime: await init() }) as TextSeq2SeqModel;
+    const input = 'he is sleeping';
+    await page.fill('#translate-input', input);
+    await page.click('#translate-form button');
+    await page.waitForFunction(() => !/^Loading/.test(document.getElementById('translation')!.textContent ?? ''));
+    expect(await page.getAttribute('#translation', 'class'), await page.textContent('#translation') ?? '').not.toBe('error');
+    expect(await page.textContent('#translation')).toBe(node.translate(input)[0]);
+
+    await page.click('#classify-form button');
+    const labels = await neighbours(page, '#classification');
+    expect(labels.map((l) => l.word).sort()).toEqual(['negative', 'neutral', 'positive']);
+    expect(labels.reduce((a, l) => a + l.similarity, 0)).toBeCloseTo(1, 2);
+    expect(errors).toEqual([]);
+  }, 60_000);
+});
+
+async function setOptions(page: Page, values: Record<string, number>): Promise<void> {
+  for (const [key, value] of Object.entries(values)) await page.fill(`#${key === 'minCount' ? 'min-count' : key}`, String(value));
+}
+
+/** The words and scores a results list shows, once it shows some. */
+async function neighbours(page: Page, list: string): Promise<{ word: string; similarity: number }[]> {
+  await page.waitForSelector(`${list} li`);
+  const error = await page.$$eval(`${list} li.error`, (items) => items.map((li) => li.textContent));
+  expect(error).toEqual([]);
+  return page.$$eval(`${list} li`, (items) => items.map((li) => ({
+    word: li.querySelector('.word')!.textContent!, similarity: Number(li.querySelector('.score')!.textContent),
+  })));
+}
