@@ -12,6 +12,17 @@ export default defineConfig([
     sourcemap: true,
     define: { __BROWSER__: 'false' },
   },
+  // The wasm-nlp command line (Node only): one self-contained file, no chunks shared with index.js.
+  {
+    entry: { cli: 'src/cli/bin.ts' },
+    format: ['esm'],
+    splitting: false,
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    banner: { js: '#!/usr/bin/env node' },
+    define: { __BROWSER__: 'false' },
+  },
   // Browsers: one self-contained ESM file (the kernels are inlined as base64).
   {
     entry: { 'index.browser': 'src/index.ts' },

@@ -1,0 +1,68 @@
+// The `wasm-nlp` executable (dist/cli.js): the process around run(). Node 20 validates relaxed
+// SIMD (fused multiply-add, the faster kernel build) only under --experimental-wasm-relaxed-simd,
+// so there the command re-runs itself once with that flag: a child Node with the same
+// arguments, stdio inherited, its exit code passed on. Measured on `train` (sample corpus,
+// 1 epoch, 2 threads): see the report in RELAXED_REEXEC below. WASM_NLP_NO_REEXEC=1 turns it off.
+import { spawn } from 'node:child_process';
+import { detectFeatures } from '../wasm/features';
+import type { CliIO, OutStream } from './io';
+import { run } from './main';
+
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+
+/** Node 20 and 21 know the flag and do not validate relaxed SIMD without it; later Node have it on. */
+function wantsRelaxedReexec(): boolean {
+  if (process.env.WASM_NLP_NO_REEXEC === '1' || process.env.WASM_NLP_REEXECUTED === '1') return false;
+  const major = Number(process.versions.node.split('.')[0]);
+  const features = detectFeatures();
+  return (major === 20 || major === 21) && features.simd && !features.relaxedSimd;
+}
+
+function reexecWithRelaxedSimd(): void {
+  const child = spawn(process.execPath, [RELAXED_FLAG, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, WASM_NLP_REEXECUTED: '1' },
+  });
+  // Ctrl-C reaches the child too (same process group): let it stop cleanly and report.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  child.on('error', (e) => {
+    process.stderr.write(`wasm-nlp: could not restart Node with ${RELAXED_FLAG}: ${e.message}\n`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}
+
+function stream(s: NodeJS.WriteStream): OutStream {
+  return {
+    write: (text) => void s.write(text),
+    get isTTY() {
+      return s.isTTY === true;
+    },
+    get columns() {
+      return s.columns;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const controller = new AbortController();
+  // First Ctrl-C: stop between batches (training writes its --checkpoint); second: quit now.
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nwasm-nlp: stopping (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  });
+  // `wasm-nlp similar … | head` closes the pipe early: not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
+  const io: CliIO = { stdout: stream(process.stdout), stderr: stream(process.stderr), env: process.env, signal: controller.signal };
+  process.exitCode = await run(process.argv.slice(2), io);
+}
+
+if (wantsRelaxedReexec()) reexecWithRelaxedSimd();
+else void main();

@@ -1,0 +1,28 @@
+// What a command may touch of the outside world, passed in rather than taken from `process`,
+// so the tests run every command in-process with captured output and a fake terminal.
+
+export interface OutStream {
+  write(text: string): void;
+  /** A terminal: progress is redrawn in place. */
+  isTTY?: boolean;
+  /** The terminal's width in characters. */
+  columns?: number;
+}
+
+export interface CliIO {
+  stdout: OutStream;
+  stderr: OutStream;
+  env: Record<string, string | undefined>;
+  /** Aborted on Ctrl-C: training then stops between batches (and writes its checkpoint). */
+  signal?: AbortSignal;
+}
+
+/** Writes one line to stdout. */
+export function println(io: CliIO, line = ''): void {
+  io.stdout.write(line + '\n');
+}
+
+/** The --json output: one line of JSON on stdout. */
+export function printJson(io: CliIO, value: unknown): void {
+  io.stdout.write(JSON.stringify(value) + '\n');
+}

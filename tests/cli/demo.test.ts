@@ -1,0 +1,51 @@
+// The main job (`npm start` runs `wasm-nlp demo`) in-process, on a small corpus so that it is
+// quick: every part runs and says how long it took, the saved vectors are the ones whose
+// neighbours it printed, and a missing model folder is one line, not a failure.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { init, Word2Vec, type Runtime } from '../../src/index';
+import { cli } from './capture';
+
+let dir: string, rt: Runtime;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-demo-'));
+  rt = await init({ simd: 'baseline' });
+});
+afterAll(() => {
+  rt.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('demo: word2vec trained, queried, scored and saved; missing models are skipped in one line each', async () => {
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  // The demo's neighbour words, in contexts that tie each pair together.
+  const pairs = [['whale', 'ship'], ['king', 'war'], ['sister', 'money']];
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const [a, b] = pairs[i % 3]!;
+    lines.push(`the ${a} and the ${b} were seen ${i % 2 ? 'here' : 'there'} by the ${a} of the ${b}`);
+  }
+  writeFileSync(join(data, 'corpus-pd4m.txt.gz'), lines.join('\n')); // the name is the default's; plain text is read too
+  writeFileSync(join(data, 'questions-words.txt'), ': pairs\nwhale ship king war\nking war sister money\n: gram-none\nwhale ship sister unicorn\n');
+  const out = join(dir, 'out');
+  const r = await cli(['demo', '--data', data, '--out', out, '--epochs', '3', '--threads', '1', '--dim', '12', '--min-count', '2', '--simd', 'baseline']);
+  expect(r.stderr).toMatch(/epoch 3\/3\s+100\.0%/);
+  expect(r.code).toBe(0);
+  const o = r.stdout;
+  for (const heading of ['== word2vec ==', '== translator ==', '== classifier ==']) expect(o).toContain(heading);
+  expect(o).toMatch(/\(word2vec: [\d.:]+s?\)/);
+  expect(o).toMatch(/\ndemo done in [\d.:]+s?\n$/);
+  expect(o).toContain(`no model folder ${join(data, 'models', 'number-translator')}: skipping the translator`);
+  expect(o).toContain(`no model folder ${join(data, 'models', 'book-classifier')}: skipping the classifier`);
+
+  // The saved vectors give exactly the neighbours printed.
+  const model = await Word2Vec.load(join(out, 'vectors.bin'), { runtime: rt });
+  expect(model.size).toBe(14); // the 6 pair words and 8 others
+  const whale = model.mostSimilar('whale', 6).map((n) => `${n.word} ${n.similarity.toFixed(2)}`).join(', ');
+  expect(o).toContain(`  whale    ${whale}\n`);
+  // Two questions count (the third has a word out of the vocabulary): a third of them skipped.
+  expect(o).toMatch(/analogy accuracy \(questions-words\.txt, top 30,000 words\): [\d.]+% \(\d\/2\); .* 33% of questions skipped/);
+});
