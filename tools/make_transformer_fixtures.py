@@ -480,7 +480,8 @@ def marian_greedy(w, input_ids, attention_mask, max_length):
 
 class BeamHypotheses:
     """transformers/generation/beam_search.py BeamHypotheses (4.35-4.46, with decoder_prompt_len): the
-    num_beams best finished hypotheses of one batch row, each scored sum_logprobs / generated_len ** lp."""
+    num_beams best finished hypotheses of one batch row, each scored sum_logprobs / generated_len ** lp,
+    generated_len counting the tokens after the prompt (the eos included)."""
 
     def __init__(self, num_beams, length_penalty, early_stopping, max_length):
         self.num_beams, self.length_penalty, self.early_stopping, self.max_length = num_beams, length_penalty, early_stopping, max_length
@@ -516,25 +517,21 @@ BEAM_SETTINGS = [
 ]
 
 
-def marian_beam(w, input_ids, attention_mask, max_length, num_beams, length_penalty=1.0, early_stopping=False,
-                num_return_sequences=1):
-    """GenerationMixin._beam_search with BeamSearchScorer (transformers 4.35-4.46), Marian's generation config:
-    the encoder output repeated num_beams times (_expand_inputs_for_generation); beam scores 0 for beam 0 and
-    -1e9 for the others; each step log_softmax(logits), the same processors as marian_greedy (pad -inf, only
-    eos at cur_len == max_length - 1) on the log-probs, plus the beam scores; top 2 * num_beams over
-    beams x vocab; an eos among the first num_beams candidates ends a hypothesis (scored with generated_len =
-    cur_len + 1 - prompt_len, prompt_len 1 = the start token), the other candidates fill the beams in order;
-    a row is done by BeamHypotheses.is_done and then fed pad; at max_length the open beams are added with
-    generated_len = their length - prompt_len; the best hypotheses are returned best first, eos appended
-    where it fits and rows padded to the longest. The decoder reruns the whole prefix each step (no cache).
-    Also returns the smallest gap between neighbouring finite candidate scores (and between kept
-    hypotheses' scores) seen on the way: how far the reference is from a tie."""
-    c, N = MARIAN, num_beams
-    B = input_ids.shape[0]
-    enc = marian_encode(w, input_ids, attention_mask)[-1].repeat_interleave(N, dim=0)
-    mask = attention_mask.repeat_interleave(N, dim=0)
-    seq = torch.full((B * N, 1), c["PAD"], dtype=torch.long)
-    prompt_len = 1
+def beam_search(next_logits, prompt, max_length, num_beams, V, eos, pad, suppressed=(), forced_eos=None,
+                length_penalty=1.0, early_stopping=False, num_return_sequences=1):
+    """GenerationMixin._beam_search with BeamSearchScorer (transformers 4.35-4.46) over any model:
+    next_logits(seq [B*N, L]) gives the logits after each row's last token. The prompt ([B, P]) is repeated
+    num_beams times (_expand_inputs_for_generation); beam scores 0 for beam 0 and -1e9 for the others; each
+    step log_softmax(logits), the logits processors on the log-probs (suppressed ids -inf:
+    NoBadWordsLogitsProcessor; only forced_eos at cur_len == max_length - 1: ForcedEOSTokenLogitsProcessor),
+    plus the beam scores; top 2 * num_beams over beams x vocab; an eos among the first num_beams candidates ends
+    a hypothesis (scored with generated_len = cur_len + 1 - P), the other candidates fill the beams in order; a
+    row is done by BeamHypotheses.is_done and then fed pad; at max_length the open beams are added with
+    generated_len = their length - P; the best hypotheses are returned best first, eos appended where it fits
+    and rows padded to the longest. Also returns the smallest gap between neighbouring finite candidate
+    scores (and between kept hypotheses' scores) seen on the way: how far the reference is from a tie."""
+    N, (B, P) = num_beams, prompt.shape
+    seq = prompt.repeat_interleave(N, dim=0)
     beam_scores = torch.zeros(B, N, dtype=DTYPE)
     beam_scores[:, 1:] = -1e9
     beam_scores = beam_scores.view(-1)
@@ -543,30 +540,29 @@ def marian_beam(w, input_ids, attention_mask, max_length, num_beams, length_pena
     gaps = []
     while True:
         cur_len = seq.shape[1]
-        _, logits = marian_decode(w, seq, enc, mask)
-        scores = F.log_softmax(logits[:, -1, :], dim=-1)
-        scores[:, c["PAD"]] = -float("inf")
-        if cur_len == max_length - 1:
+        scores = F.log_softmax(next_logits(seq), dim=-1)
+        scores[:, list(suppressed)] = -float("inf")
+        if forced_eos is not None and cur_len == max_length - 1:
             forced = torch.full_like(scores, -float("inf"))
-            forced[:, c["EOS"]] = 0
+            forced[:, forced_eos] = 0
             scores = forced
-        scores = (scores + beam_scores[:, None]).view(B, N * c["V"])
+        scores = (scores + beam_scores[:, None]).view(B, N * V)
         top, flat = torch.topk(scores, 2 * N, dim=1, largest=True, sorted=True)
-        beam_of, token_of = flat // c["V"], flat % c["V"]
+        beam_of, token_of = flat // V, flat % V
         next_scores = torch.zeros(B, N, dtype=DTYPE)
         next_tokens = torch.zeros(B, N, dtype=torch.long)
         next_rows = torch.zeros(B, N, dtype=torch.long)
         for b in range(B):
             if done[b]:
-                next_tokens[b, :] = c["PAD"]  # next_rows 0 and scores 0, as BeamSearchScorer.process
+                next_tokens[b, :] = pad  # next_rows 0 and scores 0, as BeamSearchScorer.process
                 continue
             k, used = 0, 0
             for rank in range(2 * N):
                 used = rank + 1
                 token, score, row = int(token_of[b, rank]), float(top[b, rank]), b * N + int(beam_of[b, rank])
-                if token == c["EOS"]:
+                if token == eos:
                     if rank < N:
-                        hyps[b].add(seq[row].clone(), score, cur_len + 1 - prompt_len)
+                        hyps[b].add(seq[row].clone(), score, cur_len + 1 - P)
                 else:
                     next_scores[b, k], next_tokens[b, k], next_rows[b, k] = top[b, rank], token, row
                     k += 1
@@ -577,7 +573,7 @@ def marian_beam(w, input_ids, attention_mask, max_length, num_beams, length_pena
             finite = ranked[torch.isfinite(ranked)]
             if len(finite) > 1:
                 gaps.append(float((finite[:-1] - finite[1:]).min()))
-            done[b] = done[b] or hyps[b].is_done(float(top[b].max()), cur_len + 1, prompt_len)
+            done[b] = done[b] or hyps[b].is_done(float(top[b].max()), cur_len + 1, P)
         beam_scores = next_scores.view(-1)
         seq = torch.cat([seq[next_rows.view(-1)], next_tokens.view(-1, 1)], dim=1)
         if all(done) or seq.shape[1] >= max_length:
@@ -585,7 +581,7 @@ def marian_beam(w, input_ids, attention_mask, max_length, num_beams, length_pena
     for b in range(B):
         if not done[b]:
             for j in range(N):
-                hyps[b].add(seq[b * N + j], float(beam_scores[b * N + j]), seq.shape[1] - prompt_len)
+                hyps[b].add(seq[b * N + j], float(beam_scores[b * N + j]), seq.shape[1] - P)
     best, best_scores = [], []
     for h in hyps:
         ranked = sorted(h.beams, key=lambda x: x[0])
@@ -597,8 +593,21 @@ def marian_beam(w, input_ids, attention_mask, max_length, num_beams, length_pena
             best.append(hyp.tolist())
             best_scores.append(score)
     longest = min(max(len(h) for h in best) + 1, max_length)
-    out = [(h + [c["EOS"]] if len(h) < longest else h) + [c["PAD"]] * (longest - len(h) - 1) for h in best]
+    end = eos if eos is not None else pad
+    out = [(h + [end] if len(h) < longest else h) + [pad] * (longest - len(h) - 1) for h in best]
     return [r[:longest] for r in out], best_scores, min(gaps)
+
+
+def marian_beam(w, input_ids, attention_mask, max_length, num_beams, **options):
+    """beam_search with Marian's generation config: from decoder_start_token_id (= pad), the pad token
+    suppressed, eos forced at the last position; the encoder output repeated num_beams times. The decoder
+    reruns the whole prefix each step (no cache)."""
+    c = MARIAN
+    enc = marian_encode(w, input_ids, attention_mask)[-1].repeat_interleave(num_beams, dim=0)
+    mask = attention_mask.repeat_interleave(num_beams, dim=0)
+    start = torch.full((input_ids.shape[0], 1), c["PAD"], dtype=torch.long)
+    return beam_search(lambda seq: marian_decode(w, seq, enc, mask)[1][:, -1, :], start, max_length, num_beams, c["V"],
+                       c["EOS"], c["PAD"], suppressed=[c["PAD"]], forced_eos=c["EOS"], **options)
 
 
 # ----------------------------------------------------------------------------------------------

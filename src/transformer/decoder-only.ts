@@ -1,11 +1,14 @@
 // A decoder-only transformer (GPT-style): token and learned position embeddings, pre-LN or
-// post-LN layers with causal self-attention, a final LayerNorm, and an LM head tied to the
-// token embedding. Config-driven: models/custom.ts reads torch.nn.TransformerEncoderLayer
-// weights into it.
-import type { Runtime } from '../runtime';
+// post-LN layers with causal self-attention, a final LayerNorm, an LM head tied to the token
+// embedding, and generation (greedy or beam search, generation.ts) with a KV cache: the prompt
+// runs once, then each step only the newest token. Config-driven: models/custom.ts reads
+// torch.nn.TransformerEncoderLayer weights into it.
+import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
-import { encoderLayer, freeLayer, preNormLayer, scratch, type EncoderLayer, type Norm } from './layers';
+import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder } from './generation';
+import { KVCache } from './kv-cache';
+import { encoderLayer, epilogue, freeLayer, preNormLayer, scratch, type EncoderLayer, type Norm, type Scratch } from './layers';
 
 export interface DecoderOnlyWeights {
   /** vocab × d */
@@ -38,11 +41,7 @@ export class DecoderOnlyModel {
     const x = rt.tensor([n, d]);
     const s = scratch(rt, n, c);
     try {
-      const data = x.data;
-      inputIds.forEach((row, b) => row.forEach((id, t) => {
-        if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`forward: token id ${id} (sequence ${b}, position ${t}) is outside the vocabulary of ${c.vocabSize}`);
-        for (let j = 0; j < d; j++) data[(b * T + t) * d + j] = this.w.embedding[id * d + j]! + this.w.positions[t * d + j]!;
-      }));
+      this.embed(inputIds, 0, x.data, 'forward');
       const states = outputHiddenStates ? [x.data.slice()] : undefined;
       for (const layer of this.w.layers) {
         if (c.norm === 'pre') preNormLayer(rt, c, layer, x, s, batch, T, { causal: true });
@@ -56,6 +55,106 @@ export class DecoderOnlyModel {
       s.free();
       x.free();
     }
+  }
+
+  /** Token + position embeddings of rows of ids (all of length T, the first at position `first`) into x. */
+  private embed(ids: number[][], first: number, x: Float32Array, where: string): void {
+    const c = this.config, d = c.dModel, T = ids[0]!.length;
+    ids.forEach((row, b) => row.forEach((id, t) => {
+      if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`${where}: token id ${id} (sequence ${b}, position ${first + t}) is outside the vocabulary of ${c.vocabSize}`);
+      for (let j = 0; j < d; j++) x[(b * T + t) * d + j] = this.w.embedding[id * d + j]! + this.w.positions[(first + t) * d + j]!;
+    }));
+  }
+
+  /**
+   * Generation as Hugging Face's generate() for a decoder-only model: greedy search (numBeams
+   * 1) or beam search, continuing prompts of one length (the config's EOS ends a row; without
+   * one, rows run to maxLength). The prompt runs through the layers once, filling a KV cache;
+   * each later step runs only the newest token. Returns the prompts with their continuations.
+   */
+  generate(inputIds: number[][], options: GenerateOptions = {}): number[][] {
+    return this.generateWithScores(inputIds, options).sequences;
+  }
+
+  /** generate(), with each beam-search sequence's score (HF's sequences_scores). */
+  generateWithScores(inputIds: number[][], options: GenerateOptions = {}): SearchResult {
+    const c = this.config;
+    const o = searchOptions(options, c.maxPositions, 'generate');
+    const P = inputIds[0]?.length ?? 0;
+    if (P === 0 || inputIds.some((r) => !Array.isArray(r) || r.length !== P)) throw new Error('generate: give prompts of token ids, all of the same length (at least one token)');
+    if (P >= o.maxLength) throw new Error(`generate: option maxLength (${o.maxLength}, at most maxPositions ${c.maxPositions}) must exceed the prompt's ${P} tokens`);
+    const rules = {
+      vocabSize: c.vocabSize, eos: c.eosTokenId, forcedEos: c.forcedEosTokenId, pad: c.padTokenId,
+      suppressed: new Set(c.suppressTokenIds ?? []), minLength: o.minLength,
+    };
+    const cache = new KVCache(this.runtime, this.w.layers.length, inputIds.length * o.numBeams, o.maxLength, c.dModel);
+    try {
+      const decoder = this.stepper(cache);
+      return o.numBeams > 1 ? beamSearch(decoder, inputIds, rules, o) : { sequences: greedySearch(decoder, inputIds, rules, o.maxLength), scores: undefined };
+    } finally {
+      cache.free();
+    }
+  }
+
+  /** The model as generation sees it: new tokens in, the logits after each row's last one out, over a KV cache. */
+  stepper(cache: KVCache): StepDecoder {
+    return {
+      next: (tokens, pos) => this.logits(this.step(tokens, pos, cache), tokens.length),
+      reorder: (from, length) => cache.reorder(from, length),
+    };
+  }
+
+  /**
+   * T new tokens per row (positions pos..pos+T−1) through the layers, their keys and values
+   * stored in the cache and their attention reading it; returns each row's last hidden state
+   * after the final norm (rows × d).
+   */
+  private step(tokens: number[][], pos: number, cache: KVCache): Float32Array {
+    const c = this.config, d = c.dModel, rt = this.runtime, k = rt.kernels;
+    const rows = tokens.length, T = tokens[0]!.length, n = rows * T;
+    if (pos + T > c.maxPositions) throw new Error(`generate: position ${pos + T - 1} is past the model's maxPositions ${c.maxPositions}`);
+    const x = rt.tensor([n, d]);
+    const s = scratch(rt, n, c);
+    const last = rt.tensor([rows, d]);
+    try {
+      this.embed(tokens, pos, x.data, 'generate');
+      this.w.layers.forEach((L, i) => {
+        const norm = (p: Norm, from: RuntimeTensor, out: RuntimeTensor) => k.layerNorm(from, { rows: n, cols: d, gamma: p.gamma, beta: p.beta, eps: p.eps, out });
+        const pre = c.norm === 'pre';
+        if (pre) norm(L.attnNorm, x, s.proj);
+        this.cachedAttention(L, pre ? s.proj : x, s, cache, i, pos, rows, T);
+        if (pre) {
+          k.add(x, s.proj, { out: x });
+          norm(L.ffnNorm, x, s.ctx);
+        } else {
+          k.addLayerNorm(s.proj, x, { rows: n, cols: d, gamma: L.attnNorm.gamma, beta: L.attnNorm.beta, eps: L.attnNorm.eps, out: x });
+        }
+        k.matmul(pre ? s.ctx : x, L.ffn1.weight, { m: n, bias: L.ffn1.bias, activation: epilogue(c.activation), out: s.hidden });
+        k.matmul(s.hidden, L.ffn2.weight, { m: n, bias: L.ffn2.bias, out: s.proj });
+        if (pre) k.add(x, s.proj, { out: x });
+        else k.addLayerNorm(s.proj, x, { rows: n, cols: d, gamma: L.ffnNorm.gamma, beta: L.ffnNorm.beta, eps: L.ffnNorm.eps, out: x });
+      });
+      const xs = x.data, ls = last.data;
+      for (let r = 0; r < rows; r++) ls.set(xs.subarray(((r + 1) * T - 1) * d, (r + 1) * T * d), r * d);
+      const f = this.w.finalNorm;
+      if (f) k.layerNorm(last, { rows, cols: d, gamma: f.gamma, beta: f.beta, eps: f.eps, out: last });
+      return last.data.slice();
+    } finally {
+      s.free();
+      x.free();
+      last.free();
+    }
+  }
+
+  /** Self-attention of h (the layer's input, normed for pre-LN) over the cache; the output projection into s.proj. */
+  private cachedAttention(L: EncoderLayer, h: RuntimeTensor, s: Scratch, cache: KVCache, layer: number, pos: number, rows: number, T: number): void {
+    const c = this.config, k = this.runtime.kernels, n = rows * T;
+    k.matmul(h, L.q.weight, { m: n, bias: L.q.bias, out: s.q });
+    k.matmul(h, L.k.weight, { m: n, bias: L.k.bias, out: s.k });
+    k.matmul(h, L.v.weight, { m: n, bias: L.v.bias, out: s.v });
+    cache.write(layer, s.k, s.v, pos, T);
+    cache.attend(layer, s.q, pos, T, s.ctx, c.heads, c.dHead);
+    k.matmul(s.ctx, L.o.weight, { m: n, bias: L.o.bias, out: s.proj });
   }
 
   /** LM-head logits (rows × vocab) of hidden rows. */
