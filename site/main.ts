@@ -37,9 +37,11 @@ function showThreads(features: RuntimeFeatures, cores: number): void {
     line.textContent = `Threads: on. The page is cross-origin isolated; word2vec can use ${features.threads} threads (${cores} cores, ${features.build} kernels).`;
     line.className = 'status ok';
   } else {
-    const why = features.notes.find((n) => n.startsWith('threads:'))?.replace(/^threads: /, '')
-      ?? (cores === 1 ? 'this machine has one core' : 'unknown');
-    line.textContent = `Threads: off, training runs on 1 thread. Why: ${why}. See docs/threads.md for the COOP/COEP headers.`;
+    const note = features.notes.find((n) => n.startsWith('threads:'))?.replace(/^threads: (.*); running on 1 thread$/, '$1');
+    const why = !crossOriginIsolated
+      ? `the page is not cross-origin isolated: its server does not send the COOP/COEP headers${note ? ` (${note})` : ''}`
+      : note ?? (cores === 1 ? 'this machine has one core' : 'unknown');
+    line.textContent = `Threads: off, training runs on 1 thread. Why: ${why}. See docs/threads.md.`;
     line.className = 'status warn';
   }
   const threads = $('thread-count');

@@ -83,6 +83,15 @@ describe.skipIf(!browserAvailable)('the demo page in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  test('not isolated: says threads are off and why', async () => {
+    const plain = await browser.newPage();
+    await plain.goto(`${server.url}/index.html`);
+    await plain.waitForSelector('#threads.warn');
+    expect(await plain.textContent('#threads')).toMatch(/^Threads: off, training runs on 1 thread\. Why: the page is not cross-origin isolated: its server does not send the COOP\/COEP headers/);
+    expect(await plain.inputValue('#thread-count')).toBe('1');
+    await plain.close();
+  });
+
   test('trains on pasted text with two threads: neighbours are words of the text', async () => {
     await setOptions(page, { dim: 16, epochs: 20, window: 3, 'min-count': 2, 'thread-count': 2, seed: 1 });
     await page.selectOption('#kernels', 'auto');
