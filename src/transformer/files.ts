@@ -46,7 +46,9 @@ export function modelFiles(source: ModelSource): ModelFiles {
       const fs = await import('node:fs/promises');
       const path = await import('node:path');
       try {
-        return new Uint8Array(await fs.readFile(path.join(dir, name)));
+        // A plain Uint8Array over the Buffer's memory, not a copy: model files run to gigabytes.
+        const b = await fs.readFile(path.join(dir, name));
+        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
       } catch (e) {
         if ((e as { code?: string }).code === 'ENOENT') return undefined;
         throw e;
