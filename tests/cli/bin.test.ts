@@ -9,11 +9,13 @@ import { mainHelp } from '../../src/cli/main';
 const bin = resolve(__dirname, '../../dist/cli.js');
 const built = existsSync(bin);
 if (!built) console.warn(`tests/cli/bin.test.ts: skipped, ${bin} is not built (npm run build)`);
+// The spawned Node is the same in both vitest projects: run these once, in the first.
+const skip = !built || process.env.WASM_NLP_EXPECT_RELAXED === '1';
 
 const runBin = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
 
-test.skipIf(!built)('dist/cli.js is an executable script with the package\'s help', () => {
+test.skipIf(skip)('dist/cli.js is an executable script with the package\'s help', () => {
   expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8'));
   expect(pkg.bin).toEqual({ 'wasm-nlp': 'dist/cli.js' });
@@ -21,13 +23,24 @@ test.skipIf(!built)('dist/cli.js is an executable script with the package\'s hel
   expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: mainHelp(), stderr: '' });
 });
 
-test.skipIf(!built)('a user error: one line on stderr, exit 1, no stack; with and without the relaxed-SIMD restart', () => {
+test.skipIf(skip)('a user error: one line on stderr, exit 1, no stack; with and without the relaxed-SIMD restart', () => {
   const envs: Record<string, string>[] = [{}, { WASM_NLP_NO_REEXEC: '1' }];
   for (const env of envs) {
     const r = runBin(['similar', 'no-such-vectors.bin', 'king'], env);
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 1, stdout: '', stderr: 'wasm-nlp: vectors no-such-vectors.bin does not exist\n' });
+    const c = runBin(['classify', 'no-such-model', 'some text'], env);
+    expect({ status: c.status, stdout: c.stdout, stderr: c.stderr }).toEqual({ status: 1, stdout: '', stderr: 'wasm-nlp: model folder no-such-model does not exist\n' });
   }
-  const usage = runBin(['train', '--epochs', 'two']);
+  const usage = runBin(['eval', 'v.bin', '--restrict-vocab', 'all']);
   expect(usage.status).toBe(2);
-  expect(usage.stderr).toBe("wasm-nlp: train: option --epochs must be an integer ≥ 1, got 'two' (see 'wasm-nlp train --help')\n");
+  expect(usage.stderr).toBe("wasm-nlp: eval: option --restrict-vocab must be an integer ≥ 1, got 'all' (see 'wasm-nlp eval --help')\n");
+});
+
+// Node 20 validates relaxed SIMD only under the flag: the demo restarts itself with it.
+test.skipIf(skip)('the demo runs on the relaxed-SIMD build (restarting Node 20 with the flag), or the plain one when told not to', () => {
+  const args = ['demo', '--data', resolve(__dirname, 'no-such-data'), '--threads', '1'];
+  const header = (env: Record<string, string>) => runBin(args, env).stdout.split('\n')[0];
+  const node20 = /^v2[01]\./.test(process.version);
+  expect(header({ WASM_NLP_NO_REEXEC: '1' })).toBe(`wasm-nlp demo: kernels ${node20 ? 'simd' : 'relaxed'}, 1 thread(s)`);
+  expect(header({})).toBe('wasm-nlp demo: kernels relaxed, 1 thread(s)');
 });
