@@ -87,20 +87,27 @@ export class DecoderOnlyModel {
       vocabSize: c.vocabSize, eos: c.eosTokenId, forcedEos: c.forcedEosTokenId, pad: c.padTokenId,
       suppressed: new Set(c.suppressTokenIds ?? []), minLength: o.minLength,
     };
-    const cache = new KVCache(this.runtime, this.w.layers.length, inputIds.length * o.numBeams, o.maxLength, c.dModel);
+    const decoder = this.stepDecoder(inputIds.length * o.numBeams, o.maxLength);
     try {
-      const decoder = this.stepper(cache);
       return o.numBeams > 1 ? beamSearch(decoder, inputIds, rules, o) : { sequences: greedySearch(decoder, inputIds, rules, o.maxLength), scores: undefined };
     } finally {
-      cache.free();
+      decoder.free();
     }
   }
 
-  /** The model as generation sees it: new tokens in, the logits after each row's last one out, over a KV cache. */
-  stepper(cache: KVCache): StepDecoder {
+  /**
+   * The model as generation sees it, for `rows` rows with a KV cache of up to `capacity`
+   * positions: new tokens in, the logits after each row's last one out. free() releases the cache.
+   */
+  stepDecoder(rows: number, capacity: number): StepDecoder & { free(): void } {
+    const cache = new KVCache(this.runtime, this.w.layers.length, rows, capacity, this.config.dModel);
     return {
-      next: (tokens, pos) => this.logits(this.step(tokens, pos, cache), tokens.length),
+      next: (tokens, pos) => {
+        if (tokens.length !== rows) throw new Error(`generate: ${tokens.length} rows of tokens for a decoder of ${rows} rows`);
+        return this.logits(this.step(tokens, pos, cache), rows);
+      },
       reorder: (from, length) => cache.reorder(from, length),
+      free: () => cache.free(),
     };
   }
 

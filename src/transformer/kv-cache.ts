@@ -1,26 +1,48 @@
 // A self-attention KV cache for decoding: each layer's keys and values of every row's earlier
-// positions, resident in the runtime's memory (rows × capacity × d per layer). A decoding step
+// positions, resident in the runtime's memory (rows × positions × d per layer, the positions
+// allocated growing by doubling up to a capacity, so a long maxLength costs only what a
+// generation actually reaches). A decoding step
 // writes its new keys and values and attends over the cached ones in place; beam search
 // reorders rows by copying within WASM memory.
 import type { Runtime, RuntimeTensor } from '../runtime';
 
 export class KVCache {
-  private readonly k: RuntimeTensor[];
-  private readonly v: RuntimeTensor[];
+  private k: RuntimeTensor[];
+  private v: RuntimeTensor[];
+  /** Positions allocated per row: grown by doubling up to `capacity` as decoding goes on. */
+  private size: number;
 
   constructor(private readonly rt: Runtime, layers: number, readonly rows: number, readonly capacity: number, private readonly d: number) {
-    this.k = Array.from({ length: layers }, () => rt.tensor([rows * capacity, d]));
-    this.v = Array.from({ length: layers }, () => rt.tensor([rows * capacity, d]));
+    this.size = Math.min(capacity, 16);
+    this.k = Array.from({ length: layers }, () => rt.tensor([rows * this.size, d]));
+    this.v = Array.from({ length: layers }, () => rt.tensor([rows * this.size, d]));
   }
 
   /** Stores a layer's new keys and values (rows·T × d, T per row) at positions pos..pos+T−1. */
   write(layer: number, k: RuntimeTensor, v: RuntimeTensor, pos: number, T: number): void {
-    const d = this.d, cap = this.capacity;
-    if (pos + T > cap) throw new Error(`KV cache: positions up to ${pos + T} do not fit its capacity of ${cap}`);
+    const d = this.d;
+    if (pos + T > this.capacity) throw new Error(`KV cache: positions up to ${pos + T} do not fit its capacity of ${this.capacity}`);
+    if (pos + T > this.size) this.grow(Math.min(this.capacity, Math.max(2 * this.size, pos + T)));
+    const size = this.size;
     for (const [from, to] of [[k, this.k[layer]!], [v, this.v[layer]!]] as const) {
       const src = from.data, dst = to.data;
-      for (let r = 0; r < this.rows; r++) dst.set(src.subarray(r * T * d, (r + 1) * T * d), (r * cap + pos) * d);
+      for (let r = 0; r < this.rows; r++) dst.set(src.subarray(r * T * d, (r + 1) * T * d), (r * size + pos) * d);
     }
+  }
+
+  /** Reallocates every layer for `size` positions per row, keeping what each row holds. */
+  private grow(size: number): void {
+    const d = this.d, old = this.size;
+    const move = (t: RuntimeTensor) => {
+      const bigger = this.rt.tensor([this.rows * size, d]);
+      const src = t.data, dst = bigger.data;  // views taken after the allocation, which may grow memory
+      for (let r = 0; r < this.rows; r++) dst.set(src.subarray(r * old * d, (r + 1) * old * d), r * size * d);
+      t.free();
+      return bigger;
+    };
+    this.k = this.k.map(move);
+    this.v = this.v.map(move);
+    this.size = size;
   }
 
   /**
@@ -28,7 +50,7 @@ export class KVCache {
    * 0..pos+T−1, each query seeing only itself and earlier positions; the context into `out`.
    */
   attend(layer: number, q: RuntimeTensor, pos: number, T: number, out: RuntimeTensor, heads: number, dHead: number): void {
-    const d = this.d, cap = this.capacity, kernels = this.rt.kernels;
+    const d = this.d, cap = this.size, kernels = this.rt.kernels;
     for (let r = 0; r < this.rows; r++) {
       // Views taken afresh for each call: a call may grow memory and detach older views.
       const cached = (t: RuntimeTensor) => t.data.subarray(r * cap * d, (r * cap + pos + T) * d);
@@ -40,7 +62,7 @@ export class KVCache {
 
   /** Row r takes the first `length` cached positions of row from[r] (beam search's reordering). */
   reorder(from: number[], length: number): void {
-    const d = this.d, cap = this.capacity, span = length * d;
+    const d = this.d, cap = this.size, span = length * d;
     const moved = from.flatMap((f, r) => (f === r ? [] : [r]));
     if (moved.length === 0) return;
     // Rows that are overwritten may be sources of others: copy the sources aside first.

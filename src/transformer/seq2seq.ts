@@ -144,6 +144,7 @@ export class Seq2SeqModel {
     k.addLayerNorm(s.proj, x, { rows: n, cols: c.dModel, gamma: L.selfNorm.gamma, beta: L.selfNorm.beta, eps: L.selfNorm.eps, out: x });
   }
 
+  /** Cross-attention of T query rows per sequence (decoder positions, or a decoding step's beams) to its encoder output. */
   private crossAttention(L: DecoderLayer, x: RuntimeTensor, s: Scratch, enc: Encoded, layer: number, T: number): void {
     const c = this.config, k = this.runtime.kernels, n = enc.batch * T;
     const [q, , , o] = L.cross as [Linear, Linear, Linear, Linear];
@@ -178,11 +179,8 @@ export class Seq2SeqModel {
       suppressed: new Set(c.suppressTokenIds ?? []), minLength: o.minLength,
     };
     const start = c.decoderStartTokenId ?? c.padTokenId;
-    const encoded = this.encode(inputIds, options.attentionMask);
-    // Beam search decodes numBeams rows per input: the encoder's output is repeated for each (as HF expands it).
-    const enc = o.numBeams > 1 ? repeatRows(this.runtime, encoded, o.numBeams) : encoded;
-    if (enc !== encoded) encoded.free();
-    const decoder = this.stepDecoder(enc, o.maxLength);
+    const enc = this.encode(inputIds, options.attentionMask);
+    const decoder = this.stepDecoder(enc, o.maxLength, o.numBeams);
     try {
       const prompts = inputIds.map(() => [start]);
       return o.numBeams > 1 ? beamSearch(decoder, prompts, rules, o) : { sequences: greedySearch(decoder, prompts, rules, o.maxLength), scores: undefined };
@@ -193,14 +191,16 @@ export class Seq2SeqModel {
   }
 
   /**
-   * Decoding one token per row at a time over an encoded batch, with a KV cache of `capacity`
-   * positions: what generate() searches with (and what the benchmark times one step of).
-   * free() releases the cache; the encoded batch stays the caller's.
+   * Decoding one token per row at a time over an encoded batch, `beams` rows per sequence (one
+   * after another), with a KV cache of up to `capacity` positions: what generate() searches with
+   * (and what the benchmark times one step of). free() releases the cache; the encoded batch
+   * stays the caller's.
    */
-  stepDecoder(enc: Encoded, capacity: number): StepDecoder & { free(): void } {
-    const cache = new KVCache(this.runtime, this.w.decoder.length, enc.batch, capacity, this.config.dModel);
+  stepDecoder(enc: Encoded, capacity: number, beams = 1): StepDecoder & { free(): void } {
+    const rows = enc.batch * beams;
+    const cache = new KVCache(this.runtime, this.w.decoder.length, rows, capacity, this.config.dModel);
     return {
-      next: (tokens, pos) => this.logits(this.step(tokens.map((t) => t[0]!), pos, enc, cache), enc.batch),
+      next: (tokens, pos) => this.logits(this.step(tokens.map((t) => t[0]!), pos, enc, cache), rows),
       reorder: (from, length) => cache.reorder(from, length),
       free: () => cache.free(),
     };
@@ -209,11 +209,13 @@ export class Seq2SeqModel {
   /**
    * One decoding step with a KV cache: the embedding of each row's newest token (position
    * `pos`) through the decoder, its keys and values appended to the cache; returns the rows'
-   * hidden states (batch × d). Self-attention then reads the cached positions 0..pos of each
-   * row in place, so a step costs O(pos), not a rerun of the whole prefix.
+   * hidden states (rows × d). Self-attention then reads the cached positions 0..pos of each
+   * row in place, so a step costs O(pos), not a rerun of the whole prefix. The rows of one
+   * sequence (its beams) attend to its encoder output as that many queries: the encoder output
+   * is indexed per beam, not copied for each.
    */
   private step(tokens: number[], pos: number, enc: Encoded, cache: KVCache): Float32Array {
-    const c = this.config, d = c.dModel, rt = this.runtime, k = rt.kernels, batch = enc.batch;
+    const c = this.config, d = c.dModel, rt = this.runtime, k = rt.kernels, batch = tokens.length;
     const x = rt.tensor([batch, d]);
     const s = scratch(rt, batch, c);
     try {
@@ -227,7 +229,7 @@ export class Seq2SeqModel {
         cache.attend(i, s.q, pos, 1, s.ctx, c.heads, c.dHead);
         k.matmul(s.ctx, o.weight, { m: batch, bias: o.bias, out: s.proj });
         k.addLayerNorm(s.proj, x, { rows: batch, cols: d, gamma: layer.selfNorm.gamma, beta: layer.selfNorm.beta, eps: layer.selfNorm.eps, out: x });
-        this.crossAttention(layer, x, s, enc, i, 1);
+        this.crossAttention(layer, x, s, enc, i, batch / enc.batch);
         k.matmul(x, layer.ffn1.weight, { m: batch, bias: layer.ffn1.bias, activation: epilogue(c.activation), out: s.hidden });
         k.matmul(s.hidden, layer.ffn2.weight, { m: batch, bias: layer.ffn2.bias, out: s.proj });
         k.addLayerNorm(s.proj, x, { rows: batch, cols: d, gamma: layer.ffnNorm.gamma, beta: layer.ffnNorm.beta, eps: layer.ffnNorm.eps, out: x });
@@ -254,18 +256,4 @@ export class Seq2SeqModel {
     this.w.lmHead.free();
     this.w.finalLogitsBias?.free();
   }
-}
-
-/** The encoder's output with each sequence's rows repeated n times in a row (HF's _expand_inputs_for_generation). */
-function repeatRows(rt: Runtime, enc: Encoded, n: number): Encoded {
-  const repeat = (t: RuntimeTensor, width: number) => {
-    const out = rt.tensor([enc.batch * n * enc.S, width]);
-    const span = enc.S * width, src = t.data, dst = out.data;
-    for (let b = 0; b < enc.batch; b++) for (let j = 0; j < n; j++) dst.set(src.subarray(b * span, (b + 1) * span), (b * n + j) * span);
-    return out;
-  };
-  const d = enc.hidden.data.length / (enc.batch * enc.S);
-  const hidden = repeat(enc.hidden, d), mask = repeat(enc.mask, 1);
-  const crossK = enc.crossK.map((t) => repeat(t, d)), crossV = enc.crossV.map((t) => repeat(t, d));
-  return { batch: enc.batch * n, S: enc.S, hidden, mask, crossK, crossV, free: () => [hidden, mask, ...crossK, ...crossV].forEach((t) => t.free()) };
 }

@@ -10,7 +10,6 @@ import { init, type Runtime } from '../../src/index';
 import { parseSafetensors } from '../../src/io/safetensors';
 import type { TransformerConfig } from '../../src/transformer/config';
 import type { DecoderOnlyModel } from '../../src/transformer/decoder-only';
-import { KVCache } from '../../src/transformer/kv-cache';
 import { loadCustomDecoder } from '../../src/transformer/models/custom';
 
 const DIR = join(__dirname, '..', 'fixtures', 'custom-prenorm');
@@ -42,8 +41,7 @@ test('pre-LN layers with a causal mask, the final norm and the tied LM head agre
 test('a KV-cached step gives the full forward\'s logits to 1e-5: a 5-token prompt, a 3-token chunk, then single tokens', () => {
   const ids: number[][] = fixture.input_ids, rows = ids.length, T = ids[0]!.length, V = config.vocabSize;
   const full = model.logits(model.forward(ids).lastHiddenState, rows * T);
-  const cache = new KVCache(rt, config.decoderLayers, rows, T, config.dModel);
-  const step = model.stepper(cache);
+  const step = model.stepDecoder(rows, T);
   const chunks = [[0, 5], [5, 8], ...Array.from({ length: T - 8 }, (_, i) => [8 + i, 9 + i])];
   for (const [from, to] of chunks) {
     const got = step.next(ids.map((r) => r.slice(from, to)), from!);
@@ -53,7 +51,21 @@ test('a KV-cached step gives the full forward\'s logits to 1e-5: a 5-token promp
       expect(diff, `row ${r}, position ${to! - 1}`).toBeLessThan(1e-5);
     }
   }
-  cache.free();
+  step.free();
+});
+
+test('greedy generation past the cache\'s first allocation (16 positions) is the full forward\'s argmax each step', () => {
+  const maxLength = 30, V = config.vocabSize;
+  const prompts: number[][] = fixture.greedy.prompt, seqs = prompts.map((r) => [...r]);
+  while (seqs[0]!.length < maxLength) {
+    const L = seqs[0]!.length, logits = model.logits(model.forward(seqs).lastHiddenState, seqs.length * L);
+    seqs.forEach((s, b) => {
+      const row = logits.subarray((b * L + L - 1) * V, (b * L + L) * V);
+      s.push(row.indexOf(Math.max(...row)));
+    });
+  }
+  for (const s of seqs) expect(s.slice(prompts[0]!.length)).not.toContain(config.eosTokenId);  // no row ends early
+  expect(model.generate(prompts, { maxLength })).toEqual(seqs);
 });
 
 test('greedy generation with a KV cache gives torch\'s ids', () => {
