@@ -6,7 +6,7 @@
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
-import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder } from './generation';
+import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
 import { encoderLayer, epilogue, freeLayer, preNormLayer, scratch, type EncoderLayer, type Norm, type Scratch } from './layers';
 
@@ -83,10 +83,7 @@ export class DecoderOnlyModel {
     const P = inputIds[0]?.length ?? 0;
     if (P === 0 || inputIds.some((r) => !Array.isArray(r) || r.length !== P)) throw new Error('generate: give prompts of token ids, all of the same length (at least one token)');
     if (P >= o.maxLength) throw new Error(`generate: option maxLength (${o.maxLength}, at most maxPositions ${c.maxPositions}) must exceed the prompt's ${P} tokens`);
-    const rules = {
-      vocabSize: c.vocabSize, eos: c.eosTokenId, forcedEos: c.forcedEosTokenId, pad: c.padTokenId,
-      suppressed: new Set(c.suppressTokenIds ?? []), minLength: o.minLength,
-    };
+    const rules = tokenRules(c, o.minLength);
     const decoder = this.stepDecoder(inputIds.length * o.numBeams, o.maxLength);
     try {
       return o.numBeams > 1 ? beamSearch(decoder, inputIds, rules, o) : { sequences: greedySearch(decoder, inputIds, rules, o.maxLength), scores: undefined };

@@ -1,6 +1,8 @@
 // A checkpoint's generation defaults: generation_config.json, or when it is missing the same
 // keys in config.json (as Hugging Face's GenerationConfig.from_model_config). Only the keys
 // generate() here knows; the token ids (start, EOS, pad, bad words) come from config.json.
+import { FormatError } from '../io/errors';
+import { parseJsonBytes } from '../io/json-bytes';
 import type { GenerateOptions } from './generation';
 
 const KEYS = [
@@ -8,23 +10,21 @@ const KEYS = [
   ['length_penalty', 'lengthPenalty'], ['early_stopping', 'earlyStopping'], ['num_return_sequences', 'numReturnSequences'],
 ] as const;
 
-/** The generate() defaults a checkpoint's JSON sets (`file` names it in errors). */
-export function generationDefaults(json: string, file: string): GenerateOptions {
-  let c: unknown;
-  try {
-    c = JSON.parse(json);
-  } catch (e) {
-    throw new Error(`${file} is not JSON: ${(e as Error).message}`);
-  }
-  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new Error(`${file} must hold a JSON object`);
+/** The generate() defaults set in a checkpoint's JSON file (named `file` in errors: FormatErrors with the key and its byte offset). */
+export function generationDefaults(json: Uint8Array | string, file: string): GenerateOptions {
+  const bytes = typeof json === 'string' ? new TextEncoder().encode(json) : json;
+  const fail = (field: string, offset: number, what: string) => new FormatError(`${file}: ${what} (field ${field}, byte offset ${offset})`, field, offset);
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const { value, keys } = parseJsonBytes(bytes, bom, bytes.length, { field: file, maxDepth: 64, subject: file, fail });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(file, bom, 'expected a JSON object');
   const out: Record<string, unknown> = {};
   for (const [key, option] of KEYS) {
-    const v = (c as Record<string, unknown>)[key];
+    const v = (value as Record<string, unknown>)[key];
     if (v === undefined || v === null) continue;
     const ok = key === 'early_stopping' ? v === true || v === false || v === 'never'
       : key === 'length_penalty' ? typeof v === 'number' && Number.isFinite(v)
-      : Number.isInteger(v) && (v as number) >= 0;
-    if (!ok) throw new Error(`${file}: ${key} ${JSON.stringify(v)} is not a valid value`);
+      : Number.isInteger(v) && (v as number) >= (key === 'min_length' ? 0 : 1);
+    if (!ok) throw fail(key, keys.get(key) ?? 0, `${key} ${JSON.stringify(v)} is not a valid value`);
     out[option] = v;
   }
   return out as GenerateOptions;

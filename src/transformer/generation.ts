@@ -8,6 +8,7 @@
 // cur_len − decoder_prompt_len; for an encoder-decoder the prompt is the start token, so this
 // equals the hypothesis length with the start token and without the EOS, which releases before
 // 4.35 used). A beam still open at maxLength counts its tokens after the prompt.
+import type { TransformerConfig } from './config';
 
 /** What a model gives the search: a stepper over rows with a cache of what each row has seen. */
 export interface StepDecoder {
@@ -31,9 +32,17 @@ export interface TokenRules {
   minLength: number;
 }
 
+/** The rules a model's config sets (HF's generation config): its EOS, forced EOS, pad and suppressed tokens. */
+export function tokenRules(c: TransformerConfig, minLength: number): TokenRules {
+  return {
+    vocabSize: c.vocabSize, eos: c.eosTokenId, forcedEos: c.forcedEosTokenId, pad: c.padTokenId,
+    suppressed: new Set(c.suppressTokenIds ?? []), minLength,
+  };
+}
+
 /** What a caller of generate() may set (Hugging Face's names in camelCase). */
 export interface GenerateOptions {
-  /** Longest output, the prompt (or decoder start token) included (HF's max_length; default 128). */
+  /** Longest output, the prompt (or decoder start token) included (HF's max_length; default 128; at most the model's maxPositions, to which it is lowered). */
   maxLength?: number;
   /** No EOS before this many tokens, the prompt included (HF's min_length; default 0). */
   minLength?: number;

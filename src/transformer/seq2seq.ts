@@ -6,7 +6,7 @@
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
-import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, type TokenRules } from './generation';
+import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
 import { encoderLayer, epilogue, freeLayer, scratch, type EncoderLayer, type Linear, type Norm, type Scratch } from './layers';
 
@@ -174,10 +174,7 @@ export class Seq2SeqModel {
   generateWithScores(inputIds: number[][], options: GenerateOptions & { attentionMask?: number[][] } = {}): SearchResult {
     const c = this.config;
     const o = searchOptions(options, c.maxPositions, 'generate');
-    const rules: TokenRules = {
-      vocabSize: c.vocabSize, eos: c.eosTokenId, forcedEos: c.forcedEosTokenId ?? c.eosTokenId, pad: c.padTokenId,
-      suppressed: new Set(c.suppressTokenIds ?? []), minLength: o.minLength,
-    };
+    const rules = tokenRules(c, o.minLength);
     const start = c.decoderStartTokenId ?? c.padTokenId;
     const enc = this.encode(inputIds, options.attentionMask);
     const decoder = this.stepDecoder(enc, o.maxLength, o.numBeams);

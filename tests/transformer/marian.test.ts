@@ -91,6 +91,20 @@ test('translate: a source past maxPositions is refused, or truncated to its firs
   m.dispose();
 });
 
+test('generation defaults: config.json\'s keys without generation_config.json; a bad value is a FormatError naming the key and its offset', async () => {
+  const { loadModel } = await import('../../src/transformer/load');
+  const files = Object.fromEntries(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']
+    .map((f) => [f, new Uint8Array(readFileSync(join(DIR, f)))]));
+  const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8'));
+  const m = await loadModel({ files: { ...files, 'config.json': JSON.stringify({ ...config, num_beams: 2, length_penalty: 0.6 }) } }, { runtime: rt });
+  expect((m as Awaited<ReturnType<typeof loadText>>).generationDefaults).toEqual({ maxLength: 512, numBeams: 2, lengthPenalty: 0.6 });
+  m.dispose();
+  const bad = '{"max_length": 512, "num_beams": 0}';
+  const err = await loadModel({ files: { ...files, 'generation_config.json': bad } }, { runtime: rt }).catch((e) => e);
+  expect(err).toMatchObject({ name: 'FormatError', field: 'num_beams', byteOffset: bad.indexOf('"num_beams"') });
+  expect(err.message).toMatch(/generation_config.json: num_beams 0 is not a valid value/);
+});
+
 async function loadText() {
   const { loadModel } = await import('../../src/transformer/load');
   const { TextSeq2SeqModel } = await import('../../src/transformer/text-seq2seq');
