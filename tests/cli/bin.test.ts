@@ -1,10 +1,12 @@
 // The built executable, dist/cli.js, as a user runs it: a real process with its exit codes.
 // Skipped with a message when dist/ is not built (`npm test` builds it first).
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { expect, test } from 'vitest';
 import { mainHelp } from '../../src/cli/main';
+import { Word2Vec } from '../../src/index';
 
 const bin = resolve(__dirname, '../../dist/cli.js');
 const built = existsSync(bin);
@@ -43,4 +45,29 @@ test.skipIf(skip)('the demo runs on the relaxed-SIMD build (restarting Node 20 w
   const node20 = /^v2[01]\./.test(process.version);
   expect(header({ WASM_NLP_NO_REEXEC: '1' })).toBe(`wasm-nlp demo: kernels ${node20 ? 'simd' : 'relaxed'}, 1 thread(s)`);
   expect(header({})).toBe('wasm-nlp demo: kernels relaxed, 1 thread(s)');
+});
+
+test.skipIf(skip)('Ctrl-C stops training between batches: exit 130 and a checkpoint to resume from', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-sigint-'));
+  try {
+    const corpus = join(dir, 'corpus.txt'), ckpt = join(dir, 'run.ckpt');
+    writeFileSync(corpus, Array.from({ length: 200 }, (_, i) => `the ${i % 7} cat and the ${i % 5} dog sat on the ${i % 3} mat`).join('\n'));
+    // Far more epochs than the test waits for: it is stopped as soon as it reports progress.
+    const child = spawn(process.execPath, [bin, 'train', corpus, '-o', join(dir, 'v.bin'), '--epochs', '100000', '--min-count', '1', '--checkpoint', ckpt], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    await new Promise<void>((started) => child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('epoch')) started();
+    }));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain(`wasm-nlp: checkpoint saved to ${ckpt}; continue with --resume ${ckpt}\n`);
+    expect(stderr.endsWith('wasm-nlp: interrupted\n')).toBe(true);
+    const saved = await Word2Vec.load(ckpt);
+    expect(saved.vocab).toContain('cat');
+    expect(saved.toBytes('checkpoint').length).toBeGreaterThan(0); // it holds the training state
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

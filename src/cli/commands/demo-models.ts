@@ -1,5 +1,112 @@
-// placeholder until data/models exists
+// The demo's transformer part: the two tiny models shipped in data/models/, each shown on a few
+// held-out examples and checked against the reference.json written when it was trained (inputs
+// never trained on, with PyTorch's outputs and the accuracies measured there): our outputs are
+// recomputed here and compared with torch's, and the accuracy is recomputed from them.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Runtime } from '../../runtime';
+import { loadModel } from '../../transformer/load';
+import { TextEncoderModel } from '../../transformer/text-encoder';
+import { TextSeq2SeqModel } from '../../transformer/text-seq2seq';
+import { columns } from '../args';
+import { readTextFile } from '../input-files';
 import { println, type CliIO } from '../io';
-export async function demoTranslator(io: CliIO, _runtime: Runtime, dir: string): Promise<void> { println(io, `no model folder ${dir}: skipping the translator`); }
-export async function demoClassifier(io: CliIO, _runtime: Runtime, dir: string): Promise<void> { println(io, `no model folder ${dir}: skipping the classifier`); }
+
+/** Examples shown per direction or class. */
+const SHOWN = 3;
+
+interface TranslationExample {
+  direction: string;
+  text: string;
+  expected: string;
+  /** torch's greedy output, detokenized. */
+  output: string;
+}
+
+interface ClassificationExample {
+  text: string;
+  /** The true book. */
+  label: string;
+  /** torch's prediction. */
+  predicted: string;
+}
+
+export async function demoTranslator(io: CliIO, runtime: Runtime, dir: string): Promise<void> {
+  const loaded = await loadIfPresent(io, runtime, dir, 'translator');
+  if (!loaded) return;
+  const { model, reference } = loaded;
+  try {
+    if (!(model instanceof TextSeq2SeqModel)) throw new Error(`demo: ${dir} is not an encoder-decoder model`);
+    const examples = field<TranslationExample[]>(reference, 'examples', dir, Array.isArray);
+    const outputs = model.translate(examples.map((e) => e.text));
+    const directions = [...new Set(examples.map((e) => e.direction))];
+    for (const direction of directions) {
+      const rows = examples.flatMap((e, i) => (e.direction === direction ? [i] : []));
+      println(io, `${direction.replace(/_/g, ' ')}:`);
+      const shown = spaced(rows, SHOWN).map((i): [string, string] => [examples[i]!.text, `→ ${outputs[i]}${mark(outputs[i] === examples[i]!.expected)}`]);
+      for (const line of columns(shown)) println(io, line);
+    }
+    const sameAsTorch = outputs.filter((o, i) => o === examples[i]!.output).length;
+    const right = outputs.filter((o, i) => o === examples[i]!.expected).length;
+    const recorded = field<Record<string, number>>(reference, 'accuracy', dir, (x) => typeof x === 'object' && x !== null);
+    println(io, `exact matches here: ${pct(right, examples.length)} of ${examples.length} held-out numbers; ` +
+      `identical to PyTorch's greedy output on ${sameAsTorch}/${examples.length}`);
+    println(io, `held-out accuracy when trained: ${Object.entries(recorded).map(([k, v]) => `${k.replace(/_/g, ' ')} ${(v * 100).toFixed(1)}%`).join(', ')}`);
+  } finally {
+    model.dispose();
+  }
+}
+
+export async function demoClassifier(io: CliIO, runtime: Runtime, dir: string): Promise<void> {
+  const loaded = await loadIfPresent(io, runtime, dir, 'classifier');
+  if (!loaded) return;
+  const { model, reference } = loaded;
+  try {
+    if (!(model instanceof TextEncoderModel)) throw new Error(`demo: ${dir} is not an encoder (classifier) model`);
+    const examples = field<ClassificationExample[]>(reference, 'examples', dir, Array.isArray);
+    const results = model.classify(examples.map((e) => e.text));
+    const labels = [...new Set(examples.map((e) => e.label))];
+    // One passage per book for the first few books, then the totals.
+    const shown = labels.slice(0, 2 * SHOWN).map((label) => examples.findIndex((e) => e.label === label));
+    for (const line of columns(shown.map((i): [string, string] => [
+      `${results[i]!.label} ${results[i]!.score.toFixed(2)}${mark(results[i]!.label === examples[i]!.label)}`,
+      `"${excerpt(examples[i]!.text)}"`,
+    ]))) println(io, line);
+    const right = results.filter((r, i) => r.label === examples[i]!.label).length;
+    const sameAsTorch = results.filter((r, i) => r.label === examples[i]!.predicted).length;
+    const recorded = field<{ overall: number; passages: number }>(reference, 'accuracy', dir, (x) => typeof (x as { overall?: unknown })?.overall === 'number');
+    println(io, `accuracy here: ${pct(right, examples.length)} of ${examples.length} held-out passages (${labels.length} books); ` +
+      `the same label as PyTorch on ${sameAsTorch}/${examples.length}`);
+    println(io, `held-out accuracy when trained: ${(recorded.overall * 100).toFixed(1)}% of ${recorded.passages} passages`);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function loadIfPresent(io: CliIO, runtime: Runtime, dir: string, what: string) {
+  if (!existsSync(join(dir, 'config.json'))) {
+    println(io, `no model folder ${dir}: skipping the ${what}`);
+    return undefined;
+  }
+  const reference = JSON.parse(await readTextFile(join(dir, 'reference.json'), 'reference file')) as unknown;
+  return { model: await loadModel(dir, { runtime }), reference };
+}
+
+function field<T>(json: unknown, name: string, dir: string, ok: (x: unknown) => boolean): T {
+  const value = (json as Record<string, unknown> | null)?.[name];
+  if (!ok(value)) throw new Error(`demo: ${join(dir, 'reference.json')} has no valid "${name}"`);
+  return value as T;
+}
+
+/** `count` items spread evenly over `xs`. */
+function spaced<T>(xs: readonly T[], count: number): T[] {
+  if (xs.length <= count) return [...xs];
+  return Array.from({ length: count }, (_, i) => xs[Math.floor((i * xs.length) / count)]!);
+}
+
+const mark = (ok: boolean) => (ok ? '  ✓' : '  ✗');
+const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
+
+function excerpt(text: string, chars = 70): string {
+  return text.length <= chars ? text : `${text.slice(0, chars).replace(/\s+\S*$/, '')} …`;
+}

@@ -21,7 +21,8 @@ import { demoClassifier, demoTranslator } from './demo-models';
 
 /** Words whose neighbours show what the sample corpus taught (whaling, royalty, the sea, family, war). */
 const NEIGHBOUR_WORDS = ['whale', 'king', 'ship', 'sister', 'war', 'money'];
-const ANALOGIES: [string, string, string][] = [['man', 'king', 'woman'], ['france', 'paris', 'england'], ['good', 'better', 'bad']];
+/** Analogies this corpus answers: a relation in each of family, grammar (pronouns, tenses, comparatives). */
+const ANALOGIES: [string, string, string][] = [['man', 'king', 'woman'], ['brother', 'sister', 'father'], ['he', 'his', 'she'], ['go', 'went', 'come'], ['good', 'better', 'bad']];
 
 export const demoCommand: Command = {
   spec: {

@@ -54,6 +54,9 @@ export const trainCommand: Command = {
         return o.resume !== undefined
           ? await Word2Vec.resume(corpus, o.resume as string, common)
           : await Word2Vec.train(corpus, { ...trainOptions(o, runtime), ...common });
+      } catch (e) {
+        if (io.signal?.aborted && o.checkpoint) io.stderr.write(`wasm-nlp: checkpoint saved to ${o.checkpoint}; continue with --resume ${o.checkpoint}\n`);
+        throw e;
       } finally {
         progress.done();
       }
