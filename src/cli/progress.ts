@@ -32,6 +32,11 @@ export class ProgressBar {
   private lastDraw = -Infinity;
   private lastTenth = 0;
   private drawn = false;
+  /**
+   * Time and fraction at the first update: the ETA is measured from there, so that setup before
+   * the job's first progress (word2vec counts its vocabulary first) does not inflate it.
+   */
+  private origin: { t: number; fraction: number } | undefined;
 
   constructor(private readonly out: OutStream, private readonly options: ProgressOptions = {}) {
     this.now = options.now ?? (() => performance.now());
@@ -45,6 +50,7 @@ export class ProgressBar {
   update(u: ProgressUpdate): void {
     const t = this.now();
     const fraction = Math.min(1, Math.max(0, u.fraction));
+    this.origin ??= { t, fraction };
     if (this.tty) {
       if (t - this.lastDraw < (this.options.ttyIntervalMs ?? 100) && fraction < 1) return;
       const line = `${u.label ? u.label + ' ' : ''}${bar(fraction)} ${this.fields(u, fraction, t)}`;
@@ -66,10 +72,11 @@ export class ProgressBar {
   }
 
   private fields(u: ProgressUpdate, fraction: number, t: number): string {
-    const elapsed = (t - this.started) / 1000;
     const parts = [`${(fraction * 100).toFixed(1).padStart(5)}%`];
     if (u.rate !== undefined) parts.push(`${formatCount(u.rate)} ${u.rateUnit ?? 'items'}/s`);
-    parts.push(fraction >= 1 ? `done in ${formatDuration(elapsed)}` : `ETA ${fraction > 0 ? formatDuration(elapsed * (1 - fraction) / fraction) : '--'}`);
+    const { t: t0, fraction: f0 } = this.origin!;
+    const eta = fraction > f0 ? formatDuration(((t - t0) / 1000) * (1 - fraction) / (fraction - f0)) : '--';
+    parts.push(fraction >= 1 ? `done in ${formatDuration((t - this.started) / 1000)}` : `ETA ${eta}`);
     if (u.extra) parts.push(u.extra);
     return parts.join('  ');
   }

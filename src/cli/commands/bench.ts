@@ -4,7 +4,7 @@
 //    WASM kernels against their pure-JS twin.
 // 2. word2vec skip-gram, one epoch on a slice of the sample corpus: WASM on 1 and N threads,
 //    and the JS twin.
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { existsSync } from 'node:fs';
 import { init, type Runtime } from '../../runtime';
 import { jsKernels } from '../../kernels/js/index';
@@ -139,7 +139,7 @@ async function corpusSlice(path: string | undefined, tokens: number): Promise<{ 
     n += take.length;
     if (n >= tokens) break;
   }
-  return { name: file, tokens: n, sentences: out };
+  return { name: relative(process.cwd(), file) || file, tokens: n, sentences: out };
 }
 
 /** Words w0…w29999 drawn from Zipf's law (exponent 1), seeded, in sentences of 1000. */
