@@ -178,7 +178,7 @@ function readEntry(name: string, value: unknown, at: number, keys: Map<string, n
   }
   for (const f of Object.keys(entry)) {
     if (!(FIELDS as readonly string[]).includes(f)) {
-      throw fail(f, where(f), `tensor "${name}" has an unknown field "${f}" (expected dtype, shape, data_offsets)`);
+      throw fail(keyField(f), where(f), `tensor "${name}" has an unknown field "${f}" (expected dtype, shape, data_offsets)`);
     }
   }
   const dtype = entry['dtype'];
@@ -448,17 +448,19 @@ export interface ShardIndex {
   weightMap: Map<string, string>;
   /** The shard files, each once, sorted. */
   shards: string[];
+  /** Where each tensor's entry starts in the index's bytes (0 for an index given parsed). */
+  entryOffsets: Map<string, number>;
 }
 
 /**
  * model.safetensors.index.json: {"metadata": {...}, "weight_map": {tensor: shard file}}.
  * Shard names must be plain file names (no folders, no "..": a loader joins them to a folder or URL).
  */
-export function parseShardIndex(json: string | object): ShardIndex {
+export function parseShardIndex(json: Uint8Array | string | object): ShardIndex {
   let value: unknown = json;
   let keys = new Map<string, number>();
-  if (typeof json === 'string') {
-    const bytes = encoder.encode(json);
+  if (typeof json === 'string' || json instanceof Uint8Array) {
+    const bytes = typeof json === 'string' ? encoder.encode(json) : json;
     ({ value, keys } = parseJsonHeader(bytes, 0, bytes.length, 'index'));
   }
   const at = (k: string) => keys.get(k) ?? 0;
@@ -467,7 +469,7 @@ export function parseShardIndex(json: string | object): ShardIndex {
   }
   const index = value as Record<string, unknown>;
   for (const k of Object.keys(index)) {
-    if (k !== 'metadata' && k !== 'weight_map') throw fail(k, at(k), `a shard index has "metadata" and "weight_map", not "${k}"`);
+    if (k !== 'metadata' && k !== 'weight_map') throw fail(keyField(k), at(k), `a shard index has "metadata" and "weight_map", not "${k}"`);
   }
   const metadata = index['metadata'] ?? {};
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
@@ -483,8 +485,10 @@ export function parseShardIndex(json: string | object): ShardIndex {
     throw fail('weight_map', at('weight_map'), `"weight_map" must be an object {tensor: file}, got ${describe(map)}`);
   }
   const weightMap = new Map<string, string>();
+  const entryOffsets = new Map<string, number>();
   for (const [name, file] of Object.entries(map as Record<string, unknown>)) {
     const where = keys.get(`weight_map\u0000${name}`) ?? at('weight_map');
+    entryOffsets.set(name, where);
     if (typeof file !== 'string' || file.length === 0) {
       throw fail('weight_map', where, `tensor "${name}" maps to ${describe(file)}, not a file name`);
     }
@@ -494,7 +498,12 @@ export function parseShardIndex(json: string | object): ShardIndex {
     weightMap.set(name, file);
   }
   if (weightMap.size === 0) throw fail('weight_map', at('weight_map'), '"weight_map" lists no tensors');
-  return { metadata: { ...(metadata as Record<string, unknown>) }, weightMap, shards: [...new Set(weightMap.values())].sort() };
+  return { metadata: { ...(metadata as Record<string, unknown>) }, weightMap, shards: [...new Set(weightMap.values())].sort(), entryOffsets };
+}
+
+/** A JSON key as a FormatError field: the key itself, or '""' for the empty key. */
+function keyField(key: string): string {
+  return key === '' ? '""' : key;
 }
 
 function describe(v: unknown): string {

@@ -85,6 +85,9 @@ export interface TransformerConfig {
 
 type Json = Record<string, unknown>;
 
+/** Layer counts past this are refused: the layers are built in arrays of that length. */
+const MAX_LAYERS = 10_000;
+
 /** Deepest nesting read from config.json text: HF configs nest 3 (bad_words_ids, task_specific_params). */
 const MAX_DEPTH = 32;
 
@@ -133,7 +136,7 @@ function bert(c: Json): TransformerConfig {
     family: 'bert', kind: 'encoder',
     dModel, heads, dHead: headSize(c, dModel, heads, 'hidden_size', 'num_attention_heads'),
     dFF: int(c, 'intermediate_size', 3072),
-    encoderLayers: int(c, 'num_hidden_layers', 12), decoderLayers: 0,
+    encoderLayers: int(c, 'num_hidden_layers', 12, 1, MAX_LAYERS), decoderLayers: 0,
     vocabSize, maxPositions: int(c, 'max_position_embeddings', 512), positions: 'learned',
     typeVocabSize: int(c, 'type_vocab_size', 2, 0),
     norm: 'post', embeddingNorm: true, finalNorm: false,
@@ -154,7 +157,7 @@ function distilbert(c: Json): TransformerConfig {
     family: 'distilbert', kind: 'encoder',
     dModel, heads, dHead: headSize(c, dModel, heads, 'dim', 'n_heads'),
     dFF: int(c, 'hidden_dim', 4 * 768),
-    encoderLayers: int(c, 'n_layers', 6), decoderLayers: 0,
+    encoderLayers: int(c, 'n_layers', 6, 1, MAX_LAYERS), decoderLayers: 0,
     vocabSize, maxPositions: int(c, 'max_position_embeddings', 512),
     positions: sinusoidal ? 'sinusoidal' : 'learned',
     ...(sinusoidal ? { sinusoidalLayout: 'interleaved' as const } : {}),
@@ -213,7 +216,7 @@ function marian(c: Json): TransformerConfig {
   const config: TransformerConfig = {
     family: 'marian', kind: 'encoder-decoder',
     dModel, heads, dHead: headSize(c, dModel, heads, 'd_model', 'encoder_attention_heads'), dFF,
-    encoderLayers: int(c, 'encoder_layers', 12), decoderLayers: int(c, 'decoder_layers', 12),
+    encoderLayers: int(c, 'encoder_layers', 12, 1, MAX_LAYERS), decoderLayers: int(c, 'decoder_layers', 12, 1, MAX_LAYERS),
     vocabSize, maxPositions: int(c, 'max_position_embeddings', 1024),
     positions: 'sinusoidal', sinusoidalLayout: 'split',
     typeVocabSize: 0,
@@ -257,11 +260,12 @@ function show(v: unknown): string {
   return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-function int(c: Json, key: string, fallback: number, min = 1): number {
+function int(c: Json, key: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const v = c[key] ?? fallback;
   if (!Number.isSafeInteger(v) || (v as number) < min) {
     throw fail(c, key, `${key} must be an integer ≥ ${min}, got ${show(c[key])}`);
   }
+  if ((v as number) > max) throw fail(c, key, `${key} must be at most ${max}, got ${show(c[key])}`);
   return v as number;
 }
 
@@ -305,6 +309,9 @@ function isTokenId(v: unknown, vocabSize: number): v is number {
 /** A token id in [0, vocabSize), the fallback when absent; undefined when null (and no fallback given). */
 function tokenId(c: Json, key: string, vocabSize: number, fallback?: number): number | undefined {
   const v = c[key];
+  if (v === undefined && fallback !== undefined && !isTokenId(fallback, vocabSize)) {
+    throw fail(c, key, `${key} is missing, and its default ${fallback} is not a token id in [0, ${vocabSize})`);
+  }
   if (v === undefined) return fallback;
   if (v === null) return undefined;
   if (!isTokenId(v, vocabSize)) throw fail(c, key, `${key} must be a token id in [0, ${vocabSize}), got ${show(v)}`);

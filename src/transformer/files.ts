@@ -18,8 +18,11 @@ export function modelFiles(source: ModelSource): ModelFiles {
     return {
       where: 'the in-memory files',
       read: async (name) => {
-        const f = source.files[name];
-        return f === undefined ? undefined : typeof f === 'string' ? encoder.encode(f) : f;
+        // Own entries only: a shard index naming "__proto__" or "constructor" must not find Object's.
+        const f = Object.hasOwn(source.files, name) ? source.files[name] : undefined;
+        if (f === undefined) return undefined;
+        if (typeof f !== 'string' && !(f instanceof Uint8Array)) throw new Error(`loadModel: files["${name}"] must be a Uint8Array or a string`);
+        return typeof f === 'string' ? encoder.encode(f) : f;
       },
     };
   }

@@ -2,6 +2,7 @@
 // for the GEMM micro-kernel, LayerNorm parameters, and the post-LN encoder layer of BERT and
 // the original Transformer. Activations are tensors resident in the runtime's memory: every
 // kernel reads and writes them in place. Shape letters: n = batch·T rows, d = dModel.
+import { FormatError } from '../io/errors';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { Activation as MatmulActivation, PackedMatrix } from '../kernels/types';
 import type { Activation, TransformerConfig } from './config';
@@ -45,8 +46,9 @@ export function loadNorm(rt: Runtime, weights: WeightSource, prefix: string, d: 
   };
 }
 
+/** A FormatError naming the tensor (byte offset 0: loadModel, which knows the file, puts the tensor's own). */
 export function checkLength(x: Float32Array, n: number, name: string): Float32Array {
-  if (x.length !== n) throw new Error(`${name} has ${x.length} values, expected ${n}`);
+  if (x.length !== n) throw new FormatError(`${name} has ${x.length} values, expected ${n}`, name, 0);
   return x;
 }
 

@@ -1,12 +1,15 @@
 // loadModel: a Hugging Face model folder (config.json, model.safetensors or its sharded index,
 // tokenizer.json) into the family's model class, on a runtime's kernels.
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
 import { init, type Runtime } from '../runtime';
+import { FormatError } from '../io/errors';
 import { parseSafetensors, parseShardIndex, type SafetensorsFile } from '../io/safetensors';
-import { configFromHuggingFace } from './config';
+import { recordAllocations } from './allocations';
+import { configFromHuggingFace, type TransformerConfig } from './config';
 import { modelFiles, type ModelFiles, type ModelSource } from './files';
 import { generationDefaults } from './generation-config';
 import { TextEncoderModel } from './text-encoder';
+import { tokenizerFromFiles } from './tokenizer-file';
 import { loadBert } from './models/bert';
 import { loadDistilBert } from './models/distilbert';
 import { loadMarian } from './models/marian';
@@ -21,31 +24,44 @@ export interface LoadModelOptions {
 export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<TextEncoderModel | TextSeq2SeqModel> {
   const files = modelFiles(source);
   const configBytes = await need(files, 'config.json');
-  const config = configFromHuggingFace(new TextDecoder().decode(configBytes));
+  const config = configFromHuggingFace(configBytes);
   const weights = await loadWeights(files);
-  const tokenizer = await loadTokenizer(files);
+  checkPositionTable(config, weights, configBytes);
+  const tokenizer = await loadTokenizer(files, config);
   const runtime = options.runtime ?? await init({ threads: options.threads ?? 1 });
   const get = (name: string) => {
     const st = weights.get(name);
-    if (!st) throw new Error(`loadModel: the checkpoint in ${files.where} has no tensor ${name}`);
+    if (!st) throw new FormatError(`loadModel: the checkpoint in ${files.where} has no tensor ${name}`, name, 0);
     // NaN or Inf in a weight is reported here, naming the tensor, not found later as NaN outputs.
     return st.tensor(name, { checkFinite: true });
   };
   const has = (name: string) => weights.has(name);
-  if (config.family === 'bert') return new TextEncoderModel(loadBert(runtime, config, get, has), tokenizer);
-  if (config.family === 'distilbert') return new TextEncoderModel(loadDistilBert(runtime, config, get, has), tokenizer);
-  if (config.family === 'marian') {
-    const generation = await files.read('generation_config.json');
-    const defaults = generation ? generationDefaults(new TextDecoder().decode(generation), 'generation_config.json')
-      : generationDefaults(new TextDecoder().decode(configBytes), 'config.json');
-    return new TextSeq2SeqModel(loadMarian(runtime, config, get, has), tokenizer, defaults);
+  // A load that fails half-way frees what it had allocated, and names a misshapen tensor's bytes.
+  const recording = recordAllocations(runtime);
+  const build = async (runtime: Runtime): Promise<TextEncoderModel | TextSeq2SeqModel> => {
+    if (config.family === 'bert') return new TextEncoderModel(loadBert(runtime, config, get, has), tokenizer);
+    if (config.family === 'distilbert') return new TextEncoderModel(loadDistilBert(runtime, config, get, has), tokenizer);
+    if (config.family === 'marian') {
+      const generation = await files.read('generation_config.json');
+      const defaults = generation ? generationDefaults(new TextDecoder().decode(generation), 'generation_config.json')
+        : generationDefaults(new TextDecoder().decode(configBytes), 'config.json');
+      return new TextSeq2SeqModel(loadMarian(runtime, config, get, has), tokenizer, defaults);
+    }
+    throw new Error(`loadModel: ${config.family} checkpoints are not supported (BERT, DistilBERT and Marian are)`);
+  };
+  try {
+    return await build(recording.runtime);
+  } catch (e) {
+    recording.freeAll();
+    throw locate(e, weights);
+  } finally {
+    recording.stop();
   }
-  throw new Error(`loadModel: ${config.family} checkpoints are not supported (BERT, DistilBERT and Marian are)`);
 }
 
 async function need(files: ModelFiles, name: string): Promise<Uint8Array> {
   const bytes = await files.read(name);
-  if (!bytes) throw new Error(`loadModel: ${files.where} has no ${name}`);
+  if (!bytes) throw new FormatError(`loadModel: ${files.where} has no ${name}`, name, 0);
   return bytes;
 }
 
@@ -54,26 +70,80 @@ async function loadWeights(files: ModelFiles): Promise<Map<string, SafetensorsFi
   const byName = new Map<string, SafetensorsFile>();
   const single = await files.read('model.safetensors');
   if (single) {
-    const st = parseSafetensors(single);
+    const st = inFile('model.safetensors', () => parseSafetensors(single));
     for (const n of st.names) byName.set(n, st);
     return byName;
   }
   const index = await files.read('model.safetensors.index.json');
-  if (!index) throw new Error(`loadModel: ${files.where} has neither model.safetensors nor model.safetensors.index.json (PyTorch .bin files are not read: they are pickles)`);
-  const { weightMap, shards } = parseShardIndex(new TextDecoder().decode(index));
+  if (!index) {
+    throw new FormatError(`loadModel: ${files.where} has neither model.safetensors nor model.safetensors.index.json ` +
+      '(PyTorch .bin files are not read: they are pickles)', 'model.safetensors', 0);
+  }
+  const { weightMap, shards, entryOffsets } = inFile('model.safetensors.index.json', () => parseShardIndex(index));
   const parsed = new Map<string, SafetensorsFile>();
-  for (const shard of shards) parsed.set(shard, parseSafetensors(await need(files, shard)));
+  for (const shard of shards) {
+    const bytes = await need(files, shard);
+    parsed.set(shard, inFile(shard, () => parseSafetensors(bytes)));
+  }
   for (const [name, shard] of weightMap) {
     const st = parsed.get(shard)!;
-    if (!st.has(name)) throw new Error(`loadModel: the index puts ${name} in ${shard}, which does not hold it`);
+    if (!st.has(name)) {
+      throw new FormatError(`loadModel: model.safetensors.index.json puts ${name} in ${shard}, which does not hold it`,
+        'weight_map', entryOffsets.get(name) ?? 0);
+    }
     byName.set(name, st);
   }
   return byName;
 }
 
-async function loadTokenizer(files: ModelFiles): Promise<Tokenizer> {
-  const json = JSON.parse(new TextDecoder().decode(await need(files, 'tokenizer.json')));
-  const configBytes = await files.read('tokenizer_config.json');
-  const config = configBytes ? JSON.parse(new TextDecoder().decode(configBytes)) : {};
-  return new Tokenizer(json, config);
+async function loadTokenizer(files: ModelFiles, config: TransformerConfig): Promise<Tokenizer> {
+  return tokenizerFromFiles(await need(files, 'tokenizer.json'), await files.read('tokenizer_config.json'), config);
+}
+
+/** A FormatError of a file, its message prefixed with the file's name (a shard's, say). */
+function inFile<T>(file: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof FormatError) throw new FormatError(`${file}: ${e.message}`, e.field, e.byteOffset);
+    throw e;
+  }
+}
+
+/** A shape error of a tensor (layers.checkLength names it, at offset 0) moved to the tensor's bytes. */
+function locate(e: unknown, weights: Map<string, SafetensorsFile>): unknown {
+  const st = e instanceof FormatError && e.byteOffset === 0 ? weights.get(e.field) : undefined;
+  if (!st) return e;
+  const { byteOffset, dtype, shape } = st.info((e as FormatError).field);
+  return new FormatError(`${(e as FormatError).message} (the tensor is ${dtype} [${shape.join(', ')}] at byte offset ${byteOffset})`,
+    (e as FormatError).field, byteOffset);
+}
+
+/**
+ * Sinusoidal positions that the checkpoint does not store (Marian's) are computed from the
+ * config: maxPositions × dModel floats, allowed no larger than the checkpoint itself, as every
+ * other allocation of a load.
+ */
+function checkPositionTable(config: TransformerConfig, weights: Map<string, SafetensorsFile>, configBytes: Uint8Array): void {
+  if (config.family !== 'marian') return;
+  const files = new Set(weights.values());
+  let checkpointBytes = 0;
+  for (const st of files) for (const n of st.names) checkpointBytes += st.info(n).byteLength;
+  const tableBytes = 4 * config.maxPositions * config.dModel;
+  if (tableBytes > checkpointBytes) {
+    const key = new TextEncoder().encode('"max_position_embeddings"');
+    const at = Math.max(0, indexOfBytes(configBytes, key));
+    throw new FormatError(`config.json: max_position_embeddings ${config.maxPositions} × d_model ${config.dModel} asks for a ` +
+      `${tableBytes}-byte position table, larger than the checkpoint's ${checkpointBytes} bytes of weights ` +
+      `(field max_position_embeddings, byte offset ${at})`, 'max_position_embeddings', at);
+  }
+}
+
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  for (let i = haystack.indexOf(needle[0]!); i >= 0 && i + needle.length <= haystack.length; i = haystack.indexOf(needle[0]!, i + 1)) {
+    let k = 1;
+    while (k < needle.length && haystack[i + k] === needle[k]) k++;
+    if (k === needle.length) return i;
+  }
+  return -1;
 }

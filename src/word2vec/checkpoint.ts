@@ -5,6 +5,7 @@
 //   then, at the next multiple of 4: syn0 (vocab × dim f32), syn1 (rows × dim f32)
 // Every size is checked against the bytes before anything of that size is allocated.
 import { FormatError } from '../io/errors';
+import { parseJsonBytes } from '../io/json-bytes';
 import { resolveOptions, type ResolvedOptions } from './options';
 import type { ModelState, TrainingProgress } from './train';
 import { Vocab } from './vocab';
@@ -38,35 +39,49 @@ export function checkpointBytes(w: ModelState): Uint8Array {
 
 export type Checkpoint = ModelState;
 
+/** A valid header nests 3 deep ({progress: {lossPerEpoch: [...]}}). */
+const MAX_DEPTH = 8;
+
+function checkpointError(field: string, at: number, what: string): FormatError {
+  return new FormatError(`word2vec checkpoint: ${what} (field ${field}, byte offset ${at})`, field, at);
+}
+
+/** A JSON value for a message: short, and never a stack overflow. */
+function show(v: unknown): string {
+  try {
+    const s = JSON.stringify(v) ?? String(v);
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  } catch {
+    return 'a value too deep to print';
+  }
+}
+
 export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
-  if (!isCheckpoint(bytes)) throw new FormatError('word2vec checkpoint: the magic bytes are missing', 'magic', 0);
-  if (bytes.length < 20) throw new FormatError('word2vec checkpoint: truncated before the header length', 'header', 16);
+  if (!isCheckpoint(bytes)) throw checkpointError('magic', 0, 'the magic bytes are missing');
+  if (bytes.length < 20) throw checkpointError('header', 16, 'truncated before the header length');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint32(16, true);
   if (20 + length > bytes.length) {
-    throw new FormatError(`word2vec checkpoint: the header claims ${length} bytes, the file has ${bytes.length - 20} after byte 20`, 'header', 16);
+    throw checkpointError('header', 16, `the header claims ${length} bytes, the file has ${bytes.length - 20} after byte 20`);
   }
-  let h: Record<string, unknown>;
-  try {
-    h = JSON.parse(new TextDecoder().decode(bytes.subarray(20, 20 + length)));
-  } catch (e) {
-    throw new FormatError(`word2vec checkpoint: the header is not JSON (${(e as Error).message})`, 'header', 20);
-  }
+  const { value, keys } = parseJsonBytes(bytes, 20, 20 + length, { field: 'header', maxDepth: MAX_DEPTH, subject: 'the header', fail: checkpointError });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw checkpointError('header', 20, 'the header is not a JSON object');
+  const h = value as Record<string, unknown>;
   const fail = (field: string, why: string): never => {
-    throw new FormatError(`word2vec checkpoint: header field ${field} ${why}`, field, 20);
+    throw checkpointError(field, keys.get(field) ?? 20, `header field ${field} ${why}`);
   };
-  if (typeof h !== 'object' || h === null) fail('header', 'is not an object');
   const words = h.words, counts = h.counts;
-  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) fail('words', 'must be an array of strings');
+  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string' && w.length > 0)) fail('words', 'must be an array of non-empty strings');
   if (!Array.isArray(counts) || counts.length !== (words as string[]).length) fail('counts', 'must be an array as long as words');
   const dim = h.dim as number, rows = h.outputRows as number;
-  if (!Number.isSafeInteger(dim) || dim < 1) fail('dim', `must be a positive integer, got ${String(h.dim)}`);
-  if (!Number.isSafeInteger(rows) || rows < 0) fail('outputRows', `must be a non-negative integer, got ${String(h.outputRows)}`);
+  if (!Number.isSafeInteger(dim) || dim < 1) fail('dim', `must be a positive integer, got ${show(h.dim)}`);
   const V = (words as string[]).length;
-  const start = Math.ceil((20 + length) / 4) * 4;
-  const need = start + 4 * dim * (V + rows);
-  if (need !== bytes.length) {
-    throw new FormatError(`word2vec checkpoint: ${V} words and ${rows} output rows of ${dim} floats need ${need} bytes, the file has ${bytes.length}`, 'vectors', start);
+  let vocab: Vocab;
+  try {
+    vocab = new Vocab(words as string[], counts as number[], { rawWordCount: h.rawWordCount as number });
+  } catch (e) {
+    const message = (e as Error).message;
+    return fail(/^Vocab: (counts|rawWordCount)/.exec(message)?.[1] ?? 'words', `is invalid: ${message}`);
   }
   let options: ResolvedOptions;
   try {
@@ -74,15 +89,36 @@ export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
   } catch (e) {
     return fail('options', `are invalid: ${(e as Error).message}`);
   }
-  const progress = h.progress as TrainingProgress;
-  if (typeof progress !== 'object' || progress === null || !Number.isSafeInteger(progress.epoch) || !Number.isSafeInteger(progress.chunk)
-    || !Array.isArray(progress.lossPerEpoch)) fail('progress', 'is malformed');
-  const vocab = new Vocab(words as string[], counts as number[], { rawWordCount: h.rawWordCount as number });
+  if (options.dim !== dim) fail('options', `say dim ${options.dim}, the vectors have dim ${dim}`);
+  // As train.ts sizes syn1: a row per inner node of the Huffman tree (hs), else a row per word.
+  const wantRows = options.loss === 'hs' ? Math.max(V - 1, 1) : V;
+  if (rows !== wantRows) fail('outputRows', `must be ${wantRows} for ${V} words and loss "${options.loss}", got ${show(h.outputRows)}`);
+  checkProgress(h.progress, options.epochs, (why) => fail('progress', why));
+  const start = Math.ceil((20 + length) / 4) * 4;
+  const need = start + 4 * dim * (V + rows);
+  if (need !== bytes.length) {
+    throw checkpointError('vectors', Math.min(start, bytes.length), `${V} words and ${rows} output rows of ${dim} floats need ${need} bytes, the file has ${bytes.length}`);
+  }
   const floats = new Float32Array(bytes.slice(start).buffer);
   for (let i = 0; i < floats.length; i++) {
     if (!Number.isFinite(floats[i])) {
-      throw new FormatError(`word2vec checkpoint: a weight is ${floats[i]} (${i < V * dim ? 'syn0' : 'syn1'} element ${i < V * dim ? i : i - V * dim})`, 'vectors', start + 4 * i);
+      throw checkpointError('vectors', start + 4 * i, `a weight is ${floats[i]} (${i < V * dim ? 'syn0' : 'syn1'} element ${i < V * dim ? i : i - V * dim})`);
     }
   }
-  return { vocab, options, dim, syn0: floats.subarray(0, V * dim), syn1: floats.subarray(V * dim), progress };
+  return { vocab, options, dim, syn0: floats.subarray(0, V * dim), syn1: floats.subarray(V * dim), progress: h.progress as TrainingProgress };
+}
+
+/** Where training stopped: whole epochs and chunks done, within the run's epochs, and finite losses. */
+function checkProgress(p: unknown, epochs: number, fail: (why: string) => never): void {
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) fail('must be an object');
+  const { epoch, chunk, words, lossPerEpoch, examplesPerEpoch } = p as Record<string, unknown>;
+  if (!Number.isSafeInteger(epoch) || (epoch as number) < 0 || (epoch as number) > epochs) fail(`epoch must be an integer from 0 to epochs (${epochs}), got ${show(epoch)}`);
+  for (const [name, v] of [['chunk', chunk], ['words', words]] as const) {
+    if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`${name} must be a non-negative integer, got ${show(v)}`);
+  }
+  for (const [name, v] of [['lossPerEpoch', lossPerEpoch], ['examplesPerEpoch', examplesPerEpoch]] as const) {
+    if (!Array.isArray(v) || v.length > epochs || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
+      fail(`${name} must be an array of at most ${epochs} finite non-negative numbers`);
+    }
+  }
 }

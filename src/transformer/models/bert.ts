@@ -4,16 +4,18 @@
 import type { Runtime } from '../../runtime';
 import type { TransformerConfig } from '../config';
 import { EncoderModel } from '../encoder';
-import { loadLinear, loadNorm, type WeightSource } from '../layers';
+import { checkLength, loadLinear, loadNorm, type WeightSource } from '../layers';
 
 export function loadBert(rt: Runtime, c: TransformerConfig, weights: WeightSource, has: (name: string) => boolean): EncoderModel {
   // BertModel checkpoints have no prefix; the task models put everything under "bert.".
   const p = has('bert.embeddings.word_embeddings.weight') ? 'bert.' : '';
   const d = c.dModel;
+  // Tables of the config's sizes: a token id, position or segment past them would read nothing.
+  const table = (name: string, rows: number) => checkLength(weights(name), rows * d, name);
   const embeddings = {
-    word: weights(`${p}embeddings.word_embeddings.weight`),
-    position: weights(`${p}embeddings.position_embeddings.weight`),
-    tokenType: c.typeVocabSize > 0 ? weights(`${p}embeddings.token_type_embeddings.weight`) : undefined,
+    word: table(`${p}embeddings.word_embeddings.weight`, c.vocabSize),
+    position: table(`${p}embeddings.position_embeddings.weight`, c.maxPositions),
+    tokenType: c.typeVocabSize > 0 ? table(`${p}embeddings.token_type_embeddings.weight`, c.typeVocabSize) : undefined,
     norm: loadNorm(rt, weights, `${p}embeddings.LayerNorm`, d, c.layerNormEps),
   };
   const layers = Array.from({ length: c.encoderLayers }, (_, i) => {
@@ -29,11 +31,12 @@ export function loadBert(rt: Runtime, c: TransformerConfig, weights: WeightSourc
       ffnNorm: loadNorm(rt, weights, `${l}.output.LayerNorm`, d, c.layerNormEps),
     };
   });
-  const head = has(`${p}pooler.dense.weight`)
+  // A …ForSequenceClassification config (numLabels) needs the pooler and the classifier.
+  const head = has(`${p}pooler.dense.weight`) || c.numLabels
     ? {
       pre: loadLinear(rt, weights, `${p}pooler.dense`, d, d),
       preActivation: 'tanh' as const,
-      classifier: c.numLabels && has('classifier.weight') ? loadLinear(rt, weights, 'classifier', d, c.numLabels) : undefined,
+      classifier: c.numLabels ? loadLinear(rt, weights, 'classifier', d, c.numLabels) : undefined,
     }
     : undefined;
   return new EncoderModel(rt, c, embeddings, layers, head);

@@ -4,14 +4,16 @@
 import type { Runtime } from '../../runtime';
 import type { TransformerConfig } from '../config';
 import { EncoderModel } from '../encoder';
-import { loadLinear, loadNorm, type WeightSource } from '../layers';
+import { checkLength, loadLinear, loadNorm, type WeightSource } from '../layers';
 
 export function loadDistilBert(rt: Runtime, c: TransformerConfig, weights: WeightSource, has: (name: string) => boolean): EncoderModel {
   const p = has('distilbert.embeddings.word_embeddings.weight') ? 'distilbert.' : '';
   const d = c.dModel;
+  // Tables of the config's sizes: a token id or position past them would read nothing.
+  const table = (name: string, rows: number) => checkLength(weights(name), rows * d, name);
   const embeddings = {
-    word: weights(`${p}embeddings.word_embeddings.weight`),
-    position: weights(`${p}embeddings.position_embeddings.weight`),
+    word: table(`${p}embeddings.word_embeddings.weight`, c.vocabSize),
+    position: table(`${p}embeddings.position_embeddings.weight`, c.maxPositions),
     tokenType: undefined,
     norm: loadNorm(rt, weights, `${p}embeddings.LayerNorm`, d, c.layerNormEps),
   };
@@ -28,7 +30,8 @@ export function loadDistilBert(rt: Runtime, c: TransformerConfig, weights: Weigh
       ffnNorm: loadNorm(rt, weights, `${l}.output_layer_norm`, d, c.layerNormEps),
     };
   });
-  const head = c.numLabels && has('pre_classifier.weight')
+  // A …ForSequenceClassification config (numLabels) needs its head.
+  const head = c.numLabels
     ? { pre: loadLinear(rt, weights, 'pre_classifier', d, d), preActivation: 'relu' as const, classifier: loadLinear(rt, weights, 'classifier', d, c.numLabels) }
     : undefined;
   return new EncoderModel(rt, c, embeddings, layers, head);

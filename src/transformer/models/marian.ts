@@ -3,7 +3,7 @@
 // do not store them), an LM head tied to the shared embedding plus final_logits_bias.
 import type { Runtime } from '../../runtime';
 import type { TransformerConfig } from '../config';
-import { loadLinear, loadNorm, type WeightSource } from '../layers';
+import { checkLength, loadLinear, loadNorm, type WeightSource } from '../layers';
 import { Seq2SeqModel } from '../seq2seq';
 
 /**
@@ -25,7 +25,7 @@ export function sinusoidalPositions(maxPositions: number, d: number): Float32Arr
 
 export function loadMarian(rt: Runtime, c: TransformerConfig, weights: WeightSource, has: (name: string) => boolean): Seq2SeqModel {
   const d = c.dModel, eps = c.layerNormEps;
-  const embedding = weights('model.shared.weight');
+  const embedding = checkLength(weights('model.shared.weight'), c.vocabSize * d, 'model.shared.weight');
   const attention = (prefix: string) => ['q_proj', 'k_proj', 'v_proj', 'out_proj'].map((p) => loadLinear(rt, weights, `${prefix}.${p}`, d, d));
   const encoder = Array.from({ length: c.encoderLayers }, (_, i) => {
     const l = `model.encoder.layers.${i}`;
@@ -53,7 +53,7 @@ export function loadMarian(rt: Runtime, c: TransformerConfig, weights: WeightSou
   return new Seq2SeqModel(rt, c, {
     embedding,
     lmHead: rt.kernels.packB(embedding, { k: d, n: c.vocabSize, transB: true }),
-    finalLogitsBias: has('final_logits_bias') ? rt.tensor([c.vocabSize], weights('final_logits_bias')) : undefined,
+    finalLogitsBias: has('final_logits_bias') ? rt.tensor([c.vocabSize], checkLength(weights('final_logits_bias'), c.vocabSize, 'final_logits_bias')) : undefined,
     positions: sinusoidalPositions(c.maxPositions, d),
     encoder, decoder,
   });

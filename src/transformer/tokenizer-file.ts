@@ -1,0 +1,85 @@
+// tokenizer.json (and tokenizer_config.json) into a Tokenizer of @huggingface/tokenizers, with
+// the library's own errors: the JSON is read with byte offsets and a depth bound, whatever the
+// tokenizer library throws on a malformed file becomes a FormatError naming the file, and every
+// id the tokenizer can emit must be a row of the model's embedding (else the first text with
+// that token would fail, or read outside the table).
+import { Tokenizer } from '@huggingface/tokenizers';
+import { FormatError } from '../io/errors';
+import { parseJsonBytes } from '../io/json-bytes';
+
+/** tokenizer.json nests about 6 deep (normalizer sequences); deeper values only risk the recursion of the library. */
+const MAX_DEPTH = 64;
+
+function tokenizerError(file: string, field: string, at: number, what: string): FormatError {
+  return new FormatError(`${file}: ${what} (field ${field}, byte offset ${at})`, field, at);
+}
+
+function readJson(file: string, bytes: Uint8Array): { value: Record<string, unknown>; keys: Map<string, number> } {
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const { value, keys } = parseJsonBytes(bytes, bom, bytes.length, {
+    field: file, maxDepth: MAX_DEPTH, subject: file, fail: (field, at, what) => tokenizerError(file, field, at, what),
+  });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw tokenizerError(file, file, bom, 'expected a JSON object');
+  }
+  return { value: value as Record<string, unknown>, keys };
+}
+
+/** A text with what tokenizers treat apart: case, punctuation, digits, an accent. */
+const PROBE = 'Hello, world 42 é!';
+
+export interface ModelSizes {
+  vocabSize: number;
+  /** Segments of the model's token-type table; 0 if it has none (segment ids are then ignored). */
+  typeVocabSize: number;
+}
+
+export function tokenizerFromFiles(tokenizerJson: Uint8Array, tokenizerConfig: Uint8Array | undefined, sizes: ModelSizes): Tokenizer {
+  const { value: json, keys } = readJson('tokenizer.json', tokenizerJson);
+  const config = tokenizerConfig ? readJson('tokenizer_config.json', tokenizerConfig).value : {};
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(json, config);
+  } catch (e) {
+    throw tokenizerError('tokenizer.json', 'tokenizer.json', 0, `the tokenizer library refuses it: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`);
+  }
+  const ids = tokenizer.model?.tokens_to_ids;
+  if (!(ids instanceof Map) || ids.size === 0) throw tokenizerError('tokenizer.json', 'model', keys.get('model') ?? 0, 'the model has no vocabulary');
+  for (const [token, id] of ids) {
+    if (!Number.isSafeInteger(id) || id < 0 || id >= sizes.vocabSize) {
+      throw tokenizerError('tokenizer.json', 'model.vocab', keys.get('model\u0000vocab') ?? keys.get('model') ?? 0,
+        `token ${JSON.stringify(String(token).slice(0, 40))} has id ${String(id).slice(0, 40)}, not a row of the model's ${sizes.vocabSize}-token embedding`);
+    }
+  }
+  // WordPiece and Unigram give unknown text the unk token: without one, it would get no id at all.
+  const type = (json['model'] as { type?: unknown } | undefined)?.type;
+  const unk = tokenizer.model?.unk_token_id;
+  if ((type === 'WordPiece' || type === 'Unigram') && !(Number.isSafeInteger(unk) && unk! >= 0 && unk! < sizes.vocabSize)) {
+    throw tokenizerError('tokenizer.json', 'model.unk_token', keys.get('model\u0000unk_token') ?? keys.get('model\u0000unk_id') ?? keys.get('model') ?? 0,
+      `the ${type} model's unknown token is ${String(tokenizer.model?.unk_token).slice(0, 40)}, which has no id in its vocabulary`);
+  }
+  // What the vocabulary does not show (the post-processor's special tokens and segment ids, a
+  // normalizer or pre-tokenizer the library cannot run) shows in the encodings of a probe.
+  for (const pair of [null, 'b']) {
+    let encoding: { ids: number[]; token_type_ids?: number[] };
+    try {
+      encoding = tokenizer.encode(PROBE, { text_pair: pair, return_token_type_ids: true });
+    } catch (e) {
+      throw tokenizerError('tokenizer.json', 'tokenizer.json', 0, `it cannot encode a text: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`);
+    }
+    const { ids, token_type_ids: types = [] } = encoding;
+    if (!Array.isArray(ids) || ids.length === 0) throw tokenizerError('tokenizer.json', 'tokenizer.json', 0, `it encodes "${PROBE}" to no tokens`);
+    // findIndex, not find: the bad id may be undefined itself.
+    const bad = ids.findIndex((id) => !Number.isSafeInteger(id) || id < 0 || id >= sizes.vocabSize);
+    if (bad >= 0) {
+      throw tokenizerError('tokenizer.json', 'post_processor', keys.get('post_processor') ?? 0,
+        `it emits token id ${String(ids[bad]).slice(0, 40)}, not a row of the model's ${sizes.vocabSize}-token embedding`);
+    }
+    const badType = sizes.typeVocabSize > 0 ? types.findIndex((t) => !Number.isSafeInteger(t) || t < 0 || t >= sizes.typeVocabSize) : -1;
+    if (badType >= 0) {
+      throw tokenizerError('tokenizer.json', 'post_processor', keys.get('post_processor') ?? 0,
+        `it emits segment id ${String(types[badType]).slice(0, 40)}, not a row of the model's ${sizes.typeVocabSize} token types`);
+    }
+  }
+  return tokenizer;
+}

@@ -1,0 +1,218 @@
+// The bugs the fuzz harness found, one test each: every one was a crash (RangeError, TypeError),
+// a plain Error without field or offset, a leak of WASM memory, or a model that loaded and then
+// failed or read outside its tables. Each now ends in a FormatError naming the field and offset.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { FormatError } from '../../src/io/errors';
+import { parseSafetensors, writeSafetensors } from '../../src/io/safetensors';
+import { init, type Runtime } from '../../src/runtime';
+import { loadModel } from '../../src/transformer/load';
+import { parseCheckpoint } from '../../src/word2vec/checkpoint';
+import { Word2Vec } from '../../src/word2vec/word2vec';
+import { formatError } from '../format-error';
+
+const FIXTURES = join(__dirname, '..', 'fixtures');
+const enc = new TextEncoder(), dec = new TextDecoder();
+
+function folder(name: string): Record<string, Uint8Array> {
+  const dir = join(FIXTURES, name);
+  return Object.fromEntries(readdirSync(dir).filter((f) => f !== 'fixture.json').map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]));
+}
+
+function json(b: Uint8Array): Record<string, unknown> {
+  return JSON.parse(dec.decode(b));
+}
+
+function withJson(files: Record<string, Uint8Array>, name: string, edit: (j: Record<string, unknown>) => void): Record<string, Uint8Array> {
+  const j = json(files[name]!);
+  edit(j);
+  return { ...files, [name]: enc.encode(JSON.stringify(j)) };
+}
+
+let rt: Runtime;
+beforeAll(async () => {
+  rt = await init();
+});
+afterAll(() => rt?.dispose());
+
+async function loadError(files: Record<string, Uint8Array>): Promise<FormatError> {
+  const used = rt.arena!.usedBytes;
+  const e = await loadModel({ files }, { runtime: rt }).then(() => undefined, (x: unknown) => x);
+  expect(e).toBeInstanceOf(FormatError);
+  // A load that fails half-way frees the layers it had packed (it leaked them before).
+  expect(rt.arena!.usedBytes).toBe(used);
+  return e as FormatError;
+}
+
+describe('loadModel', () => {
+  test('a config whose sizes disagree with the tensors: FormatError at the tensor\'s bytes, nothing leaked', async () => {
+    // classifier.weight is 3×48; 2 labels ask for 2×48. Found as a plain Error after 140 KB of leaked layers.
+    const files = withJson(folder('bert'), 'config.json', (c) => {
+      c['id2label'] = { 0: 'a', 1: 'b' };
+      c['label2id'] = { a: 0, b: 1 };
+    });
+    const e = await loadError(files);
+    expect(e.field).toBe('classifier.weight');
+    expect(e.byteOffset).toBe(parseSafetensors(files['model.safetensors']!).info('classifier.weight').byteOffset);
+    expect(e.message).toMatch(/classifier.weight has 144 values, expected 96 \(the tensor is F32 \[3, 48\] at byte offset \d+\)/);
+  });
+
+  test('a vocabulary larger than the word embedding: refused (it read past the table as NaN)', async () => {
+    const e = await loadError(withJson(folder('distilbert'), 'config.json', (c) => { c['vocab_size'] = 121; }));
+    expect(e.field).toBe('distilbert.embeddings.word_embeddings.weight');
+    expect(e.message).toMatch(/has 4800 values, expected 4840/);
+  });
+
+  test('a missing tensor, file or shard: FormatError naming it', async () => {
+    const files = folder('bert');
+    const st = parseSafetensors(files['model.safetensors']!);
+    const tensors = Object.fromEntries(st.names.filter((n) => n !== 'bert.pooler.dense.bias')
+      .map((n) => [n, { dtype: 'F32' as const, shape: st.info(n).shape, data: st.tensor(n) }]));
+    expect((await loadError({ ...files, 'model.safetensors': writeSafetensors(tensors) })).field).toBe('bert.pooler.dense.bias');
+    expect((await loadError({ ...files, 'tokenizer.json': undefined as never })).field).toBe('tokenizer.json');
+    const sharded = folder('bert-sharded');
+    delete sharded['model-00002-of-00002.safetensors'];
+    expect((await loadError(sharded)).field).toBe('model-00002-of-00002.safetensors');
+  });
+
+  test('a shard named "__proto__" is not Object.prototype (TypeError before)', async () => {
+    const files = withJson(folder('bert-sharded'), 'model.safetensors.index.json', (j) => {
+      (j['weight_map'] as Record<string, string>)['bert.pooler.dense.bias'] = '__proto__';
+    });
+    expect((await loadError(files)).field).toBe('__proto__');
+  });
+
+  test('an index that puts a tensor in a shard without it: the weight_map entry\'s offset', async () => {
+    const files = withJson(folder('bert-sharded'), 'model.safetensors.index.json', (j) => {
+      (j['weight_map'] as Record<string, string>)['bert.pooler.dense.bias'] = 'model-00001-of-00002.safetensors';
+    });
+    const e = await loadError(files);
+    const text = dec.decode(files['model.safetensors.index.json']);
+    expect([e.field, e.byteOffset]).toEqual(['weight_map', text.indexOf('"bert.pooler.dense.bias"')]);
+  });
+
+  test('marian: a huge max_position_embeddings is refused before its table (RangeError before)', async () => {
+    const files = withJson(folder('marian'), 'config.json', (c) => { c['max_position_embeddings'] = 2 ** 32; });
+    const e = await loadError(files);
+    expect([e.field, e.byteOffset]).toEqual(['max_position_embeddings', dec.decode(files['config.json']).indexOf('"max_position_embeddings"')]);
+    expect(e.message).toMatch(/larger than the checkpoint's \d+ bytes of weights/);
+  });
+
+  test('marian: a missing decoder_start_token_id whose default (58100) is outside a small vocabulary', async () => {
+    const e = await loadError(withJson(folder('marian'), 'config.json', (c) => { delete c['decoder_start_token_id']; }));
+    expect(e.field).toBe('decoder_start_token_id');
+    expect(e.message).toMatch(/is missing, and its default 58100 is not a token id in \[0, 100\)/);
+  });
+
+  test('layer counts past 10000 are refused (RangeError: Invalid array length before)', async () => {
+    const e = await loadError(withJson(folder('bert'), 'config.json', (c) => { c['num_hidden_layers'] = 2 ** 32; }));
+    expect(e.field).toBe('num_hidden_layers');
+  });
+
+  test('a classification config needs its classifier (the model loaded, then classify() threw)', async () => {
+    const e = await loadError(withJson(folder('bert-sharded'), 'model.safetensors.index.json', (j) => {
+      delete (j['weight_map'] as Record<string, string>)['classifier.weight'];
+    }));
+    expect(e.field).toBe('classifier.weight');
+  });
+});
+
+describe('tokenizer.json', () => {
+  test('not JSON: a FormatError at the byte (a SyntaxError before)', async () => {
+    const files = folder('bert');
+    const text = dec.decode(files['tokenizer.json']).replace('"unk_token": "[UNK]"', '"unk_token": "[UNK]",}');
+    const e = await loadError({ ...files, 'tokenizer.json': enc.encode(text) });
+    expect(e.field).toBe('tokenizer.json');
+    expect(e.byteOffset).toBe(text.indexOf('"[UNK]",}') + 8);
+  });
+
+  test('what the tokenizer library refuses, and what it accepts but cannot run', async () => {
+    const unknown = withJson(folder('bert'), 'tokenizer.json', (j) => { j['decoder'] = { type: 'Nope' }; });
+    expect((await loadError(unknown)).message).toMatch(/the tokenizer library refuses it: Unknown Decoder type/);
+    const notIterable = withJson(folder('bert'), 'tokenizer.json', (j) => { j['added_tokens'] = 5; });
+    expect((await loadError(notIterable)).field).toBe('tokenizer.json');
+  });
+
+  test('ids outside the embedding: in the vocabulary, and segments from the post-processor', async () => {
+    const vocab = withJson(folder('bert'), 'tokenizer.json', (j) => { ((j['model'] as Record<string, unknown>)['vocab'] as Record<string, number>)['the'] = 1e308; });
+    expect((await loadError(vocab)).field).toBe('model.vocab');
+    const segment = withJson(folder('bert'), 'tokenizer.json', (j) => {
+      const pair = (j['post_processor'] as { pair: { Sequence?: { type_id: unknown } }[] }).pair;
+      pair.find((p) => p.Sequence)!.Sequence!.type_id = 7;
+    });
+    expect((await loadError(segment)).message).toMatch(/emits segment id 7, not a row of the model's 2 token types/);
+  });
+
+  test('a WordPiece model whose unknown token is not in its vocabulary (undefined ids before)', async () => {
+    const e = await loadError(withJson(folder('bert'), 'tokenizer.json', (j) => { (j['model'] as Record<string, unknown>)['unk_token'] = '[NOPE]'; }));
+    expect(e.field).toBe('model.unk_token');
+  });
+});
+
+describe('word2vec checkpoints', () => {
+  let ckpt: Uint8Array;
+  beforeAll(async () => {
+    const model = await Word2Vec.train('a b c a b a\nb a c a', { dim: 3, minCount: 1, epochs: 1, threads: 1, seed: 1, runtime: rt });
+    ckpt = model.toBytes('checkpoint');
+    model.dispose();
+  });
+
+  /** The checkpoint with its JSON header edited (the float section realigned). */
+  function edited(edit: (h: Record<string, unknown>) => void): Uint8Array {
+    const length = new DataView(ckpt.buffer, ckpt.byteOffset).getUint32(16, true);
+    const h = json(ckpt.subarray(20, 20 + length));
+    edit(h);
+    const text = enc.encode(JSON.stringify(h));
+    const start = Math.ceil((20 + text.length) / 4) * 4;
+    const out = new Uint8Array(start + ckpt.length - Math.ceil((20 + length) / 4) * 4);
+    out.set(ckpt.subarray(0, 16));
+    new DataView(out.buffer).setUint32(16, text.length, true);
+    out.set(text, 20);
+    out.set(ckpt.subarray(Math.ceil((20 + length) / 4) * 4), start);
+    return out;
+  }
+
+  test('the valid checkpoint parses', () => {
+    expect(parseCheckpoint(ckpt).vocab.words).toEqual(['a', 'b', 'c']);
+  });
+
+  test('bad counts are FormatErrors at the key (plain Vocab errors before)', () => {
+    const e = formatError(() => parseCheckpoint(edited((h) => { h['counts'] = [1, 4, 1]; })));
+    expect(e.field).toBe('counts');
+    expect(e.message).toMatch(/counts must not increase/);
+    expect(dec.decode(edited((h) => { h['counts'] = [1, 4, 1]; }).subarray(e.byteOffset, e.byteOffset + 8))).toBe('"counts"');
+  });
+
+  test('options that disagree with the vectors, output rows that disagree with the loss, bad progress, empty words', () => {
+    expect(formatError(() => parseCheckpoint(edited((h) => { (h['options'] as Record<string, unknown>)['dim'] = 4; }))).message)
+      .toMatch(/say dim 4, the vectors have dim 3/);
+    expect(formatError(() => parseCheckpoint(edited((h) => { (h['options'] as Record<string, unknown>)['loss'] = 'hs'; }))).field).toBe('outputRows');
+    expect(formatError(() => parseCheckpoint(edited((h) => { (h['progress'] as Record<string, unknown>)['epoch'] = 99; }))).field).toBe('progress');
+    expect(formatError(() => parseCheckpoint(edited((h) => { (h['progress'] as Record<string, unknown>)['lossPerEpoch'] = [NaN]; }))).field).toBe('progress');
+    expect(formatError(() => parseCheckpoint(edited((h) => { (h['words'] as string[])[2] = ''; }))).field).toBe('words');
+  });
+
+  test('a deep header is refused before anything prints it (String() overflowed the stack)', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const text = enc.encode(`{"dim": ${deep}}`);
+    const bytes = new Uint8Array(20 + text.length);
+    bytes.set(ckpt.subarray(0, 16));
+    new DataView(bytes.buffer).setUint32(16, text.length, true);
+    bytes.set(text, 20);
+    expect(formatError(() => parseCheckpoint(bytes)).message).toMatch(/nests deeper than 8 levels/);
+  });
+
+  test('a file shorter than its float section starts: the offset stays inside the file', () => {
+    const short = ckpt.subarray(0, 21 + new DataView(ckpt.buffer, ckpt.byteOffset).getUint32(16, true));
+    expect(formatError(() => parseCheckpoint(short)).byteOffset).toBeLessThanOrEqual(short.length);
+  });
+});
+
+test('safetensors: an empty unknown key in a tensor entry is field \'""\' (an empty field before)', () => {
+  const header = enc.encode('{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "": 1}}');
+  const bytes = new Uint8Array(8 + header.length + 4);
+  new DataView(bytes.buffer).setUint32(0, header.length, true);
+  bytes.set(header, 8);
+  expect(formatError(() => parseSafetensors(bytes)).field).toBe('""');
+});
