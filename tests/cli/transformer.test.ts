@@ -70,4 +70,10 @@ test('errors: the wrong kind of model, no texts, no folder, a bad folder', async
   expectOneLineError(await cli(['classify', join(dir, 'nope'), 'x']), 1, `model folder ${join(dir, 'nope')} does not exist`);
   expectOneLineError(await cli(['classify', dir, 'x']), 1, 'has no config.json');
   expectOneLineError(await cli(['translate', MARIAN, 'x', '--max-length', '1']), 2, "translate: option --max-length must be an integer ≥ 2, got '1'");
+  // A text past the model's positions is refused, naming its length, unless --truncate.
+  const long = Array.from({ length: 200 }, () => 'very').join(' ');
+  expectOneLineError(await cli(['translate', MARIAN, long]), 1, 'translate: text 0 has');
+  expectOneLineError(await cli(['classify', BERT, long]), 1, 'tokens');
+  expect((await cli(['classify', BERT, long, '--truncate'])).code).toBe(0);
+  expect((await cli(['translate', MARIAN, long, '--truncate', '--max-length', '4'])).code).toBe(0);
 });

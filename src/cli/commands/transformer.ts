@@ -110,7 +110,7 @@ export const translateCommand: Command = {
       FILE,
       { name: 'max-length', type: 'int', min: 2, value: 'N', help: "longest output in tokens, the start token included (default: the checkpoint's, else 128)" },
       { name: 'beams', type: 'int', min: 1, value: 'N', help: "beam search with N beams; 1 is greedy (default: the checkpoint's, else 1)" },
-      ...RUNTIME_OPTIONS, JSON_OPTION,
+      TRUNCATE, ...RUNTIME_OPTIONS, JSON_OPTION,
     ],
     examples: ['translate data/models/number-translator ">>digits<< three hundred forty two"'],
   },
@@ -119,7 +119,7 @@ export const translateCommand: Command = {
     const list = await texts(args, 'translate');
     // Options left out keep the checkpoint's generation defaults.
     const outputs = await withModel(args, 'translate', 'seq2seq',
-      (model) => model.translate(list, { maxLength: o['max-length'] as number | undefined, numBeams: o.beams as number | undefined }));
+      (model) => model.translate(list, { maxLength: o['max-length'] as number | undefined, numBeams: o.beams as number | undefined, ...truncation(args) }));
     if (o.json) return printJson(io, list.map((text, i) => ({ text, translation: outputs[i]! })));
     for (const t of outputs) println(io, t);
   },
