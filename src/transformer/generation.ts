@@ -95,18 +95,14 @@ function checkSearchOptions(o: SearchOptions, where: string): void {
   }
 }
 
-/**
- * Writes the processed scores of one row into `out`: `scores` (logits or log-probs) with the
- * rules applied for a sequence of curLen tokens, plus `add` (a beam's score so far).
- */
-function processRow(scores: ArrayLike<number>, out: Float64Array, curLen: number, maxLength: number, rules: TokenRules, add: number): void {
-  const V = rules.vocabSize;
+/** The processed scores of one row for greedy search: its logits with the rules applied for a sequence of curLen tokens, into `out`. */
+function processRow(logits: Float32Array, out: Float64Array, curLen: number, maxLength: number, rules: TokenRules): void {
   if (curLen === maxLength - 1 && rules.forcedEos !== undefined) {
     out.fill(-Infinity);
-    out[rules.forcedEos] = add;
+    out[rules.forcedEos] = 0;
     return;
   }
-  for (let t = 0; t < V; t++) out[t] = scores[t]! + add;
+  out.set(logits);
   for (const t of rules.suppressed) out[t] = -Infinity;
   if (rules.eos !== undefined && curLen < rules.minLength) out[rules.eos] = -Infinity;
 }
@@ -120,7 +116,7 @@ export function greedySearch(decoder: StepDecoder, prompts: number[][], rules: T
     const L = seqs[0]!.length;
     seqs.forEach((seq, b) => {
       if (done[b]) return void seq.push(rules.pad);
-      processRow(logits.subarray(b * V, (b + 1) * V), row, L, maxLength, rules, 0);
+      processRow(logits.subarray(b * V, (b + 1) * V), row, L, maxLength, rules);
       let best = 0;
       for (let t = 1; t < V; t++) if (row[t]! > row[best]!) best = t;
       seq.push(best);
@@ -164,30 +160,49 @@ class Hypotheses {
   }
 }
 
-/** log-softmax of one row of logits into `out` (float64). */
-function logSoftmax(logits: Float32Array, out: Float64Array): void {
+/** log Σ exp(x) of one row of logits (float64). */
+function logSumExp(x: Float32Array): number {
   let max = -Infinity;
-  for (let t = 0; t < logits.length; t++) max = Math.max(max, logits[t]!);
+  for (let t = 0; t < x.length; t++) if (x[t]! > max) max = x[t]!;
   let sum = 0;
-  for (let t = 0; t < logits.length; t++) sum += Math.exp(logits[t]! - max);
-  const lse = max + Math.log(sum);
-  for (let t = 0; t < logits.length; t++) out[t] = logits[t]! - lse;
+  for (let t = 0; t < x.length; t++) sum += Math.exp(x[t]! - max);
+  return max + Math.log(sum);
 }
 
 /** The k best (score, flat index) of a sequence's beams × vocab scores, best first (ties: lower index first). */
 class TopK {
   readonly scores: number[] = [];
   readonly index: number[] = [];
+  /** What a score must beat to get in once the list is full. */
+  floor = -Infinity;
   constructor(private readonly k: number) {}
 
+  get full(): boolean {
+    return this.scores.length === this.k;
+  }
+
   offer(score: number, index: number): void {
-    const n = this.scores.length;
-    if (n === this.k && !(score > this.scores[n - 1]!)) return;
-    let at = n;
+    if (this.full && !(score > this.floor)) return;
+    let at = this.scores.length;
     while (at > 0 && score > this.scores[at - 1]!) at--;
     this.scores.splice(at, 0, score);
     this.index.splice(at, 0, index);
     if (this.scores.length > this.k) { this.scores.pop(); this.index.pop(); }
+    if (this.full) this.floor = this.scores[this.k - 1]!;
+  }
+}
+
+/**
+ * Offers beam j's candidates to the top-2N: log-softmax(logits) + the beam's score for every
+ * token the rules allow at this length (only the forced EOS, at 0 + the beam's score, at maxLength − 1).
+ */
+function offerBeam(top: TopK, logits: Float32Array, beamScore: number, j: number, banned: Uint8Array, forced: number | undefined): void {
+  const V = logits.length;
+  if (forced !== undefined) return top.offer(beamScore, j * V + forced);
+  const base = beamScore - logSumExp(logits);
+  for (let t = 0; t < V; t++) {
+    const score = logits[t]! + base;
+    if ((!top.full || score > top.floor) && !banned[t]) top.offer(score, j * V + t);
   }
 }
 
@@ -205,7 +220,8 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
   let beamScores: number[] = seqs.map((_, r) => (r % N === 0 ? 0 : -1e9));
   const hyps = prompts.map(() => new Hypotheses(o, P));
   const done = prompts.map(() => false);
-  const row = new Float64Array(V), logp = new Float64Array(V);
+  const banned = new Uint8Array(V);
+  for (const t of rules.suppressed) banned[t] = 1;
   let logits = decoder.next(seqs, 0);
   for (;;) {
     const L = seqs[0]!.length;
@@ -217,11 +233,11 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
         continue;
       }
       const top = new TopK(2 * N);
+      const forced = L === o.maxLength - 1 ? rules.forcedEos : undefined;
+      if (rules.eos !== undefined) banned[rules.eos] = L < rules.minLength ? 1 : 0;
       for (let j = 0; j < N; j++) {
         const r = b * N + j;
-        logSoftmax(logits.subarray(r * V, (r + 1) * V), logp);
-        processRow(logp, row, L, o.maxLength, rules, beamScores[r]!);
-        for (let t = 0; t < V; t++) top.offer(row[t]!, j * V + t);
+        offerBeam(top, logits.subarray(r * V, (r + 1) * V), beamScores[r]!, j, banned, forced);
       }
       let kept = 0;
       for (let rank = 0; rank < top.scores.length && kept < N; rank++) {
@@ -233,7 +249,9 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
         from.push(r); tokens.push(token); scores.push(score);
         kept++;
       }
-      if (kept < N) throw new Error(`generate: fewer than numBeams (${N}) tokens are allowed at step ${L} (vocabulary of ${V})`);
+      // Fewer than N allowed tokens (the forced EOS step, a tiny vocabulary): the other beams are
+      // dead (score −∞), as HF's −∞ candidates are; they never beat a finished hypothesis.
+      for (; kept < N; kept++) { from.push(b * N); tokens.push(rules.pad); scores.push(-Infinity); }
       done[b] = hyps[b]!.isDone(top.scores[0]!, L + 1);
     }
     seqs = from.map((r, i) => [...seqs[r]!, tokens[i]!]);
