@@ -25,7 +25,6 @@ export interface JsonBytes {
 }
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const encoder = new TextEncoder();
 
 export function parseJsonBytes(bytes: Uint8Array, start: number, end: number, o: JsonBytesOptions): JsonBytes {
   const bad = firstInvalidUtf8(bytes, start, end);
@@ -36,12 +35,9 @@ export function parseJsonBytes(bytes: Uint8Array, start: number, end: number, o:
   try {
     value = JSON.parse(text);
   } catch (e) {
+    // V8 names the position of some errors only ("Unexpected token" has none): find the byte here.
     const message = e instanceof Error ? e.message : String(e);
-    const position = /position (\d+)/.exec(message);
-    // V8 names the position of some errors; "Unexpected end" is at the end; others: the start.
-    const at = position ? start + encoder.encode(text.slice(0, Number(position[1]))).length
-      : /end of JSON input/.test(message) ? end : start;
-    throw o.fail(o.field, at, `${o.subject} is not valid JSON: ${message}`);
+    throw o.fail(o.field, firstSyntaxError(bytes, start, end), `${o.subject} is not valid JSON: ${message}`);
   }
   if (scan.duplicate) throw scan.duplicate;
   return { value, keys: scan.keys };
@@ -118,4 +114,103 @@ function firstInvalidUtf8(bytes: Uint8Array, start: number, end: number): number
     p += n + 1;
   }
   return -1;
+}
+
+/**
+ * The offset of the first byte at which bytes[start, end) stops being JSON (RFC 8259), or `end`
+ * if the text ends early. Recursive, but only after scanJson has bounded the depth.
+ */
+function firstSyntaxError(bytes: Uint8Array, start: number, end: number): number {
+  let p = start;
+  const fail = (): never => {
+    throw p;
+  };
+  const peek = () => (p < end ? bytes[p]! : -1);
+  const ws = () => {
+    while (p < end && (bytes[p] === 0x20 || bytes[p] === 0x09 || bytes[p] === 0x0a || bytes[p] === 0x0d)) p++;
+  };
+  const literal = (word: string) => {
+    for (let i = 0; i < word.length; i++, p++) if (peek() !== word.charCodeAt(i)) fail();
+  };
+  const digits = () => {
+    const from = p;
+    while (peek() >= 0x30 && peek() <= 0x39) p++;
+    if (p === from) fail();
+  };
+  const string = () => {
+    p++; // the opening quote
+    for (;;) {
+      const b = peek();
+      if (b < 0x20) fail(); // a control character, or the end
+      p++;
+      if (b === 0x22) return;
+      if (b !== 0x5c) continue;
+      const x = peek();
+      if (x === 0x75 /* u */) {
+        p++;
+        for (let i = 0; i < 4; i++, p++) if (!/[0-9a-fA-F]/.test(String.fromCharCode(peek()))) fail();
+      } else if ('"\\/bfnrt'.includes(String.fromCharCode(x)) && x >= 0) p++;
+      else fail();
+    }
+  };
+  const value = (): void => {
+    ws();
+    const b = peek();
+    if (b === 0x7b /* { */) {
+      p++;
+      ws();
+      if (peek() === 0x7d) {
+        p++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (peek() !== 0x22) fail();
+        string();
+        ws();
+        if (peek() !== 0x3a /* : */) fail();
+        p++;
+        value();
+        ws();
+        if (peek() === 0x2c) { p++; continue; }
+        if (peek() === 0x7d) { p++; return; }
+        fail();
+      }
+    } else if (b === 0x5b /* [ */) {
+      p++;
+      ws();
+      if (peek() === 0x5d) {
+        p++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (peek() === 0x2c) { p++; continue; }
+        if (peek() === 0x5d) { p++; return; }
+        fail();
+      }
+    } else if (b === 0x22) string();
+    else if (b === 0x74) literal('true');
+    else if (b === 0x66) literal('false');
+    else if (b === 0x6e) literal('null');
+    else if (b === 0x2d || (b >= 0x30 && b <= 0x39)) {
+      if (b === 0x2d) p++;
+      if (peek() === 0x30) p++;
+      else digits();
+      if (peek() === 0x2e) { p++; digits(); }
+      if (peek() === 0x65 || peek() === 0x45) {
+        p++;
+        if (peek() === 0x2b || peek() === 0x2d) p++;
+        digits();
+      }
+    } else fail();
+  };
+  try {
+    value();
+    ws();
+    return p < end ? p : start;
+  } catch (at) {
+    return Math.min(at as number, end);
+  }
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FormatError } from '../../src/io/errors';
 import { parseSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { init, type Runtime } from '../../src/runtime';
+import { configFromHuggingFace } from '../../src/transformer/config';
 import { loadModel } from '../../src/transformer/load';
 import { parseCheckpoint } from '../../src/word2vec/checkpoint';
 import { Word2Vec } from '../../src/word2vec/word2vec';
@@ -215,4 +216,15 @@ test('safetensors: an empty unknown key in a tensor entry is field \'""\' (an em
   new DataView(bytes.buffer).setUint32(0, header.length, true);
   bytes.set(header, 8);
   expect(formatError(() => parseSafetensors(bytes)).field).toBe('""');
+});
+
+test('JSON syntax errors name the byte where the text stops being JSON (byte 0 when V8 gave no position)', () => {
+  const cases: [string, number][] = [
+    ['{"a": nan}', 7], ['{"a": 1', 7], ['{"a" 1}', 5], ['[1,]', 3], ['{"a":tru}', 8], ['{"a":"\\x"}', 7], ['{"a":01}', 6],
+    ['{"a":-}', 6], ['"\u0001"', 1], ['{} x', 3], ['{"é": [1, 2,, 3]}', 13], ['{"a": "\\u12G4"}', 11], ['', 0],
+  ];
+  for (const [text, at] of cases) {
+    const e = formatError(() => configFromHuggingFace(text));
+    expect([text, e.field, e.byteOffset]).toEqual([text, 'config.json', at]);
+  }
 });
