@@ -204,6 +204,15 @@ describe('word2vec checkpoints', () => {
     expect(formatError(() => parseCheckpoint(bytes)).message).toMatch(/nests deeper than 8 levels/);
   });
 
+  test('NaN or Inf in the weights: named with syn0/syn1 and the float\'s byte offset', () => {
+    const start = Math.ceil((20 + new DataView(ckpt.buffer, ckpt.byteOffset).getUint32(16, true)) / 4) * 4;
+    const bad = ckpt.slice();
+    new DataView(bad.buffer).setFloat32(start + 4 * 10, -Infinity, true); // syn0 holds 3 words × 3
+    const e = formatError(() => parseCheckpoint(bad));
+    expect([e.field, e.byteOffset]).toEqual(['vectors', start + 40]);
+    expect(e.message).toMatch(/a weight is -Infinity \(syn1 element 1\)/);
+  });
+
   test('a file shorter than its float section starts: the offset stays inside the file', () => {
     const short = ckpt.subarray(0, 21 + new DataView(ckpt.buffer, ckpt.byteOffset).getUint32(16, true));
     expect(formatError(() => parseCheckpoint(short)).byteOffset).toBeLessThanOrEqual(short.length);
