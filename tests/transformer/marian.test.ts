@@ -11,6 +11,7 @@ import { beforeAll, expect, test, vi } from 'vitest';
 import { init, type Runtime } from '../../src/index';
 import { parseSafetensors } from '../../src/io/safetensors';
 import { configFromHuggingFace } from '../../src/transformer/config';
+import { beamSearch, tokenRules } from '../../src/transformer/generation';
 import { KVCache } from '../../src/transformer/kv-cache';
 import { loadMarian, sinusoidalPositions } from '../../src/transformer/models/marian';
 import type { Seq2SeqModel } from '../../src/transformer/seq2seq';
@@ -124,10 +125,15 @@ test.each((fixture.beam_search as BeamRun[]).map((r) => [JSON.stringify(r.params
   out.scores!.forEach((s, i) => expect(Math.abs(s - run.sequence_scores[i]!), `score ${i}`).toBeLessThan(1e-4));
 });
 
-test('beam search with one beam is greedy search', () => {
+test('the beam-search code with one beam and early stopping is greedy search (as in the torch reference)', () => {
   const { input_ids: ids, attention_mask: mask } = fixture.inputs;
-  const g = fixture.generation;
-  expect(model.generate(ids, { attentionMask: mask, maxLength: g.params.max_length, numBeams: 1 })).toEqual(g.sequences);
+  const g = fixture.generation, maxLength = g.params.max_length;
+  const enc = model.encode(ids, mask), decoder = model.stepDecoder(enc, maxLength);
+  const out = beamSearch(decoder, ids.map(() => [g.params.decoder_start_token_id]), tokenRules(model.config, 0),
+    { maxLength, numBeams: 1, lengthPenalty: 1, earlyStopping: true, numReturnSequences: 1 });
+  expect(out.sequences.map((r, b) => r.slice(0, g.sequences_trimmed[b].length))).toEqual(g.sequences_trimmed);
+  decoder.free();
+  enc.free();
 });
 
 test('bad generation options are refused, naming the option', () => {
