@@ -25,7 +25,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   else if (msg.type === 'progress') showProgress(msg.progress);
   else if (msg.type === 'trained') showTrained(msg);
   else if (msg.type === 'failed') finish(`Failed: ${msg.message}`, true);
-  else pending.get(msg.id)?.(msg), pending.delete(msg.id);
+  else answered(msg);
 };
 worker.onerror = (e) => finish(`The worker failed: ${e.message}`, true);
 
@@ -130,6 +130,11 @@ function ask(message: ToWorker & { id: number }): Promise<Extract<FromWorker, { 
     pending.set(message.id, resolve);
     send(message);
   });
+}
+
+function answered(answer: Extract<FromWorker, { type: 'answer' }>): void {
+  pending.get(answer.id)?.(answer);
+  pending.delete(answer.id);
 }
 
 function showNeighbours(list: HTMLElement, answer: { neighbours?: Neighbour[]; error?: string }): void {

@@ -125,6 +125,29 @@ describe.skipIf(!browserAvailable)('the demo page in Chromium', () => {
     expect(errors).toEqual([]);
   }, 90_000);
 
+  test('vite dev serves the same page, isolated, and it trains', async () => {
+    const { createServer } = await import('vite');
+    // No file watching: an edit elsewhere in the tree would reload the page mid-test.
+    const dev = await createServer({ configFile: join(ROOT, 'site', 'vite.config.ts'), logLevel: 'warn', server: { host: '127.0.0.1', port: 0, watch: null } });
+    const devPage = await browser.newPage();
+    try {
+      await dev.listen();
+      const { port } = dev.httpServer!.address() as { port: number };
+      await devPage.goto(`http://127.0.0.1:${port}/index.html`);
+      await devPage.waitForSelector('#threads.ok');
+      await setOptions(devPage, { dim: 16, epochs: 5, 'min-count': 2 });
+      await devPage.fill('#text', PASTED);
+      await devPage.fill('#query', 'dog');
+      await devPage.click('#train-text');
+      await devPage.waitForSelector('#progress-text.ok, #progress-text.error', { timeout: 30_000 });
+      expect(await devPage.textContent('#progress-text')).toMatch(/^Trained on 900 tokens/);
+      expect(await neighbours(devPage, '#neighbours')).toHaveLength(8);
+    } finally {
+      await devPage.close();
+      await dev.close();
+    }
+  }, 60_000);
+
   test('translates and classifies with the tiny models', async () => {
     const node = await loadModel(join(ROOT, 'tests/fixtures/marian'), { runtime: await init() }) as TextSeq2SeqModel;
     const input = 'he is sleeping';
