@@ -8,6 +8,7 @@ import { parseSafetensors } from '../../src/io/safetensors';
 import { loadModel } from '../../src/transformer/load';
 import { TextEncoderModel } from '../../src/transformer/text-encoder';
 import type { TextSeq2SeqModel } from '../../src/transformer/text-seq2seq';
+import { parseCheckpoint } from '../../src/word2vec/checkpoint';
 import { Word2Vec } from '../../src/word2vec/word2vec';
 import { mutateCheckpoint, mutateSafetensors, mutateWord2VecBinary, mutateWord2VecText } from './formats';
 import { mutateBytes, mutateJsonText, type Rng } from './mutate';
@@ -169,8 +170,8 @@ async function loadWord2Vec(files: Files, rt: Runtime): Promise<Loaded> {
       if (vocab.length > 0) model.mostSimilar(vocab[0]!, 3);
       if (model.lossPerEpoch.length > 0) {
         // A checkpoint: it must save back to a checkpoint that loads again.
-        const again = model.toBytes('checkpoint');
-        sane(again.length > 0, 'checkpoint: empty');
+        const again = parseCheckpoint(model.toBytes('checkpoint'));
+        sane(again.vocab.words.length === vocab.length && again.syn0.every((x, i) => Object.is(x, vectors[i])), 'checkpoint: saved differently');
       }
     },
     dispose: () => model.dispose(),
