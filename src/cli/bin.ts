@@ -2,11 +2,11 @@
 // SIMD (fused multiply-add, the faster kernel build) only under --experimental-wasm-relaxed-simd,
 // so there the commands that spend their time in matrix products re-run themselves once with
 // that flag: a child Node with the same arguments, stdio inherited, its exit code passed on.
-// Measured here (2 cores, loaded; interleaved, medians): GEMM 128×768×768 gives 1.30× the
-// GFLOPS per CPU-second with the relaxed build (41.0 against 31.6), word2vec training 0.96×
-// (519k against 541k words per CPU-second: no gain), and the restart costs about 0.2 s. So
-// `train`, `similar` and `analogy` (one GEMV) run as they are; WASM_NLP_NO_REEXEC=1 turns the
-// restart off for every command.
+// Measured here (2 cores shared with other jobs, so per CPU-second; both builds interleaved in
+// one process, medians): GEMM 128×768×768 gives 1.30× the GFLOPS with the relaxed build (41.0
+// against 31.6); word2vec training gains nothing (0.96×, 1.07× and 0.94× in three runs of 1M
+// tokens, 1 and 2 threads); the restart costs about 0.2 s. So `train`, `similar` and `analogy`
+// (one GEMV) run as they are; WASM_NLP_NO_REEXEC=1 turns the restart off for every command.
 import { spawn } from 'node:child_process';
 import { detectFeatures } from '../wasm/features';
 import type { CliIO, OutStream } from './io';
