@@ -33,7 +33,7 @@ export type { ModelSource } from './transformer/files';
 export { TextEncoderModel, type EmbedOptions, type Classification, type TruncationOptions } from './transformer/text-encoder';
 export type { EncoderModel, EncoderOutput, EncoderInput } from './transformer/encoder';
 export type { Seq2SeqModel, Encoded } from './transformer/seq2seq';
-export type { GenerateOptions, SearchResult } from './transformer/generation';
+export type { GenerateOptions, SearchResult, StepDecoder } from './transformer/generation';
 export { TextSeq2SeqModel, type TranslateOptions } from './transformer/text-seq2seq';
 export { configFromHuggingFace, type TransformerConfig, type Family, type Activation as TransformerActivation } from './transformer/config';
 export { countParameters, type ParameterCount, type CountOptions } from './transformer/count-parameters';
