@@ -8,6 +8,7 @@ import type { Corpus, FromWorker, ToWorker, TrainSettings } from './protocol';
 
 const PLOT_WORDS = 200;
 const TOP_N = 8;
+const TOP_LABELS = 5;
 const SAMPLE_URL = new URL('corpus-pd4m.txt.gz', document.baseURI).href;
 
 const $ = <T extends HTMLElement = HTMLInputElement>(id: string) => document.getElementById(id) as T;
@@ -199,7 +200,7 @@ $('classify-form').onsubmit = async (e) => {
   try {
     const model = await classifier(await runtime());
     const [result] = model.classify($<HTMLTextAreaElement>('classify-input').value, { truncation: 'truncate' });
-    const ranked = Object.entries(result!.probabilities).sort((x, y) => y[1] - x[1]);
+    const ranked = Object.entries(result!.probabilities).sort((x, y) => y[1] - x[1]).slice(0, TOP_LABELS);
     showNeighbours(list, { neighbours: ranked.map(([word, similarity]) => ({ word, similarity })) });
   } catch (error) {
     showNeighbours(list, { error: (error as Error).message });
