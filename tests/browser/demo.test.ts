@@ -129,6 +129,13 @@ describe.skipIf(!browserAvailable)('the demo page in Chromium', () => {
     await plain.close();
   });
 
+  test('refuses a bad option, naming it', async () => {
+    await page.fill('#text', PASTED);
+    await page.fill('#dim', '0');
+    await page.click('#train-text');
+    expect(await page.textContent('#progress-text.error')).toBe('option dim must be an integer from 2 to 300, got "0"');
+  });
+
   test('trains on pasted text with two threads: neighbours are words of the text', async () => {
     await setOptions(page, { dim: 16, epochs: 20, window: 3, 'min-count': 2, 'thread-count': 2, seed: 1 });
     await page.selectOption('#kernels', 'auto');
