@@ -63,9 +63,14 @@ export class Staging {
   }
 
   private residentOffset(operand: Operand, data: Float32Array): number | undefined {
-    const t = operand as { arena?: unknown; offset?: unknown };
-    if (t.arena === this.arena && typeof t.offset === 'number') return t.offset;
-    if (data.buffer === this.arena.memory.buffer) return data.byteOffset;
-    return undefined;
+    return residentOffset(this.arena, operand, data);
   }
+}
+
+/** Where an operand lies in the arena's memory (a tensor, or a view of that memory), or undefined for a plain array. */
+export function residentOffset(arena: Arena, operand: Operand, data: Float32Array): number | undefined {
+  const t = operand as { arena?: unknown; offset?: unknown };
+  if (t.arena === arena && typeof t.offset === 'number') return t.offset;
+  if (data.buffer === arena.memory.buffer) return data.byteOffset;
+  return undefined;
 }

@@ -13,12 +13,14 @@ import { softmaxArgs } from './js/softmax';
 import { elementwiseArgs } from './js/vector';
 import { PackedB } from './packed';
 import { splitRange } from './split';
-import { Staging } from './staging';
+import { residentOffset, Staging } from './staging';
 import type { Kernels, Operand, Resident, Word2VecJob, Word2VecModelArrays } from './types';
 import { P, PARAMS_BYTES, scratchFloats } from './word2vec-params';
 
 /** Columns per GEMM panel: threads split C at multiples of it. */
 const NR = 8;
+/** Rows of a plain weight packB copies into WASM memory at a time: about 1 MiB of floats. */
+const PACK_CHUNK_FLOATS = 1 << 18;
 /** Below this many rows of A, packing B costs more than it saves: the unpacked kernel runs. */
 const GEMM_MIN_M = 4;
 /**
@@ -61,6 +63,24 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     parallel('packB', n, NR, 16 * kk * n >= minParallelFlops, (lo, hi) => [pb, ldb, out, kk, n, transB ? 1 : 0, lo, hi]);
   }
 
+  /**
+   * Packs a plain n×k array (a Linear weight, out × in) a block of rows at a time, each copied
+   * into one small scratch block: loading a model then copies its weights into memory that
+   * stays warm in cache, not into a fresh block per weight (a BERT-base is 440 MB of them).
+   * Panels are independent, so the result is the one-call packing's.
+   */
+  function packRowsInChunks(B: Float32Array, out: number, kk: number, n: number): void {
+    const rows = Math.min(n, Math.max(NR, Math.floor(PACK_CHUNK_FLOATS / kk / NR) * NR));
+    staged((s) => {
+      const chunk = s.scratch(rows * kk);
+      for (let r0 = 0; r0 < n; r0 += rows) {
+        const r1 = Math.min(n, r0 + rows);
+        arena.f32().set(B.subarray(r0 * kk, r1 * kk), chunk >>> 2);
+        packInto(chunk, kk, out + r0 * kk * 4, kk, r1 - r0, true);
+      }
+    });
+  }
+
   /** A single-operand elementwise kernel. */
   function unary(x: Operand, X: Float32Array, out: Operand | undefined, O: Float32Array | undefined,
     run: (x: number, out: number, n: number) => void): Float32Array {
@@ -100,11 +120,14 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       const bytes = Math.ceil(n / NR) * NR * kk * 4;
       const offset = arena.alloc(bytes);
       try {
-        staged((s) => {
-          const pb = s.place(b, B);
-          s.copyIn();
-          packInto(pb, transB ? kk : n, offset, kk, n, transB);
-        });
+        if (transB && residentOffset(arena, b, B) === undefined) packRowsInChunks(B, offset, kk, n);
+        else {
+          staged((s) => {
+            const pb = s.place(b, B);
+            s.copyIn();
+            packInto(pb, transB ? kk : n, offset, kk, n, transB);
+          });
+        }
       } catch (e) {
         arena.release(offset);
         throw e;
