@@ -41,7 +41,7 @@ describe('fuzz: every outcome is a valid model or a FormatError naming the field
     }
     console.log(`fuzz ${name}: ${report.iterations} iterations in ${report.seconds.toFixed(1)} s, ${report.ok} ok, ` +
       `${Object.values(report.errors).reduce((a, b) => a + b, 0)} FormatErrors ${JSON.stringify(report.errors)}, notes ${JSON.stringify(report.notes)}, ` +
-      `${report.failures.length} failures`);
+      `${report.failures.length} failures; largest growth of an iteration: WASM ${report.maxWasmGrowth} B, RSS ${report.maxRssGrowth} B`);
     for (const f of report.failures.slice(0, 20)) console.log(`  FAILURE at iteration ${f.iteration}: ${f.reason}${f.saved ? ` (saved to ${f.saved})` : ''}`);
     expect(report.failures.slice(0, 5)).toEqual([]);
     expect(report.iterations).toBe(iterations);

@@ -44,15 +44,19 @@ export interface FuzzReport {
   notes: Record<string, number>;
   failures: Failure[];
   seconds: number;
+  /** The largest growth of one iteration, in bytes, against the bounds below. */
+  maxWasmGrowth: number;
+  maxRssGrowth: number;
 }
 
-/** Growth allowed per iteration: a multiple of the input's bytes, plus slack for the runtime's own needs. */
-const WASM_GROWTH_PER_BYTE = 16, WASM_SLACK = 16 << 20;
-const RSS_GROWTH_PER_BYTE = 32, RSS_SLACK = 128 << 20;
+/** Growth allowed per iteration: a multiple of the input's bytes, plus slack (measured: at most 15 MB of RSS, 0 of WASM after the first load). */
+const WASM_GROWTH_PER_BYTE = 16, WASM_SLACK = 1 << 20;
+const RSS_GROWTH_PER_BYTE = 32, RSS_SLACK = 48 << 20;
 
 export async function fuzz(target: Target, rt: Runtime, o: FuzzOptions): Promise<FuzzReport> {
   // Null-prototype counters: a field named "constructor" is a key like any other.
-  const report: FuzzReport = { target: target.name, iterations: 0, ok: 0, errors: Object.create(null), notes: Object.create(null), failures: [], seconds: 0 };
+  const report: FuzzReport = { target: target.name, iterations: 0, ok: 0, errors: Object.create(null), notes: Object.create(null), failures: [], seconds: 0,
+    maxWasmGrowth: 0, maxRssGrowth: 0 };
   const memory = rt.arena?.memory;
   const heartbeat = o.heartbeat ? openSync(o.heartbeat, 'w') : undefined;
   const started = performance.now();
@@ -80,6 +84,8 @@ export async function fuzz(target: Target, rt: Runtime, o: FuzzOptions): Promise
       const grown = (memory?.buffer.byteLength ?? 0) - pages0;
       if (grown > WASM_GROWTH_PER_BYTE * size + WASM_SLACK) problems.push(`WASM memory grew by ${grown} bytes for ${size} bytes of input`);
       const rss = process.memoryUsage.rss() - rss0;
+      report.maxWasmGrowth = Math.max(report.maxWasmGrowth, grown);
+      report.maxRssGrowth = Math.max(report.maxRssGrowth, rss);
       if (rss > RSS_GROWTH_PER_BYTE * size + RSS_SLACK) problems.push(`RSS grew by ${rss} bytes for ${size} bytes of input`);
       report.iterations++;
       if (problems.length > 0) {
