@@ -610,6 +610,42 @@ def marian_beam(w, input_ids, attention_mask, max_length, num_beams, **options):
                        c["EOS"], c["PAD"], suppressed=[c["PAD"]], forced_eos=c["EOS"], **options)
 
 
+def check_beam_exhaustive(w, input_ids, attention_mask, allowed=(2, 40, 41), max_length=5, length_penalty=0.6, k=5):
+    """beam_search against exhaustive search where beams cannot miss anything: every token but three
+    (and eos) suppressed, so each prefix has four continuations, and num_beams = 4 * 3^(max_length - 2),
+    enough to keep every live prefix and to rank every eos candidate among the first num_beams. The k best
+    hypotheses must be the k best of all sequences start + t1..tn + eos (n < max_length - 1), each scored
+    directly: the sum of its tokens' log-probs (the forced eos at max_length - 1 counting 0) over (n + 1) **
+    length_penalty."""
+    c = MARIAN
+    enc = marian_encode(w, input_ids, attention_mask)[-1]
+    suppressed = [t for t in range(c["V"]) if t not in allowed and t != c["EOS"]]
+
+    def logprobs(prefix):
+        scores = F.log_softmax(marian_decode(w, torch.tensor([prefix]), enc, attention_mask)[1][0, -1], dim=-1)
+        return {t: float(scores[t]) for t in list(allowed) + [c["EOS"]]}
+
+    finished, frontier = [], [([c["PAD"]], 0.0)]
+    while frontier:
+        prefix, total = frontier.pop()
+        if len(prefix) == max_length - 1:  # ForcedEOS: only eos, scored 0
+            finished.append((total / (len(prefix)) ** length_penalty, prefix + [c["EOS"]]))
+            continue
+        lp = logprobs(prefix)
+        finished.append(((total + lp[c["EOS"]]) / len(prefix) ** length_penalty, prefix + [c["EOS"]]))
+        frontier += [(prefix + [t], total + lp[t]) for t in allowed]
+    finished.sort(key=lambda x: -x[0])
+    n = 4 * 3 ** (max_length - 2)
+    seqs, scores, _ = beam_search(lambda seq: marian_decode(w, seq, enc.repeat_interleave(n, dim=0), attention_mask.repeat_interleave(n, dim=0))[1][:, -1, :],
+                                  torch.full((1, 1), c["PAD"], dtype=torch.long), max_length, n, c["V"], c["EOS"], c["PAD"],
+                                  suppressed=suppressed, forced_eos=c["EOS"], length_penalty=length_penalty,
+                                  early_stopping="never", num_return_sequences=k)
+    got = [s[: s.index(c["EOS"]) + 1] for s in seqs]
+    err = max(abs(a - b) for a, (b, _) in zip(scores, finished[:k]))
+    print(f"  check beam search = exhaustive search ({len(finished)} sequences, the best {k}): score max|diff| = {err:.1e}")
+    assert got == [h for _, h in finished[:k]] and err < 1e-5, (got, finished[:k])
+
+
 # ----------------------------------------------------------------------------------------------
 # Cross-checks against torch.nn (independent implementation)
 # ----------------------------------------------------------------------------------------------
@@ -1222,6 +1258,8 @@ def make_marian(outdir):
     assert min_margin > 1e-3, "greedy choice too close to a tie to be a stable reference"
     assert any(len(r) < max_len for r in gen_rows) and any(len(r) == max_len for r in gen_rows)
 
+    with torch.no_grad():
+        check_beam_exhaustive(w, ids[:1, : int(mask[0].sum())], mask[:1, : int(mask[0].sum())])
     # beam search: num_beams 1 with early stopping is greedy search; then three settings of HF's generate()
     with torch.no_grad():
         one, _, _ = marian_beam(w, ids, mask, max_len, 1, early_stopping=True)
