@@ -12,7 +12,8 @@ The forward passes below are plain torch functions over a dict of tensors keyed 
 parameter names, and follow Hugging Face's modeling code operation by operation (the file and class each
 block follows is named in its docstring). Every layer is then checked against torch.nn's independent
 implementation (TransformerEncoderLayer / TransformerDecoderLayer / MultiheadAttention) given the same
-weights; the script aborts if any difference exceeds CHECK_TOL.
+weights; the script aborts if any difference exceeds CHECK_TOL. Generation (greedy and Hugging Face's beam
+search, beam_search below, also used by make_prenorm_fixture.py) reruns the whole decoder prefix each step.
 
 Dimension letters, used everywhere: B batch, T sequence (S source, U decoder), D model width, H heads,
 Dh = D / H head width, F feed-forward width, V vocabulary, L layers.
