@@ -75,6 +75,17 @@ export interface Runtime {
 
 const PAGE = 65536;
 
+/** Each runtime's worker pool, for workerPoolOf(). */
+const pools = new WeakMap<Runtime, WorkerPool>();
+
+/**
+ * Test hook (not exported by the package): the worker pool behind `runtime`, if it has one, so
+ * that tests can inject faults (WorkerPool.injectFault) and see which workers were lost.
+ */
+export function workerPoolOf(runtime: Runtime): WorkerPool | undefined {
+  return pools.get(runtime);
+}
+
 export async function init(options: InitOptions = {}): Promise<Runtime> {
   const backend = options.backend ?? 'auto';
   const simd = options.simd ?? 'auto';
@@ -130,7 +141,7 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
     if (pool) warmUpWorkers(exports, arena, pool);
   }
 
-  return {
+  const runtime: Runtime = {
     features: features('wasm', build, pool?.threads ?? 1),
     kernels,
     arena,
@@ -147,6 +158,8 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
       pool?.dispose();
     },
   };
+  if (pool) pools.set(runtime, pool);
+  return runtime;
 }
 
 function jsRuntime(features: RuntimeFeatures): Runtime {

@@ -4,39 +4,64 @@
 declare const __BROWSER__: boolean;
 
 export interface PoolWorker {
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
   onMessage(listener: (message: unknown) => void): void;
   onError(listener: (error: Error) => void): void;
-  terminate(): void;
+  /** Called once the worker's thread has ended, however it ended. */
+  onExit(listener: () => void): void;
+  /** Ends the worker; resolves once its thread has ended (after the onExit listeners). */
+  terminate(): Promise<void>;
 }
 
+const isNode = () => !__BROWSER__ && typeof process !== 'undefined' && !!process.versions?.node;
+
 export async function spawnWorker(source: string): Promise<PoolWorker> {
-  if (!__BROWSER__ && typeof process !== 'undefined' && process.versions?.node) {
+  if (isNode()) {
     const { Worker } = await import('node:worker_threads');
     const w = new Worker(source, { eval: true });
     // The pool must never keep a Node process alive by itself.
     w.unref();
     return {
-      postMessage: (m) => w.postMessage(m),
+      postMessage: (m, transfer) => w.postMessage(m, transfer as never),
       onMessage: (f) => w.on('message', f),
       onError: (f) => w.on('error', f),
-      terminate: () => void w.terminate(),
+      onExit: (f) => w.on('exit', () => f()),
+      terminate: async () => void await w.terminate(),
     };
   }
   if (typeof Worker === 'undefined') throw new Error('this engine has no Worker');
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
   const w = new Worker(url);
   URL.revokeObjectURL(url);
+  // A Web Worker has no exit event; it ends only when terminated (an uncaught error does not
+  // end it), so terminate() reports the exit itself.
+  const exitListeners: (() => void)[] = [];
+  let ended = false;
   return {
-    postMessage: (m) => w.postMessage(m),
+    postMessage: (m, transfer) => w.postMessage(m, transfer ?? []),
     onMessage: (f) => w.addEventListener('message', (e) => f(e.data)),
     onError: (f) => w.addEventListener('error', (e) => f(new Error(e.message))),
-    terminate: () => w.terminate(),
+    onExit: (f) => void exitListeners.push(f),
+    terminate: async () => {
+      w.terminate();
+      if (ended) return;
+      ended = true;
+      for (const f of exitListeners) f();
+    },
   };
 }
 
 /** Whether this engine can start pool workers at all. */
 export function canSpawnWorkers(): boolean {
-  if (!__BROWSER__ && typeof process !== 'undefined' && process.versions?.node) return true;
+  if (isNode()) return true;
   return typeof Worker !== 'undefined' && typeof Blob !== 'undefined' && typeof URL?.createObjectURL === 'function';
+}
+
+/**
+ * Whether a MessagePort reports, with a 'close' event on the thread holding one end, that the
+ * thread holding the other end has ended, however it ended (terminate(), process.exit() in the
+ * worker, an uncaught error, running out of heap). Node's ports do; browsers' have no such event.
+ */
+export function portsReportExit(): boolean {
+  return isNode();
 }

@@ -2,16 +2,19 @@
 // not refer to anything outside itself: the same text runs as a Node worker_threads eval
 // worker and as a browser Web Worker from a Blob URL.
 //
-// Protocol over the control SharedArrayBuffer (see pool.ts): Int32 slot 0 is the job
-// generation, 1 the number of workers still busy, 2 an error flag, 3 the stop flag; Float64
-// slots from 8 hold each worker's job: kernel index (-1: nothing this time), argument count,
-// arguments.
+// Protocol over the control SharedArrayBuffer (see pool.ts, which owns the layout): Int32 slot
+// 0 is the job generation, 1 a counter bumped (and notified) whenever a worker finishes or is
+// lost, 2 the stop flag; Float64 slots from 8 hold each worker's job: kernel index (-1: nothing
+// this time), argument count, arguments. Each worker then has a status block of Int32 slots:
+// the generation it last finished, the generation whose job threw, a lost flag (written by
+// others), a test fault, and the error text (UTF-16 code units, so the caller can read it
+// while the message that would carry it cannot be delivered).
 export function workerMain(): void {
   type Port = { postMessage(m: unknown): void };
   type NodePort = Port & { on(e: string, f: (m: unknown) => void): void; close(): void };
   const g = globalThis as unknown as {
     // process.getBuiltinModule (Node ≥ 20.16) rather than require: bundlers rewrite `require`.
-    process?: { getBuiltinModule?: (id: string) => { parentPort: NodePort } };
+    process?: { getBuiltinModule?: (id: string) => { parentPort: NodePort }; exit(code: number): never };
     onmessage?: (e: { data: unknown }) => void;
     postMessage?: (m: unknown) => void;
     close?: () => void;
@@ -20,16 +23,23 @@ export function workerMain(): void {
   const post = (m: unknown) => (parent ? parent.postMessage(m) : g.postMessage!(m));
   const onMessage = (f: (m: unknown) => void) => (parent ? parent.on('message', f) : (g.onmessage = (e) => f(e.data)));
 
-  const GEN = 0, PENDING = 1, ERROR = 2, STOP = 3, JOBS = 8, JOB_SLOTS = 24, SPIN = 20000;
+  const GEN = 0, SIGNAL = 1, STOP = 2, JOBS = 8, JOB_SLOTS = 24, SPIN = 20000;
+  const DONE = 0, FAILED = 1, FAULT = 3, TEXT_LENGTH = 4, TEXT = 5, STATUS_INTS = 64;
+  const FAULT_EXIT = 1;
 
   onMessage(async (raw) => {
-    const msg = raw as { module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; index: number; names: string[] };
+    const msg = raw as {
+      module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; index: number; names: string[];
+      statusBase: number; watchdogPort?: { close(): void };
+    };
     const instance = await WebAssembly.instantiate(msg.module, { env: { memory: msg.memory } });
     const exports = instance.exports as Record<string, (...args: number[]) => void>;
     const fns = msg.names.map((n) => exports[n]!);
     const ctrl = new Int32Array(msg.control);
+    const text = new Uint16Array(msg.control);
     const args = new Float64Array(msg.control);
     const base = JOBS + msg.index * JOB_SLOTS;
+    const status = msg.statusBase + msg.index * STATUS_INTS;
     let gen = Atomics.load(ctrl, GEN);
     post({ ready: true });
     for (;;) {
@@ -42,16 +52,24 @@ export function workerMain(): void {
       gen = Atomics.load(ctrl, GEN);
       if (Atomics.load(ctrl, STOP)) break;
       const fn = args[base]!;
-      if (fn >= 0) {
-        try {
-          fns[fn]!(...args.subarray(base + 2, base + 2 + args[base + 1]!));
-        } catch (e) {
-          Atomics.store(ctrl, ERROR, 1);
-          post({ error: `${msg.names[fn]}: ${(e as Error).message}` });
-        }
+      if (fn < 0) continue;
+      // A test fault (pool.injectFault): the thread ends holding its job, as a crash would.
+      if (Atomics.load(ctrl, status + FAULT) === FAULT_EXIT) g.process!.exit(70);
+      try {
+        fns[fn]!(...args.subarray(base + 2, base + 2 + args[base + 1]!));
+      } catch (e) {
+        const message = String(e).slice(0, (STATUS_INTS - TEXT) * 2);
+        for (let i = 0; i < message.length; i++) text[(status + TEXT) * 2 + i] = message.charCodeAt(i);
+        Atomics.store(ctrl, status + TEXT_LENGTH, message.length);
+        Atomics.store(ctrl, status + FAILED, gen);
       }
-      if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
+      Atomics.store(ctrl, status + DONE, gen);
+      Atomics.add(ctrl, SIGNAL, 1);
+      Atomics.notify(ctrl, SIGNAL);
     }
+    // Closing the port is also what keeps it referenced until here: were it collected earlier,
+    // the watchdog would see it close and take this worker for dead.
+    msg.watchdogPort?.close();
     if (parent) parent.close();
     else g.close!();
   });
