@@ -59,6 +59,12 @@ export interface SafetensorsFile {
   info(name: string): TensorInfo;
   /** The tensor as float32: F32 copied, F16 and BF16 converted exactly, F64 rounded to nearest. */
   tensor(name: string, options?: TensorOptions): Float32Array;
+  /**
+   * An F32 tensor's values in place: a Float32Array over the file's own bytes, no copy (so it
+   * changes if they do, and keeps the whole file alive while referenced). Undefined where that
+   * cannot be (another dtype, a big-endian host, an offset not a multiple of 4): use tensor().
+   */
+  view(name: string): Float32Array | undefined;
   /** Integer tensors (BOOL, U8, I8, I16, U16, I32, U32, I64, U64) as Int32Array, if every value fits. */
   intTensor(name: string): Int32Array;
   /** Throws a FormatError naming the tensor and the first NaN or ±Infinity, without converting the tensor. */
@@ -140,6 +146,11 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
       return { dtype, shape: [...shape], byteOffset, byteLength };
     },
     tensor: (name, options = {}) => readFloat(bytes, name, get(name), options.checkFinite === true),
+    view: (name) => {
+      const { dtype, byteOffset, byteLength } = get(name);
+      const at = bytes.byteOffset + byteOffset;
+      return dtype === 'F32' && LITTLE_ENDIAN_HOST && at % 4 === 0 ? new Float32Array(bytes.buffer, at, byteLength / 4) : undefined;
+    },
     intTensor: (name) => readInt(bytes, name, get(name)),
     checkFinite: (name) => scanFinite(bytes, name, get(name)),
   };

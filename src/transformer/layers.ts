@@ -7,8 +7,12 @@ import type { Runtime, RuntimeTensor } from '../runtime';
 import type { Activation as MatmulActivation, PackedMatrix } from '../kernels/types';
 import type { Activation, TransformerConfig } from './config';
 
-/** Reads a weight as f32 by its Hugging Face name (from one or several safetensors files). */
-export type WeightSource = (name: string) => Float32Array;
+/**
+ * Reads a weight as f32 by its Hugging Face name (from one or several safetensors files).
+ * transient: the caller copies the values away at once (packs them, or into a tensor) and
+ * keeps no reference, so the source may hand out the file's bytes in place instead of a copy.
+ */
+export type WeightSource = (name: string, options?: { transient?: boolean }) => Float32Array;
 
 export interface Linear {
   weight: PackedMatrix;
@@ -19,7 +23,8 @@ export interface Linear {
 
 /** A torch.nn.Linear (weight out×in, y = x·Wᵀ + b), packed for the kernels. */
 export function loadLinear(rt: Runtime, weights: WeightSource, prefix: string, inFeatures: number, outFeatures: number, bias = true): Linear {
-  return linear(rt, weights(`${prefix}.weight`), bias ? weights(`${prefix}.bias`) : undefined, inFeatures, outFeatures, prefix);
+  const transient = { transient: true };
+  return linear(rt, weights(`${prefix}.weight`, transient), bias ? weights(`${prefix}.bias`, transient) : undefined, inFeatures, outFeatures, prefix);
 }
 
 /** A Linear from its weight (out×in) and bias arrays; `name` for error messages. */
@@ -40,8 +45,8 @@ export interface Norm {
 
 export function loadNorm(rt: Runtime, weights: WeightSource, prefix: string, d: number, eps: number): Norm {
   return {
-    gamma: rt.tensor([d], checkLength(weights(`${prefix}.weight`), d, `${prefix}.weight`)),
-    beta: rt.tensor([d], checkLength(weights(`${prefix}.bias`), d, `${prefix}.bias`)),
+    gamma: rt.tensor([d], checkLength(weights(`${prefix}.weight`, { transient: true }), d, `${prefix}.weight`)),
+    beta: rt.tensor([d], checkLength(weights(`${prefix}.bias`, { transient: true }), d, `${prefix}.bias`)),
     eps,
   };
 }

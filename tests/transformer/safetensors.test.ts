@@ -111,6 +111,23 @@ describe('round trip', () => {
     expect(Array.from(st.tensor('w'))).toEqual([1, 2]);
   });
 
+  test('view(): an aligned F32 tensor in place, nothing for other dtypes or a misaligned file', () => {
+    const a = new Float32Array([1, -2.5, 3.25]);
+    const bytes = writeSafetensors({ w: { dtype: 'F32', shape: [3], data: a }, h: { dtype: 'F16', shape: [3], data: a } });
+    const st = parseSafetensors(bytes);
+    const w = st.view('w')!;
+    expect(bitsOf(w)).toEqual(bitsOf(a));
+    expect(w.buffer).toBe(bytes.buffer);
+    expect(w.byteOffset).toBe(st.info('w').byteOffset);
+    bytes.set(new Uint8Array(new Float32Array([7]).buffer), st.info('w').byteOffset);
+    expect(w[0]).toBe(7); // the file's bytes, not a copy
+    expect(st.view('h')).toBeUndefined();
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    expect(parseSafetensors(shifted.subarray(1)).view('w')).toBeUndefined();
+    expect(() => st.view('nope')).toThrow(/no tensor named "nope"/);
+  });
+
   test('writer refuses bad input', () => {
     expect(() => writeSafetensors({ w: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(/shape \[3\] has 3 elements, data has 2/);
     expect(() => writeSafetensors({ w: { dtype: 'I8' as 'F32', shape: [1], data: new Float32Array(1) } })).toThrow(/dtype must be F32, F16 or BF16/);
