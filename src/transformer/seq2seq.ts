@@ -197,7 +197,10 @@ export class Seq2SeqModel {
     const rows = enc.batch * beams;
     const cache = new KVCache(this.runtime, this.w.decoder.length, rows, capacity, this.config.dModel);
     return {
-      next: (tokens, pos) => this.logits(this.step(tokens.map((t) => t[0]!), pos, enc, cache), rows),
+      next: (tokens, pos) => {
+        if (tokens.length !== rows || tokens.some((t) => t.length !== 1)) throw new Error(`generate: one new token for each of the decoder's ${rows} rows`);
+        return this.logits(this.step(tokens.map((t) => t[0]!), pos, enc, cache), rows);
+      },
       reorder: (from, length) => cache.reorder(from, length),
       free: () => cache.free(),
     };

@@ -18,11 +18,12 @@ type T = { shape: number[]; data: number[] };
 const maxDiff = (got: Float32Array, want: T) => got.reduce((m, x, i) => Math.max(m, Math.abs(x - want.data[i]!)), 0);
 
 let rt: Runtime, config: TransformerConfig, model: DecoderOnlyModel;
+const st = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'model.safetensors'))));
+const load = (c: TransformerConfig) => loadCustomDecoder(rt, c, (n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n));
 beforeAll(async () => {
   rt = await init();
   config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as TransformerConfig;
-  const st = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'model.safetensors'))));
-  model = loadCustomDecoder(rt, config, (n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n));
+  model = load(config);
 });
 
 test('pre-LN layers with a causal mask, the final norm and the tied LM head agree with torch.nn to 1e-5', () => {
@@ -38,10 +39,12 @@ test('pre-LN layers with a causal mask, the final norm and the tied LM head agre
   expect(T).toBeGreaterThan(5);
 });
 
-test('a KV-cached step gives the full forward\'s logits to 1e-5: a 5-token prompt, a 3-token chunk, then single tokens', () => {
+test.each(['pre', 'post'] as const)('%s-LN: a KV-cached step gives the full forward\'s logits to 1e-5: a 5-token prompt, a 3-token chunk, then single tokens', (norm) => {
+  // Post-LN: the same weights read as a post-LN model (the full forward is then layers.encoderLayer's).
+  const m = norm === 'pre' ? model : load({ ...config, norm });
   const ids: number[][] = fixture.input_ids, rows = ids.length, T = ids[0]!.length, V = config.vocabSize;
-  const full = model.logits(model.forward(ids).lastHiddenState, rows * T);
-  const step = model.stepDecoder(rows, T);
+  const full = m.logits(m.forward(ids).lastHiddenState, rows * T);
+  const step = m.stepDecoder(rows, T);
   const chunks = [[0, 5], [5, 8], ...Array.from({ length: T - 8 }, (_, i) => [8 + i, 9 + i])];
   for (const [from, to] of chunks) {
     const got = step.next(ids.map((r) => r.slice(from, to)), from!);
@@ -52,6 +55,7 @@ test('a KV-cached step gives the full forward\'s logits to 1e-5: a 5-token promp
     }
   }
   step.free();
+  if (m !== model) m.dispose();
 });
 
 test('greedy generation past the cache\'s first allocation (16 positions) is the full forward\'s argmax each step', () => {
