@@ -5,7 +5,9 @@ import { init, type Runtime } from '../runtime';
 import { FormatError } from '../io/errors';
 import { parseSafetensors, parseShardIndex, type SafetensorsFile } from '../io/safetensors';
 import { recordAllocations } from './allocations';
+import { WASM32_LIMIT_BYTES } from '../wasm/arena';
 import { configFromHuggingFace, type TransformerConfig } from './config';
+import { countParameters } from './count-parameters';
 import { modelFiles, type ModelFiles, type ModelSource } from './files';
 import { generationDefaults } from './generation-config';
 import { TextEncoderModel } from './text-encoder';
@@ -25,6 +27,7 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   const files = modelFiles(source);
   const configBytes = await need(files, 'config.json');
   const config = configFromHuggingFace(configBytes);
+  checkWeightsFit(config, options.runtime?.arena?.limitBytes ?? WASM32_LIMIT_BYTES);
   const weights = await loadWeights(files);
   checkPositionTable(config, weights, configBytes);
   const tokenizer = await loadTokenizer(files, config);
@@ -60,6 +63,18 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
     throw locate(e, weights);
   } finally {
     recording.stop();
+  }
+}
+
+/**
+ * A model whose weights, as f32 in WebAssembly memory, would not fit in the runtime's memory
+ * limit (4 GiB at most: wasm32) is refused from its config, before any weight file is read.
+ */
+function checkWeightsFit(config: TransformerConfig, limitBytes: number): void {
+  const parameters = countParameters(config).total;
+  if (parameters * 4 > limitBytes) {
+    throw new Error(`loadModel: config.json describes ${parameters} parameters, which need ${parameters * 4} bytes as f32, ` +
+      `over the memory limit of ${limitBytes} bytes${limitBytes === WASM32_LIMIT_BYTES ? ' (wasm32 addresses 4 GiB)' : ''}`);
   }
 }
 

@@ -5,6 +5,7 @@ import { init, type Runtime, type RuntimeBuffer } from '../runtime';
 import { sentences, type CorpusSource } from '../io/corpus';
 import type { Word2VecJob, Word2VecModelArrays } from '../kernels/types';
 import { chunkSeed, sigmoidTables } from '../kernels/word2vec-params';
+import { WASM32_LIMIT_BYTES } from '../wasm/arena';
 import { chunkSentences, CorpusRecorder, encodeChunks, type Chunk } from './encode';
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options';
 import { Vocab } from './vocab';
@@ -53,6 +54,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
   const vocab = resume?.vocab ?? await Vocab.build(recorder!.tee(read()), { minCount: o.minCount, maxVocabSize: o.maxVocabSize, signal: o.signal });
   const V = vocab.size, dim = o.dim, stride = Math.ceil(dim / 4) * 4;
   const outputRows = o.loss === 'hs' ? Math.max(V - 1, 1) : V;
+  checkModelFits(V, outputRows, dim, stride, o.runtime?.arena?.limitBytes ?? WASM32_LIMIT_BYTES);
 
   const runtime = o.runtime ?? await init({ threads: o.threads });
   const ownRuntime = !o.runtime;
@@ -172,6 +174,20 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
   } finally {
     for (const b of buffers) b.free();
     if (ownRuntime) runtime.dispose();
+  }
+}
+
+/**
+ * Refuses, before any of it is allocated, a model whose vectors alone (syn0 and syn1, rows
+ * padded to 4 floats) would not fit in the runtime's memory limit: 4 GiB at most, as wasm32
+ * addresses no more. The vocabulary is known by then; nothing else of the model is.
+ */
+function checkModelFits(V: number, outputRows: number, dim: number, stride: number, limitBytes: number): void {
+  const bytes = (V + outputRows) * stride * 4;
+  if (bytes > limitBytes) {
+    throw new Error(`word2vec: ${V} words × dim ${dim} need ${bytes} bytes for the input and output vectors (syn0, syn1), ` +
+      `over the memory limit of ${limitBytes} bytes${limitBytes === WASM32_LIMIT_BYTES ? ' (wasm32 addresses 4 GiB)' : ''}; ` +
+      'lower option dim, or raise minCount or set maxVocabSize for a smaller vocabulary');
   }
 }
 
