@@ -17,7 +17,19 @@ export function packB(b: usize, ldb: i32, out: usize, k: i32, n: i32, transB: bo
       }
       continue;
     }
-    for (let p = 0; p < k; p++) {
+    let p = 0;
+    if (transB && cols == NR) {
+      // Bᵀ's 8 rows of the panel, 4 steps of k at a time: two 4×4 transposes in registers.
+      const r = at(b, j * ldb);
+      const ld = <usize>ldb << 2;
+      for (; p + 4 <= k; p += 4) {
+        const src = at(r, p);
+        const dst = at(panel, p * NR);
+        transpose4(src, ld, dst);
+        transpose4(src + 4 * ld, ld, dst + 16);
+      }
+    }
+    for (; p < k; p++) {
       const dst = at(panel, p * NR);
       for (let q = 0; q < NR; q++) {
         let v: f32 = 0;
@@ -26,6 +38,20 @@ export function packB(b: usize, ldb: i32, out: usize, k: i32, n: i32, transB: bo
       }
     }
   }
+}
+
+/**
+ * Four rows of 4 floats at src (ld bytes apart) stored as four columns: float i of row q goes
+ * to dst + i·NR + q, for q, i < 4 (the first or second half of four packed steps).
+ */
+@inline function transpose4(src: usize, ld: usize, dst: usize): void {
+  const r0 = v128.load(src), r1 = v128.load(src + ld), r2 = v128.load(src + 2 * ld), r3 = v128.load(src + 3 * ld);
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(dst, i32x4.shuffle(t0, t2, 2, 3, 6, 7), NR * 4);
+  v128.store(dst, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 2 * NR * 4);
+  v128.store(dst, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 3 * NR * 4);
 }
 
 /**
