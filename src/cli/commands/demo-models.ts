@@ -66,12 +66,13 @@ export async function demoClassifier(io: CliIO, runtime: Runtime, dir: string): 
     const examples = field<ClassificationExample[]>(reference, 'examples', dir, Array.isArray);
     const results = model.classify(examples.map((e) => e.text));
     const labels = [...new Set(examples.map((e) => e.label))];
-    // One passage per book for the first few books, then the totals.
-    const shown = labels.slice(0, 2 * SHOWN).map((label) => examples.findIndex((e) => e.label === label));
-    for (const line of columns(shown.map((i): [string, string] => [
-      `${results[i]!.label} ${results[i]!.score.toFixed(2)}${mark(results[i]!.label === examples[i]!.label)}`,
-      `"${excerpt(examples[i]!.text)}"`,
-    ]))) println(io, line);
+    // One passage from each of a few books spread over the corpus, then the totals.
+    const shown = spaced(labels, 2 * SHOWN).map((label) => examples.findIndex((e) => e.label === label));
+    for (const i of shown) {
+      const r = results[i]!, truth = examples[i]!.label;
+      println(io, `  "${excerpt(examples[i]!.text)}"`);
+      println(io, `      → ${r.label} (${r.score.toFixed(2)})${r.label === truth ? mark(true) : `${mark(false)} it is from ${truth}`}`);
+    }
     const right = results.filter((r, i) => r.label === examples[i]!.label).length;
     const sameAsTorch = results.filter((r, i) => r.label === examples[i]!.predicted).length;
     const recorded = field<{ overall: number; passages: number }>(reference, 'accuracy', dir, (x) => typeof (x as { overall?: unknown })?.overall === 'number');
