@@ -510,21 +510,24 @@ class BeamHypotheses:
 
 
 # Beam settings of the fixture: two and four beams, length penalties 1, 0.6 and 2, each early_stopping mode,
-# num_return_sequences > 1, and a max_length that cuts beams off.
+# num_return_sequences > 1, a max_length that cuts beams off, and a forced BOS (the config's
+# forced_bos_token_id, which the fixture's config.json does not set: the test sets it on the model's config).
 BEAM_SETTINGS = [
     dict(max_length=12, num_beams=2, length_penalty=1.0, early_stopping=False, num_return_sequences=1),
     dict(max_length=12, num_beams=4, length_penalty=0.6, early_stopping=True, num_return_sequences=2),
     dict(max_length=10, num_beams=3, length_penalty=2.0, early_stopping="never", num_return_sequences=3),
+    dict(max_length=8, num_beams=2, length_penalty=1.0, early_stopping=False, num_return_sequences=2, forced_bos_token_id=7),
 ]
 
 
 def beam_search(next_logits, prompt, max_length, num_beams, V, eos, pad, suppressed=(), forced_eos=None,
-                length_penalty=1.0, early_stopping=False, num_return_sequences=1):
+                forced_bos=None, length_penalty=1.0, early_stopping=False, num_return_sequences=1):
     """GenerationMixin._beam_search with BeamSearchScorer (transformers 4.35-4.46) over any model:
     next_logits(seq [B*N, L]) gives the logits after each row's last token. The prompt ([B, P]) is repeated
     num_beams times (_expand_inputs_for_generation); beam scores 0 for beam 0 and -1e9 for the others; each
     step log_softmax(logits), the logits processors on the log-probs (suppressed ids -inf:
-    NoBadWordsLogitsProcessor; only forced_eos at cur_len == max_length - 1: ForcedEOSTokenLogitsProcessor),
+    NoBadWordsLogitsProcessor; only forced_bos at cur_len == 1: ForcedBOSTokenLogitsProcessor; only forced_eos at
+    cur_len == max_length - 1: ForcedEOSTokenLogitsProcessor, applied after it),
     plus the beam scores; top 2 * num_beams over beams x vocab; an eos among the first num_beams candidates ends
     a hypothesis (scored with generated_len = cur_len + 1 - P), the other candidates fill the beams in order; a
     row is done by BeamHypotheses.is_done and then fed pad; at max_length the open beams are added with
@@ -543,10 +546,11 @@ def beam_search(next_logits, prompt, max_length, num_beams, V, eos, pad, suppres
         cur_len = seq.shape[1]
         scores = F.log_softmax(next_logits(seq), dim=-1)
         scores[:, list(suppressed)] = -float("inf")
-        if forced_eos is not None and cur_len == max_length - 1:
-            forced = torch.full_like(scores, -float("inf"))
-            forced[:, forced_eos] = 0
-            scores = forced
+        for token, at in ((forced_bos, 1), (forced_eos, max_length - 1)):
+            if token is not None and cur_len == at:
+                forced = torch.full_like(scores, -float("inf"))
+                forced[:, token] = 0
+                scores = forced
         scores = (scores + beam_scores[:, None]).view(B, N * V)
         top, flat = torch.topk(scores, 2 * N, dim=1, largest=True, sorted=True)
         beam_of, token_of = flat // V, flat % V
@@ -599,16 +603,16 @@ def beam_search(next_logits, prompt, max_length, num_beams, V, eos, pad, suppres
     return [r[:longest] for r in out], best_scores, min(gaps)
 
 
-def marian_beam(w, input_ids, attention_mask, max_length, num_beams, **options):
+def marian_beam(w, input_ids, attention_mask, max_length, num_beams, forced_bos_token_id=None, **options):
     """beam_search with Marian's generation config: from decoder_start_token_id (= pad), the pad token
     suppressed, eos forced at the last position; the encoder output repeated num_beams times. The decoder
-    reruns the whole prefix each step (no cache)."""
+    reruns the whole prefix each step (no cache). forced_bos_token_id: as if config.json set it."""
     c = MARIAN
     enc = marian_encode(w, input_ids, attention_mask)[-1].repeat_interleave(num_beams, dim=0)
     mask = attention_mask.repeat_interleave(num_beams, dim=0)
     start = torch.full((input_ids.shape[0], 1), c["PAD"], dtype=torch.long)
     return beam_search(lambda seq: marian_decode(w, seq, enc, mask)[1][:, -1, :], start, max_length, num_beams, c["V"],
-                       c["EOS"], c["PAD"], suppressed=[c["PAD"]], forced_eos=c["EOS"], **options)
+                       c["EOS"], c["PAD"], suppressed=[c["PAD"]], forced_eos=c["EOS"], forced_bos=forced_bos_token_id, **options)
 
 
 def check_beam_exhaustive(w, input_ids, attention_mask, allowed=(2, 40, 41), max_length=5, length_penalty=0.6, k=5):

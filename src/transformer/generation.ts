@@ -22,7 +22,9 @@ export interface StepDecoder {
 export interface TokenRules {
   vocabSize: number;
   eos: number | undefined;
-  /** ForcedEOSTokenLogitsProcessor: only this token at length maxLength − 1. */
+  /** ForcedBOSTokenLogitsProcessor: only this token at length 1 (the first after a one-token prompt). */
+  forcedBos: number | undefined;
+  /** ForcedEOSTokenLogitsProcessor: only this token at length maxLength − 1 (it wins over forcedBos). */
   forcedEos: number | undefined;
   /** What finished rows are continued and padded with. */
   pad: number;
@@ -32,10 +34,10 @@ export interface TokenRules {
   minLength: number;
 }
 
-/** The rules a model's config sets (HF's generation config): its EOS, forced EOS, pad and suppressed tokens. */
+/** The rules a model's config sets (HF's generation config): its EOS, forced BOS and EOS, pad and suppressed tokens. */
 export function tokenRules(c: TransformerConfig, minLength: number): TokenRules {
   return {
-    vocabSize: c.vocabSize, eos: c.eosTokenId, forcedEos: c.forcedEosTokenId, pad: c.padTokenId,
+    vocabSize: c.vocabSize, eos: c.eosTokenId, forcedBos: c.forcedBosTokenId, forcedEos: c.forcedEosTokenId, pad: c.padTokenId,
     suppressed: new Set(c.suppressTokenIds ?? []), minLength,
   };
 }
@@ -95,11 +97,19 @@ function checkSearchOptions(o: SearchOptions, where: string): void {
   }
 }
 
+/** The one token the rules allow at length curLen, if they force one (HF applies forced EOS after forced BOS). */
+function forcedToken(rules: TokenRules, curLen: number, maxLength: number): number | undefined {
+  if (curLen === maxLength - 1 && rules.forcedEos !== undefined) return rules.forcedEos;
+  if (curLen === 1 && rules.forcedBos !== undefined) return rules.forcedBos;
+  return undefined;
+}
+
 /** The processed scores of one row for greedy search: its logits with the rules applied for a sequence of curLen tokens, into `out`. */
 function processRow(logits: Float32Array, out: Float64Array, curLen: number, maxLength: number, rules: TokenRules): void {
-  if (curLen === maxLength - 1 && rules.forcedEos !== undefined) {
+  const forced = forcedToken(rules, curLen, maxLength);
+  if (forced !== undefined) {
     out.fill(-Infinity);
-    out[rules.forcedEos] = 0;
+    out[forced] = 0;
     return;
   }
   out.set(logits);
@@ -194,7 +204,7 @@ class TopK {
 
 /**
  * Offers beam j's candidates to the top-2N: log-softmax(logits) + the beam's score for every
- * token the rules allow at this length (only the forced EOS, at 0 + the beam's score, at maxLength − 1).
+ * token the rules allow at this length (only a forced token, at 0 + the beam's score, when one is).
  */
 function offerBeam(top: TopK, logits: Float32Array, beamScore: number, j: number, banned: Uint8Array, forced: number | undefined): void {
   const V = logits.length;
@@ -233,7 +243,7 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
         continue;
       }
       const top = new TopK(2 * N);
-      const forced = L === o.maxLength - 1 ? rules.forcedEos : undefined;
+      const forced = forcedToken(rules, L, o.maxLength);
       if (rules.eos !== undefined) banned[rules.eos] = L < rules.minLength ? 1 : 0;
       for (let j = 0; j < N; j++) {
         const r = b * N + j;
@@ -249,7 +259,7 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
         from.push(r); tokens.push(token); scores.push(score);
         kept++;
       }
-      // Fewer than N allowed tokens (the forced EOS step, a tiny vocabulary): the other beams are
+      // Fewer than N allowed tokens (a forced token, a tiny vocabulary): the other beams are
       // dead (score −∞), as HF's −∞ candidates are; they never beat a finished hypothesis.
       for (; kept < N; kept++) { from.push(b * N); tokens.push(rules.pad); scores.push(-Infinity); }
       done[b] = hyps[b]!.isDone(top.scores[0]!, L + 1);

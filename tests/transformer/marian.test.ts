@@ -3,14 +3,14 @@
 // generation's ids with HF's rules (start token, suppressed pad, forced EOS, padded rows), and
 // beam search: marian_beam in tools/make_transformer_fixtures.py runs HF's _beam_search with
 // BeamSearchScorer step by step, rerunning the whole decoder prefix each step (no cache), for
-// three settings (beams, length penalties, each early_stopping mode, several returned
-// sequences) on a batch of different lengths.
+// four settings (beams, length penalties, each early_stopping mode, several returned sequences,
+// a forced BOS) on a batch of different lengths.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, test, vi } from 'vitest';
 import { init, type Runtime } from '../../src/index';
 import { parseSafetensors } from '../../src/io/safetensors';
-import { configFromHuggingFace } from '../../src/transformer/config';
+import { configFromHuggingFace, type TransformerConfig } from '../../src/transformer/config';
 import { beamSearch, tokenRules } from '../../src/transformer/generation';
 import { KVCache } from '../../src/transformer/kv-cache';
 import { loadMarian, sinusoidalPositions } from '../../src/transformer/models/marian';
@@ -28,18 +28,23 @@ function maxDiff(got: Float32Array, want: T, keep?: (row: number) => boolean): n
 }
 
 interface BeamRun {
-  params: { max_length: number; num_beams: number; length_penalty: number; early_stopping: boolean | 'never'; num_return_sequences: number };
+  params: {
+    max_length: number; num_beams: number; length_penalty: number; early_stopping: boolean | 'never'; num_return_sequences: number;
+    /** Set on the model's config (config.json's forced_bos_token_id) for this run. */
+    forced_bos_token_id?: number;
+  };
   sequences: number[][];
   sequence_scores: number[];
   texts: string[];
 }
 
-let rt: Runtime, model: Seq2SeqModel;
+let rt: Runtime, config: TransformerConfig, model: Seq2SeqModel;
+const st = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'model.safetensors'))));
+const load = (c: TransformerConfig) => loadMarian(rt, c, (n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n));
 beforeAll(async () => {
   rt = await init();
-  const config = configFromHuggingFace(readFileSync(join(DIR, 'config.json'), 'utf8'));
-  const st = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'model.safetensors'))));
-  model = loadMarian(rt, config, (n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n));
+  config = configFromHuggingFace(readFileSync(join(DIR, 'config.json'), 'utf8'));
+  model = load(config);
 });
 
 test('the sinusoidal position table is Marian\'s', () => {
@@ -117,12 +122,14 @@ async function loadText() {
 test.each((fixture.beam_search as BeamRun[]).map((r) => [JSON.stringify(r.params), r] as const))('beam search %s gives PyTorch\'s ids and scores', (_, run) => {
   const { input_ids: ids, attention_mask: mask } = fixture.inputs;
   const p = run.params;
-  const out = model.generateWithScores(ids, {
+  const m = p.forced_bos_token_id === undefined ? model : load({ ...config, forcedBosTokenId: p.forced_bos_token_id });
+  const out = m.generateWithScores(ids, {
     attentionMask: mask, maxLength: p.max_length, numBeams: p.num_beams, lengthPenalty: p.length_penalty,
     earlyStopping: p.early_stopping, numReturnSequences: p.num_return_sequences,
   });
   expect(out.sequences).toEqual(run.sequences);
   out.scores!.forEach((s, i) => expect(Math.abs(s - run.sequence_scores[i]!), `score ${i}`).toBeLessThan(1e-4));
+  if (m !== model) m.dispose();
 });
 
 test('the beam-search code with one beam and early stopping is greedy search (as in the torch reference)', () => {
