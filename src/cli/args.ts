@@ -55,7 +55,7 @@ export interface ParsedArgs {
   help: boolean;
 }
 
-export const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', type: 'boolean', help: 'show this help' };
+const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', type: 'boolean', help: 'show this help' };
 
 /** Parses `argv` (the words after the command name) against `spec`. */
 export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
@@ -157,7 +157,7 @@ function oneOf(choices: readonly string[]): string {
 }
 
 /** The usage line of a command, e.g. 'wasm-nlp similar <vectors> <word...> [options]'. */
-export function usageLine(program: string, spec: CommandSpec): string {
+function usageLine(program: string, spec: CommandSpec): string {
   const pos = spec.positionals.map((p) => {
     const s = `<${p.name}${p.variadic ? '...' : ''}>`;
     return p.optional ? `[${s}]` : s;

@@ -48,7 +48,7 @@ const PIECE_CHARS = 1 << 20;
  * The decompressed text of a gzip file, in pieces that end at line ends. Each iteration reads the
  * file again, so training can read the corpus as many times as it needs.
  */
-export function gzipText(path: string): AsyncIterable<string> {
+function gzipText(path: string): AsyncIterable<string> {
   return {
     async *[Symbol.asyncIterator]() {
       const file = createReadStream(path);

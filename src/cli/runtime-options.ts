@@ -3,7 +3,7 @@
 import { init, type Runtime } from '../runtime';
 import type { OptionSpec, OptionValue } from './args';
 
-export const THREADS_OPTION: OptionSpec = { name: 'threads', type: 'int', min: 1, default: 1, help: 'threads (the caller plus workers on shared memory)' };
+const THREADS_OPTION: OptionSpec = { name: 'threads', type: 'int', min: 1, default: 1, help: 'threads (the caller plus workers on shared memory)' };
 
 export const ENGINE_OPTIONS: OptionSpec[] = [
   { name: 'backend', type: 'choice', choices: ['wasm', 'js'], default: 'wasm', help: "'js' runs the pure-JS twins of the kernels" },

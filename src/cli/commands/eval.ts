@@ -48,7 +48,7 @@ export function percent(a: { correct: number; total: number; accuracy: number })
   return `${(a.accuracy * 100).toFixed(1)}% (${a.correct}/${a.total})`;
 }
 
-export function printAnalogies(io: CliIO, r: AnalogyResult): void {
+function printAnalogies(io: CliIO, r: AnalogyResult): void {
   println(io, `analogies: ${percent(r)}, ${(r.oovRatio * 100).toFixed(1)}% of questions skipped (words out of vocabulary)`);
   const rows: [string, string][] = [['semantic', percent(r.semantic)], ['syntactic', percent(r.syntactic)]];
   for (const s of r.sections) rows.push([`  ${s.name}`, percent(s)]);

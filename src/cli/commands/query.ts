@@ -68,6 +68,6 @@ export const analogyCommand: Command = {
   },
 };
 
-export function printNeighbours(io: CliIO, list: readonly Neighbour[]): void {
+function printNeighbours(io: CliIO, list: readonly Neighbour[]): void {
   for (const line of columns(list.map((n) => [n.word, n.similarity.toFixed(4)]))) println(io, line);
 }

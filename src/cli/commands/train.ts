@@ -73,7 +73,7 @@ export const trainCommand: Command = {
   },
 };
 
-export function trainOptions(o: Record<string, OptionValue | undefined>, runtime: Runtime): TrainOptions {
+function trainOptions(o: Record<string, OptionValue | undefined>, runtime: Runtime): TrainOptions {
   return {
     dim: o.dim as number, window: o.window as number, negative: o.negative as number, minCount: o['min-count'] as number,
     sample: o.sample as number, epochs: o.epochs as number, alpha: o.alpha as number,
@@ -84,7 +84,7 @@ export function trainOptions(o: Record<string, OptionValue | undefined>, runtime
 }
 
 /** The format to save in: the one asked for, else guessed from the file's extension. */
-export function saveFormat(path: string, asked: string | undefined): SaveFormat {
+function saveFormat(path: string, asked: string | undefined): SaveFormat {
   if (asked === 'vec') return 'text';
   if (asked !== undefined) return asked as SaveFormat;
   if (/\.(txt|vec)$/i.test(path)) return 'text';

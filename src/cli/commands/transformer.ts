@@ -19,7 +19,7 @@ const TRUNCATE: OptionSpec = { name: 'truncate', type: 'boolean', help: "cut tex
 type Kind = 'encoder' | 'seq2seq';
 
 /** Loads the model and checks that it can do what the command asks. */
-export async function loadTextModel(source: string, runtime: Runtime, command: string, want: Kind): Promise<TextEncoderModel | TextSeq2SeqModel> {
+async function loadTextModel(source: string, runtime: Runtime, command: string, want: Kind): Promise<TextEncoderModel | TextSeq2SeqModel> {
   if (!/^https?:\/\//.test(source)) await requireFolder(source, 'model folder');
   const model = await loadModel(source, { runtime });
   const kind: Kind = model instanceof TextSeq2SeqModel ? 'seq2seq' : 'encoder';
