@@ -1,21 +1,39 @@
 // A self-attention KV cache for decoding: each layer's keys and values of every row's earlier
 // positions, resident in the runtime's memory (rows × positions × d per layer, the positions
 // allocated growing by doubling up to a capacity, so a long maxLength costs only what a
-// generation actually reaches). A decoding step
-// writes its new keys and values and attends over the cached ones in place; beam search
-// reorders rows by copying within WASM memory.
+// generation actually reaches). A decoding step writes its new keys and values and attends
+// over the cached ones in place; beam search reorders rows by copying within WASM memory.
 import type { Runtime, RuntimeTensor } from '../runtime';
 
 export class KVCache {
-  private k: RuntimeTensor[];
-  private v: RuntimeTensor[];
+  /** Layer i's keys are tensors[i], its values tensors[layers + i]. */
+  private tensors: RuntimeTensor[];
   /** Positions allocated per row: grown by doubling up to `capacity` as decoding goes on. */
   private size: number;
 
-  constructor(private readonly rt: Runtime, layers: number, readonly rows: number, readonly capacity: number, private readonly d: number) {
+  constructor(private readonly rt: Runtime, private readonly layers: number, readonly rows: number, readonly capacity: number, private readonly d: number) {
     this.size = Math.min(capacity, 16);
-    this.k = Array.from({ length: layers }, () => rt.tensor([rows * this.size, d]));
-    this.v = Array.from({ length: layers }, () => rt.tensor([rows * this.size, d]));
+    this.tensors = this.allocate(this.size);
+  }
+
+  /** 2 · layers tensors of rows × size × d, all or none (a failed allocation frees the others). */
+  private allocate(size: number): RuntimeTensor[] {
+    const out: RuntimeTensor[] = [];
+    try {
+      for (let i = 0; i < 2 * this.layers; i++) out.push(this.rt.tensor([this.rows * size, this.d]));
+      return out;
+    } catch (e) {
+      for (const t of out) t.free();
+      throw e;
+    }
+  }
+
+  private keys(layer: number): RuntimeTensor {
+    return this.tensors[layer]!;
+  }
+
+  private values(layer: number): RuntimeTensor {
+    return this.tensors[this.layers + layer]!;
   }
 
   /** Stores a layer's new keys and values (rows·T × d, T per row) at positions pos..pos+T−1. */
@@ -24,7 +42,7 @@ export class KVCache {
     if (pos + T > this.capacity) throw new Error(`KV cache: positions up to ${pos + T} do not fit its capacity of ${this.capacity}`);
     if (pos + T > this.size) this.grow(Math.min(this.capacity, Math.max(2 * this.size, pos + T)));
     const size = this.size;
-    for (const [from, to] of [[k, this.k[layer]!], [v, this.v[layer]!]] as const) {
+    for (const [from, to] of [[k, this.keys(layer)], [v, this.values(layer)]] as const) {
       const src = from.data, dst = to.data;
       for (let r = 0; r < this.rows; r++) dst.set(src.subarray(r * T * d, (r + 1) * T * d), (r * size + pos) * d);
     }
@@ -32,16 +50,14 @@ export class KVCache {
 
   /** Reallocates every layer for `size` positions per row, keeping what each row holds. */
   private grow(size: number): void {
-    const d = this.d, old = this.size;
-    const move = (t: RuntimeTensor) => {
-      const bigger = this.rt.tensor([this.rows * size, d]);
-      const src = t.data, dst = bigger.data;  // views taken after the allocation, which may grow memory
+    const d = this.d, old = this.size, bigger = this.allocate(size);
+    // Views taken after the allocations, which may grow memory and detach older views.
+    this.tensors.forEach((t, i) => {
+      const src = t.data, dst = bigger[i]!.data;
       for (let r = 0; r < this.rows; r++) dst.set(src.subarray(r * old * d, (r + 1) * old * d), r * size * d);
       t.free();
-      return bigger;
-    };
-    this.k = this.k.map(move);
-    this.v = this.v.map(move);
+    });
+    this.tensors = bigger;
     this.size = size;
   }
 
@@ -54,7 +70,7 @@ export class KVCache {
     for (let r = 0; r < this.rows; r++) {
       // Views taken afresh for each call: a call may grow memory and detach older views.
       const cached = (t: RuntimeTensor) => t.data.subarray(r * cap * d, (r * cap + pos + T) * d);
-      const ctx = kernels.attention(q.data.subarray(r * T * d, (r + 1) * T * d), cached(this.k[layer]!), cached(this.v[layer]!),
+      const ctx = kernels.attention(q.data.subarray(r * T * d, (r + 1) * T * d), cached(this.keys(layer)), cached(this.values(layer)),
         { heads, tq: T, tk: pos + T, dHead, causal: true });
       out.data.set(ctx, r * T * d);
     }
@@ -70,7 +86,7 @@ export class KVCache {
     const slot = new Map(sources.map((s, i) => [s, i]));
     const aside = this.rt.tensor([sources.length * length, d]);
     try {
-      for (const t of [...this.k, ...this.v]) {
+      for (const t of this.tensors) {
         const data = t.data, tmp = aside.data;
         sources.forEach((s, i) => tmp.set(data.subarray(s * cap * d, s * cap * d + span), i * span));
         for (const r of moved) data.set(tmp.subarray(slot.get(from[r]!)! * span, (slot.get(from[r]!)! + 1) * span), r * cap * d);
@@ -81,6 +97,6 @@ export class KVCache {
   }
 
   free(): void {
-    for (const t of [...this.k, ...this.v]) t.free();
+    for (const t of this.tensors) t.free();
   }
 }

@@ -177,13 +177,14 @@ export class Seq2SeqModel {
     const rules = tokenRules(c, o.minLength);
     const start = c.decoderStartTokenId ?? c.padTokenId;
     const enc = this.encode(inputIds, options.attentionMask);
-    const decoder = this.stepDecoder(enc, o.maxLength, o.numBeams);
+    let decoder: ReturnType<Seq2SeqModel['stepDecoder']> | undefined;
     try {
+      decoder = this.stepDecoder(enc, o.maxLength, o.numBeams);
       const prompts = inputIds.map(() => [start]);
       return o.numBeams > 1 ? beamSearch(decoder, prompts, rules, o) : { sequences: greedySearch(decoder, prompts, rules, o.maxLength), scores: undefined };
     } finally {
+      decoder?.free();
       enc.free();
-      decoder.free();
     }
   }
 

@@ -97,3 +97,12 @@ test('generate refuses prompts of different lengths and a maxLength not past the
   expect(() => model.generate([[1, 2, 3]], { maxLength: 3 })).toThrow(/option maxLength \(3, at most maxPositions 32\) must exceed the prompt's 3 tokens/);
   expect(() => model.generate([[1, 2, 3]], { numBeams: 0 })).toThrow(/option numBeams/);
 });
+
+test('generation gives back every byte it allocates, also when it fails half-way', () => {
+  const used = () => rt.arena!.usedBytes;
+  const before = used();
+  model.generate(fixture.greedy.prompt, { maxLength: 30, numBeams: 2 });  // the cache grows twice
+  expect(used()).toBe(before);
+  expect(() => model.generate([[1, 2, config.vocabSize]], { maxLength: 30 })).toThrow(/token id 50 \(sequence 0, position 2\) is outside the vocabulary of 50/);
+  expect(used()).toBe(before);
+});

@@ -181,3 +181,10 @@ test('the KV cache reorders rows by copying the given positions within WASM memo
   for (const t of [k, v, q, ctx]) t.free();
   cache.free();
 });
+
+test('Marian generation gives back every byte it allocates', () => {
+  const { input_ids: ids, attention_mask: mask } = fixture.inputs;
+  const before = rt.arena!.usedBytes;
+  model.generate(ids, { attentionMask: mask, maxLength: 30, minLength: 29, numBeams: 3, numReturnSequences: 2 });
+  expect(rt.arena!.usedBytes).toBe(before);
+});
