@@ -101,6 +101,19 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
 
     const started = performance.now();
     let wordsTrained = 0, alpha = o.alpha;
+    // The loss can stay finite while the vectors overflow (seen with negative sampling at
+    // alpha 1e30: a finite loss, every vector NaN), so the vectors themselves are checked, at
+    // the end of each epoch (a pass over them costs little next to an epoch) and before a
+    // checkpoint is written.
+    const checkFinite = (e: number) => {
+      for (const [name, rows] of [['input', syn0], ['output', syn1]] as const) {
+        const at = rows.data.findIndex((x) => !Number.isFinite(x));
+        if (at >= 0) {
+          throw new Error(`word2vec: training diverged in epoch ${e + 1}: ${name} vector ${Math.floor(at / stride)} holds ` +
+            `${rows.data[at]} at learning rate ${alpha}; lower option alpha`);
+        }
+      }
+    };
     let cache: Chunk[] | undefined = [];
     let cachedIds = 0;
     for (; progress.epoch < o.epochs; progress.epoch++, progress.chunk = 0, progress.words = 0) {
@@ -118,6 +131,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
       let wordsQueued = progress.words;
       const runBatch = async () => {
         if (o.signal?.aborted) {
+          checkFinite(e);
           if (o.checkpointPath) await writeCheckpoint(o.checkpointPath, { vocab, options: o, dim, syn0: compact(syn0.data, V, dim, stride), syn1: compact(syn1.data, outputRows, dim, stride), progress });
           throw o.signal.reason ?? new DOMException('word2vec training was aborted', 'AbortError');
         }
@@ -164,6 +178,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
         if (batch.length === threads) await runBatch();
       }
       if (batch.length) await runBatch();
+      checkFinite(e);
     }
     const seconds = (performance.now() - started) / 1000;
     return {
