@@ -26,6 +26,21 @@ describe('Arena', () => {
     expect(p).toBe(64);
   });
 
+  test('reserve grows once for what is coming, up to the limit, and never throws', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const arena = new Arena(memory, 64, 40 * 65536);
+    arena.reserve(10 * 65536);
+    const size = memory.buffer.byteLength;
+    expect(size).toBe(11 * 65536); // the first page's free tail counts too, so 10 more pages
+    const buffer = memory.buffer;
+    for (let i = 0; i < 10; i++) arena.alloc(65536 - 64);
+    expect(memory.buffer).toBe(buffer); // no growth: the same ArrayBuffer
+    arena.reserve(100 * 65536); // past the limit: grows to it, no error
+    expect(memory.buffer.byteLength).toBe(40 * 65536);
+    arena.reserve(65536); // room enough: nothing happens
+    expect(memory.buffer.byteLength).toBe(40 * 65536);
+  });
+
   test('a request past the limit throws, naming the bytes and the limit, before growing', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     const arena = new Arena(memory, 64);

@@ -32,6 +32,7 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   checkPositionTable(config, weights, configBytes);
   const tokenizer = await loadTokenizer(files, config);
   const runtime = options.runtime ?? await init({ threads: options.threads ?? 1 });
+  runtime.arena?.reserve(f32Bytes(weights));
   const get = (name: string, use?: { transient?: boolean }) => {
     const st = weights.get(name);
     if (!st) throw new FormatError(`loadModel: the checkpoint in ${files.where} has no tensor ${name}`, name, 0);
@@ -76,6 +77,16 @@ function checkWeightsFit(config: TransformerConfig, limitBytes: number): void {
     throw new Error(`loadModel: config.json describes ${parameters} parameters, which need ${parameters * 4} bytes as f32, ` +
       `over the memory limit of ${limitBytes} bytes${limitBytes === WASM32_LIMIT_BYTES ? ' (wasm32 addresses 4 GiB)' : ''}`);
   }
+}
+
+/** Bytes the checkpoint's float tensors take as f32: about what the model puts in WASM memory. */
+function f32Bytes(weights: Map<string, SafetensorsFile>): number {
+  let bytes = 0;
+  for (const [name, st] of weights) {
+    const { dtype, shape } = st.info(name);
+    if (dtype === 'F32' || dtype === 'F16' || dtype === 'BF16' || dtype === 'F64') bytes += 4 * shape.reduce((a, b) => a * b, 1);
+  }
+  return bytes;
 }
 
 async function need(files: ModelFiles, name: string): Promise<Uint8Array> {

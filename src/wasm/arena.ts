@@ -57,6 +57,19 @@ export class Arena {
     return offset;
   }
 
+  /**
+   * Grows memory once so that `bytes` more can be allocated without growing again (as far as
+   * the limit allows; past it, alloc throws as ever): a model's weights then cost one growth,
+   * not one per weight, each of which costs milliseconds.
+   */
+  reserve(bytes: number): void {
+    const end = this.memory.buffer.byteLength;
+    const last = this.free[this.free.length - 1];
+    const tail = last && last.offset + last.bytes === end ? last.bytes : 0;
+    const pages = Math.min(Math.ceil((bytes - tail) / PAGE), Math.floor((this.limitBytes - end) / PAGE));
+    if (pages > 0) this.grow(pages * PAGE + tail);
+  }
+
   /** Gives back a block from `alloc`. */
   release(offset: number): void {
     const size = this.used.get(offset);
