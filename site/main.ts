@@ -16,7 +16,7 @@ const $ = <T extends HTMLElement = HTMLInputElement>(id: string) => document.get
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (message: ToWorker) => worker.postMessage(message);
 
-let started = 0;
+let firstProgress: { time: number; fraction: number } | undefined;
 const pending = new Map<number, (answer: Extract<FromWorker, { type: 'answer' }>) => void>();
 let nextId = 0;
 
@@ -74,7 +74,7 @@ function train(corpus: () => Corpus): void {
     finish((error as Error).message, true);
     return;
   }
-  started = performance.now();
+  firstProgress = undefined;
   $('bar').style.width = '0';
   $('progress-text').textContent = 'Counting the vocabulary…';
   $('progress-text').className = 'status';
@@ -96,8 +96,11 @@ function setBusy(busy: boolean): void {
 }
 
 function showProgress(p: ProgressEvent): void {
-  const elapsed = (performance.now() - started) / 1000;
-  const eta = p.fraction > 0 ? (elapsed * (1 - p.fraction)) / p.fraction : NaN;
+  // The rate since the first progress event: the vocabulary count before it is not training.
+  const now = performance.now();
+  firstProgress ??= { time: now, fraction: p.fraction };
+  const rate = (p.fraction - firstProgress.fraction) / (now - firstProgress.time);
+  const eta = rate > 0 ? (1 - p.fraction) / rate / 1000 : NaN;
   $('bar').style.width = `${(100 * p.fraction).toFixed(1)}%`;
   $('progress-text').textContent = `Epoch ${p.epoch}/${p.epochs} · ${Math.round(p.wordsPerSecond).toLocaleString('en')} words/s · ` +
     `${(100 * p.fraction).toFixed(0)}% · ETA ${Number.isFinite(eta) ? eta.toFixed(1) : '?'} s`;
