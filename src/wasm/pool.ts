@@ -84,6 +84,9 @@ export class WorkerPool {
       for (const w of [...workers, ...(watchdog ? [watchdog] : [])]) void w.terminate();
       throw new Error(`worker pool: a worker failed to start: ${(e as Error).message}`);
     }
+    // Only now: until the workers are ready, they are what keeps the process waiting for them.
+    // The pool must never keep a Node process alive by itself.
+    for (const w of [...workers, ...(watchdog ? [watchdog] : [])]) w.unref();
     return new WorkerPool(exports, workers, watchdog, control);
   }
 

@@ -11,6 +11,11 @@ export interface PoolWorker {
   onExit(listener: () => void): void;
   /** Ends the worker; resolves once its thread has ended (after the onExit listeners). */
   terminate(): Promise<void>;
+  /**
+   * Lets a Node process exit while this worker lives. Call it after the last onMessage: a
+   * message listener refs a Node worker again (a pool then kept a process alive without dispose()).
+   */
+  unref(): void;
 }
 
 const isNode = () => !__BROWSER__ && typeof process !== 'undefined' && !!process.versions?.node;
@@ -19,14 +24,13 @@ export async function spawnWorker(source: string): Promise<PoolWorker> {
   if (isNode()) {
     const { Worker } = await import('node:worker_threads');
     const w = new Worker(source, { eval: true });
-    // The pool must never keep a Node process alive by itself.
-    w.unref();
     return {
       postMessage: (m, transfer) => w.postMessage(m, transfer as never),
       onMessage: (f) => w.on('message', f),
       onError: (f) => w.on('error', f),
       onExit: (f) => w.on('exit', () => f()),
       terminate: async () => void await w.terminate(),
+      unref: () => w.unref(),
     };
   }
   if (typeof Worker === 'undefined') throw new Error('this engine has no Worker');
@@ -48,6 +52,7 @@ export async function spawnWorker(source: string): Promise<PoolWorker> {
       ended = true;
       for (const f of exitListeners) f();
     },
+    unref: () => {},
   };
 }
 

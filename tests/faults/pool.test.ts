@@ -134,3 +134,19 @@ describe('word2vec training on two threads', () => {
     expect(pool.lost).toEqual([1]);
   }, HANG_GUARD);
 });
+
+test('a pool never keeps a Node process alive, even without dispose()', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { resolve } = await import('node:path');
+  const dist = resolve(__dirname, '../../dist/index.js');
+  // A child process (the built package): 3 threads, a GEMM, and no dispose(). If the workers
+  // (or the watchdog) kept it alive, execFileSync would hit its timeout and throw.
+  const script = `
+    import { init } from ${JSON.stringify(dist)};
+    const rt = await init({ threads: 3 });
+    const m = 64, k = 512, n = 512;
+    const c = rt.kernels.matmul(new Float32Array(m * k).fill(1), new Float32Array(k * n).fill(0.5), { m, k, n });
+    console.log(rt.features.threads, c[0], c[m * n - 1]);`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  expect(out.trim()).toBe('3 256 256');
+}, HANG_GUARD);
