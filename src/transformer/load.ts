@@ -74,8 +74,9 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
 function checkWeightsFit(config: TransformerConfig, limitBytes: number): void {
   const parameters = countParameters(config).total;
   if (parameters * 4 > limitBytes) {
-    throw new Error(`loadModel: config.json describes ${parameters} parameters, which need ${parameters * 4} bytes as f32, ` +
-      `over the memory limit of ${limitBytes} bytes${limitBytes === WASM32_LIMIT_BYTES ? ' (wasm32 addresses 4 GiB)' : ''}`);
+    // The sizes of several keys make the count: the field is the file itself.
+    throw new FormatError(`loadModel: config.json describes ${parameters} parameters, which need ${parameters * 4} bytes as f32, ` +
+      `over the memory limit of ${limitBytes} bytes${limitBytes === WASM32_LIMIT_BYTES ? ' (wasm32 addresses 4 GiB)' : ''}`, 'config.json', 0);
   }
 }
 

@@ -106,6 +106,12 @@ describe('loadModel', () => {
     expect(e.message).toMatch(/is missing, and its default 58100 is not a token id in \[0, 100\)/);
   });
 
+  test('a config whose weights would not fit in wasm32 memory: a FormatError of config.json (a plain Error before)', async () => {
+    const e = await loadError(withJson(folder('bert'), 'config.json', (c) => { c['vocab_size'] = 2 ** 32; }));
+    expect([e.field, e.byteOffset]).toEqual(['config.json', 0]);
+    expect(e.message).toMatch(/over the memory limit of 4294967296 bytes/);
+  });
+
   test('layer counts past 10000 are refused (RangeError: Invalid array length before)', async () => {
     const e = await loadError(withJson(folder('bert'), 'config.json', (c) => { c['num_hidden_layers'] = 2 ** 32; }));
     expect(e.field).toBe('num_hidden_layers');
