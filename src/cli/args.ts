@@ -194,9 +194,9 @@ function optionHelp(o: OptionSpec): string {
   return `${o.help} (default: ${o.default === true ? 'on' : o.default})`;
 }
 
-/** Two columns: the labels padded to the longest (up to 30), help after. */
-export function columns(rows: [string, string][], indent = 2): string[] {
-  const width = Math.min(30, Math.max(...rows.map(([l]) => l.length)));
+/** Two columns: the labels padded to the longest (up to maxWidth; a longer one gets a line of its own), text after. */
+export function columns(rows: [string, string][], indent = 2, maxWidth = 30): string[] {
+  const width = Math.min(maxWidth, Math.max(...rows.map(([l]) => l.length)));
   const pad = ' '.repeat(indent);
   return rows.map(([label, help]) => (label.length > width
     ? `${pad}${label}\n${pad}${' '.repeat(width + 2)}${help}`

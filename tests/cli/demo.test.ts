@@ -1,9 +1,9 @@
 // The main job (`npm start` runs `wasm-nlp demo`) in-process, on a small corpus so that it is
 // quick: every part runs and says how long it took, the saved vectors are the ones whose
 // neighbours it printed, and a missing model folder is one line, not a failure.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { init, Word2Vec, type Runtime } from '../../src/index';
 import { cli } from './capture';
@@ -48,4 +48,28 @@ test('demo: word2vec trained, queried, scored and saved; missing models are skip
   expect(o).toContain(`  whale    ${whale}\n`);
   // Two questions count (the third has a word out of the vocabulary): a third of them skipped.
   expect(o).toMatch(/analogy accuracy \(questions-words\.txt, top 30,000 words\): [\d.]+% \(\d\/2\); .* 33% of questions skipped/);
+});
+
+const MODELS = resolve(__dirname, '../../data/models');
+const haveModels = existsSync(join(MODELS, 'number-translator', 'reference.json')) && existsSync(join(MODELS, 'book-classifier', 'reference.json'));
+if (!haveModels) console.warn(`tests/cli/demo.test.ts: the tiny models part is skipped, ${MODELS} has no models yet`);
+
+test.skipIf(!haveModels)('demo: the tiny models agree with PyTorch on every held-out example of their reference.json', async () => {
+  const data = join(dir, 'with-models');
+  mkdirSync(data);
+  symlinkSync(MODELS, join(data, 'models'));
+  const r = await cli(['demo', '--data', data, '--out', join(dir, 'out2'), '--threads', '1', '--simd', 'baseline']);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain(`no corpus at ${join(data, 'corpus-pd4m.txt.gz')}: skipping word2vec`);
+
+  const translator = JSON.parse(readFileSync(join(MODELS, 'number-translator', 'reference.json'), 'utf8'));
+  const n = translator.examples.length;
+  const right = translator.examples.filter((e: { correct: boolean }) => e.correct).length;
+  expect(r.stdout).toContain(`exact matches here: ${(100 * right / n).toFixed(1)}% of ${n} held-out numbers; identical to PyTorch's greedy output on ${n}/${n}\n`);
+
+  const classifier = JSON.parse(readFileSync(join(MODELS, 'book-classifier', 'reference.json'), 'utf8'));
+  const m = classifier.examples.length;
+  const books = new Set(classifier.examples.map((e: { label: string }) => e.label)).size;
+  expect(r.stdout).toContain(`accuracy here: ${(100 * classifier.reference_accuracy).toFixed(1)}% of ${m} held-out passages (${books} books); the same label as PyTorch on ${m}/${m}\n`);
+  expect(r.stdout).toContain(`held-out accuracy when trained: ${(100 * classifier.accuracy.overall).toFixed(1)}% of ${classifier.accuracy.passages} passages\n`);
 });

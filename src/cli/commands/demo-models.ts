@@ -44,7 +44,7 @@ export async function demoTranslator(io: CliIO, runtime: Runtime, dir: string): 
       const rows = examples.flatMap((e, i) => (e.direction === direction ? [i] : []));
       println(io, `${direction.replace(/_/g, ' ')}:`);
       const shown = spaced(rows, SHOWN).map((i): [string, string] => [examples[i]!.text, `→ ${outputs[i]}${mark(outputs[i] === examples[i]!.expected)}`]);
-      for (const line of columns(shown)) println(io, line);
+      for (const line of columns(shown, 2, 72)) println(io, line);
     }
     const sameAsTorch = outputs.filter((o, i) => o === examples[i]!.output).length;
     const right = outputs.filter((o, i) => o === examples[i]!.expected).length;
