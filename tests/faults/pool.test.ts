@@ -129,6 +129,7 @@ describe('word2vec training on two threads', () => {
       ...options, threads: 2, runtime: rt,
       onProgress: () => { if (++batches === 2) void pool.injectFault(1, 'terminate'); },
     }).then((model) => model, (e: Error) => e);
+    console.log(`terminated mid-training: ${outcome instanceof Error ? 'the batch in progress threw' : 'the next batch ran the share on the caller'}`);
     if (outcome instanceof Error) expect(outcome.message).toMatch(/^worker pool: worker 1 stopped \(its thread ended\) during w2vTrain/);
     else expect(outcome.lossPerEpoch.every(Number.isFinite)).toBe(true);
     expect(pool.lost).toEqual([1]);
