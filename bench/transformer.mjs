@@ -10,7 +10,7 @@
 // --results rewrites the transformers section of bench/RESULTS.md (and bench/chart.svg).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machine, updateResults, writeJsonAtomic } from './report.mjs';
 
@@ -27,6 +27,7 @@ if (!['bert-base', 'minilm-l6', 'marian-base'].every((m) => existsSync(join(MODE
   process.exit(0);
 }
 
+const loadBefore = loadavg()[0];
 const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-bench-transformer-'));
 const runs = {};
 try {
@@ -55,10 +56,11 @@ for (const model of ['bert-base', 'minilm-l6', 'marian-base']) {
 }
 const header = ['model', 'threads', 'wasm-nlp ms', 'ort-web ms', 'wasm-nlp / ort-web', 'JS twin ms', 'load ms, wasm-nlp', 'load ms, ort-web', 'wasm-nlp per round', 'ort-web per round'];
 const table = [header, header.map((_, i) => (i && i < 8 ? '---:' : '---')), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-const m = machine(), one = runs[1];
+const m = machine(), one = runs[1], loadAfter = loadavg()[0];
 const caption = `${m.cpu}, ${m.cores} cores, Node ${m.node}; wasm-nlp ${one.build} build vs ${one.ort}; ` +
   `median of ${rounds} interleaved rounds (ratio: median of per-round ratios); batch 1; load: files to ready, ` +
-  `one load per process (ort-web: the Marian decoder_with_past.onnx only)`;
+  `one load per process (ort-web: the Marian decoder_with_past.onnx only); 1-minute load average ` +
+  `${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after the run (over ${m.cores}: other work competed for the cores)`;
 console.log(`\nTransformers — ${caption}\n`);
 console.log(table);
 
