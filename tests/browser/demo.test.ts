@@ -22,39 +22,43 @@ const PASTED = Array.from({ length: 60 }, (_, i) =>
   `the cat sat on the mat ${i % 3 ? 'and the dog ran to the park' : 'while the bird sang in the tree'} every day`).join('\n');
 
 // The two tiny models of data/models, checked against the torch outputs of their reference.json.
-// Until they exist, the random-weight fixtures stand in, checked against Node.
+// Where one does not exist yet, a random-weight fixture stands in, checked against Node.
 const MODELS = join(ROOT, 'data', 'models');
-const shipped = existsSync(join(MODELS, 'number-translator', 'reference.json')) && existsSync(join(MODELS, 'book-classifier', 'reference.json'));
+const shipped = (name: string) => existsSync(join(MODELS, name, 'reference.json'));
+const reference = (name: string) => JSON.parse(readFileSync(join(MODELS, name, 'reference.json'), 'utf8'));
 
 interface ModelCases {
-  /** The page's query string choosing the models. */
+  /** The page's query string, naming the fixture folders that stand in. */
   query: string;
   translations: { input: string; output: string }[];
   classification: { input: string; probabilities: Record<string, number> };
 }
 
 async function modelCases(): Promise<ModelCases> {
-  if (shipped) {
-    const read = (name: string) => JSON.parse(readFileSync(join(MODELS, name, 'reference.json'), 'utf8'));
-    const translator = read('number-translator') as { examples: { direction: string; text: string; output: string }[] };
-    const classifier = read('book-classifier') as { labels: string[]; examples: { text: string; probabilities: number[] }[] };
-    const first = (direction: string) => translator.examples.find((e) => e.direction === direction)!;
-    const example = classifier.examples[0]!;
-    return {
-      query: '',
-      translations: [first('words_to_digits'), first('digits_to_words')].map((e) => ({ input: e.text, output: e.output })),
-      classification: { input: example.text, probabilities: Object.fromEntries(classifier.labels.map((l, i) => [l, example.probabilities[i]!])) },
-    };
-  }
   const runtime = await init();
-  const marian = await loadModel(join(ROOT, 'tests/fixtures/marian'), { runtime }) as TextSeq2SeqModel;
-  const bert = await loadModel(join(ROOT, 'tests/fixtures/bert'), { runtime }) as TextEncoderModel;
-  const input = 'he is sleeping', text = 'the movie was great';
-  return {
-    query: '?translator=fixtures/marian/&classifier=fixtures/bert/',
-    translations: [{ input, output: marian.translate(input)[0]! }],
-    classification: { input: text, probabilities: bert.classify(text)[0]!.probabilities },
-  };
+  const query: string[] = [];
+  let translations: ModelCases['translations'];
+  if (shipped('number-translator')) {
+    const { examples } = reference('number-translator') as { examples: { direction: string; text: string; output: string }[] };
+    // The longest held-out example of each direction.
+    translations = ['words_to_digits', 'digits_to_words'].map((direction) => examples.filter((e) => e.direction === direction)
+      .reduce((a, b) => (b.text.length > a.text.length ? b : a))).map((e) => ({ input: e.text, output: e.output }));
+  } else {
+    const marian = await loadModel(join(ROOT, 'tests/fixtures/marian'), { runtime }) as TextSeq2SeqModel;
+    translations = [{ input: 'he is sleeping', output: marian.translate('he is sleeping')[0]! }];
+    query.push('translator=fixtures/marian/');
+  }
+  let classification: ModelCases['classification'];
+  if (shipped('book-classifier')) {
+    const { labels, examples } = reference('book-classifier') as { labels: string[]; examples: { text: string; probabilities: number[] }[] };
+    const example = examples[0]!;
+    classification = { input: example.text, probabilities: Object.fromEntries(labels.map((l, i) => [l, example.probabilities[i]!])) };
+  } else {
+    const bert = await loadModel(join(ROOT, 'tests/fixtures/bert'), { runtime }) as TextEncoderModel;
+    classification = { input: 'the movie was great', probabilities: bert.classify('the movie was great')[0]!.probabilities };
+    query.push('classifier=fixtures/bert/');
+  }
+  return { query: query.length ? `?${query.join('&')}` : '', translations, classification };
 }
 
 describe('the PCA of the scatter plot', () => {
@@ -91,10 +95,8 @@ describe.skipIf(!browserAvailable)('the demo page in Chromium', () => {
     const { build } = await import('vite');
     await build({ configFile: join(ROOT, 'site', 'vite.config.ts'), logLevel: 'warn', build: { outDir: site } });
     cases = await modelCases();
-    if (!shipped) {
-      cpSync(join(ROOT, 'tests/fixtures/marian'), join(site, 'fixtures/marian'), { recursive: true });
-      cpSync(join(ROOT, 'tests/fixtures/bert'), join(site, 'fixtures/bert'), { recursive: true });
-    }
+    cpSync(join(ROOT, 'tests/fixtures/marian'), join(site, 'fixtures/marian'), { recursive: true });
+    cpSync(join(ROOT, 'tests/fixtures/bert'), join(site, 'fixtures/bert'), { recursive: true });
     server = await serve(site, {});
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
