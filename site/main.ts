@@ -111,6 +111,8 @@ function showTrained(msg: Extract<FromWorker, { type: 'trained' }>): void {
     `in ${msg.seconds.toFixed(1)} s: ${Math.round(msg.wordsPerSecond).toLocaleString('en')} words/s on ${msg.features.threads} ` +
     `thread${msg.features.threads > 1 ? 's' : ''} (${msg.features.build ?? 'JS'} kernels).`, false);
   $('bar').style.width = '100%';
+  $('plot-hint').hidden = true;
+  $('plot').hidden = false;
   drawScatter($<HTMLCanvasElement>('plot'), msg.words, pca2(msg.vectors, msg.words.length, msg.dim));
   void neighbours().then((answer) => {
     // Pasted text may not hold the default word: ask again with a frequent word of four letters or more.

@@ -162,6 +162,15 @@ describe.skipIf(!browserAvailable)('the demo page in Chromium', () => {
     await page.waitForSelector('#progress-text.ok, #progress-text.error', { timeout: 60_000 });
     expect(await page.textContent('#progress-text')).toMatch(/^Trained on [\d,]+ tokens/);
     const shown = await neighbours(page, '#neighbours');
+    // The scatter plot is drawn: many painted pixels.
+    const painted = await page.$eval('#plot', (c) => {
+      const canvas = c as HTMLCanvasElement;
+      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(5000);
 
     const corpus = sampleLines(Readable.toWeb(createReadStream(join(ROOT, 'data/corpus-pd4m.txt.gz'))) as ReadableStream<Uint8Array<ArrayBuffer>>, SAMPLE_TOKENS);
     const node = await Word2Vec.train(corpus, { ...OPTIONS, threads: 1, runtime: await init({ simd: 'baseline' }) });
