@@ -15,9 +15,9 @@ import { sampleLines } from '../../site/sample';
 import { browserAvailable, launchChromium } from './chromium';
 import { DIST as ROOT, serve } from './server';
 
-const SAMPLE_TOKENS = 100_000;
-const OPTIONS = { dim: 32, epochs: 3, window: 5, minCount: 5, seed: 7 };
-const QUERY = 'emma';
+const SAMPLE_TOKENS = 200_000;
+const OPTIONS = { dim: 50, epochs: 5, window: 5, minCount: 5, seed: 7 };
+const QUERY = 'sister';
 const PASTED = Array.from({ length: 60 }, (_, i) =>
   `the cat sat on the mat ${i % 3 ? 'and the dog ran to the park' : 'while the bird sang in the tree'} every day`).join('\n');
 
