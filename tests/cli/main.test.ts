@@ -35,5 +35,6 @@ test('bench --json: GEMM and word2vec figures that are real measurements', async
   // Only the first 3000 tokens of the sample corpus are trained on.
   expect(b.word2vec.tokens).toBe(3000);
   expect(Object.keys(b.word2vec.wordsPerSecond)).toEqual(['wasm, 1 thread', 'wasm, 2 threads', 'js twin, 1 thread']);
+  expect(b.word2vec.jsTokens).toBe(1000); // the JS twin's tenth of the slice: at least one line (of 1000 tokens)
   for (const v of Object.values(b.word2vec.wordsPerSecond)) expect(v).toBeGreaterThan(0);
 }, 60_000);
