@@ -51,25 +51,33 @@ test('demo: word2vec trained, queried, scored and saved; missing models are skip
 });
 
 const MODELS = resolve(__dirname, '../../data/models');
-const haveModels = existsSync(join(MODELS, 'number-translator', 'reference.json')) && existsSync(join(MODELS, 'book-classifier', 'reference.json'));
-if (!haveModels) console.warn(`tests/cli/demo.test.ts: the tiny models part is skipped, ${MODELS} has no models yet`);
+const has = (model: string) => existsSync(join(MODELS, model, 'reference.json'));
+for (const model of ['number-translator', 'book-classifier']) {
+  if (!has(model)) console.warn(`tests/cli/demo.test.ts: the ${model} part is skipped, ${join(MODELS, model)} is not there yet`);
+}
 
-test.skipIf(!haveModels)('demo: the tiny models agree with PyTorch on every held-out example of their reference.json', async () => {
-  const data = join(dir, 'with-models');
-  mkdirSync(data);
-  symlinkSync(MODELS, join(data, 'models'));
-  const r = await cli(['demo', '--data', data, '--out', join(dir, 'out2'), '--threads', '1', '--simd', 'baseline']);
+/** The demo's output with only `model` in its data folder (no corpus: word2vec is skipped). */
+async function demoWith(model: string): Promise<{ stdout: string; reference: any }> {
+  const data = join(dir, model);
+  mkdirSync(join(data, 'models'), { recursive: true });
+  symlinkSync(join(MODELS, model), join(data, 'models', model));
+  const r = await cli(['demo', '--data', data, '--out', join(dir, 'out-' + model), '--threads', '1', '--simd', 'baseline']);
   expect(r.code).toBe(0);
   expect(r.stdout).toContain(`no corpus at ${join(data, 'corpus-pd4m.txt.gz')}: skipping word2vec`);
+  return { stdout: r.stdout, reference: JSON.parse(readFileSync(join(MODELS, model, 'reference.json'), 'utf8')) };
+}
 
-  const translator = JSON.parse(readFileSync(join(MODELS, 'number-translator', 'reference.json'), 'utf8'));
-  const n = translator.examples.length;
-  const right = translator.examples.filter((e: { correct: boolean }) => e.correct).length;
-  expect(r.stdout).toContain(`exact matches here: ${(100 * right / n).toFixed(1)}% of ${n} held-out numbers; identical to PyTorch's greedy output on ${n}/${n}\n`);
+test.skipIf(!has('number-translator'))('demo: the translator agrees with PyTorch on every held-out number of its reference.json', async () => {
+  const { stdout, reference } = await demoWith('number-translator');
+  const n = reference.examples.length;
+  const right = reference.examples.filter((e: { correct: boolean }) => e.correct).length;
+  expect(stdout).toContain(`exact matches here: ${(100 * right / n).toFixed(1)}% of ${n} held-out numbers; identical to PyTorch's greedy output on ${n}/${n}\n`);
+});
 
-  const classifier = JSON.parse(readFileSync(join(MODELS, 'book-classifier', 'reference.json'), 'utf8'));
-  const m = classifier.examples.length;
-  const books = new Set(classifier.examples.map((e: { label: string }) => e.label)).size;
-  expect(r.stdout).toContain(`accuracy here: ${(100 * classifier.reference_accuracy).toFixed(1)}% of ${m} held-out passages (${books} books); the same label as PyTorch on ${m}/${m}\n`);
-  expect(r.stdout).toContain(`held-out accuracy when trained: ${(100 * classifier.accuracy.overall).toFixed(1)}% of ${classifier.accuracy.passages} passages\n`);
+test.skipIf(!has('book-classifier'))('demo: the classifier agrees with PyTorch on every held-out passage of its reference.json', async () => {
+  const { stdout, reference } = await demoWith('book-classifier');
+  const m = reference.examples.length;
+  const books = new Set(reference.examples.map((e: { label: string }) => e.label)).size;
+  expect(stdout).toContain(`accuracy here: ${(100 * reference.reference_accuracy).toFixed(1)}% of ${m} held-out passages (${books} books); the same label as PyTorch on ${m}/${m}\n`);
+  expect(stdout).toContain(`held-out accuracy when trained: ${(100 * reference.accuracy.overall).toFixed(1)}% of ${reference.accuracy.passages} passages\n`);
 });
