@@ -368,6 +368,7 @@ function withLabels(c: Json, head: string, config: TransformerConfig): Transform
     }
   }
   const numLabels = c['num_labels'] === undefined ? (names?.length ?? 2) : int(c, 'num_labels', 2);
+  if (numLabels < 1) throw fail(c, 'id2label', 'id2label names no label: a classification head needs at least one');
   if (names && names.length !== numLabels) {
     throw fail(c, 'num_labels', `num_labels (${numLabels}) disagrees with id2label, which has ${names.length} labels`);
   }

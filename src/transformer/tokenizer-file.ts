@@ -30,6 +30,8 @@ const PROBE = 'Hello, world 42 é!';
 
 export interface ModelSizes {
   vocabSize: number;
+  /** 'encoder-decoder' and 'decoder' models generate any id of the vocabulary, which must then decode. */
+  kind: 'encoder' | 'decoder' | 'encoder-decoder';
   /** Segments of the model's token-type table; 0 if it has none (segment ids are then ignored). */
   typeVocabSize: number;
 }
@@ -37,6 +39,7 @@ export interface ModelSizes {
 export function tokenizerFromFiles(tokenizerJson: Uint8Array, tokenizerConfig: Uint8Array | undefined, sizes: ModelSizes): Tokenizer {
   const { value: json, keys } = readJson('tokenizer.json', tokenizerJson);
   const config = tokenizerConfig ? readJson('tokenizer_config.json', tokenizerConfig).value : {};
+  for (const section of ['normalizer', 'pre_tokenizer', 'decoder']) checkSymbols(json[section], section, keys.get(section) ?? 0);
   let tokenizer: Tokenizer;
   try {
     tokenizer = new Tokenizer(json, config);
@@ -50,6 +53,17 @@ export function tokenizerFromFiles(tokenizerJson: Uint8Array, tokenizerConfig: U
       throw tokenizerError('tokenizer.json', 'model.vocab', keys.get('model\u0000vocab') ?? keys.get('model') ?? 0,
         `token ${JSON.stringify(String(token).slice(0, 40))} has id ${String(id).slice(0, 40)}, not a row of the model's ${sizes.vocabSize}-token embedding`);
     }
+  }
+  // id → token, as decode() reads it: a token that is not a string breaks decoding; a model that
+  // generates needs every id of its vocabulary to have one.
+  const pieces = tokenizer.model?.vocab ?? [];
+  const generates = sizes.kind !== 'encoder';
+  for (let i = 0; i < (generates ? sizes.vocabSize : pieces.length); i++) {
+    const piece = pieces[i];
+    if (typeof piece === 'string' || (piece === undefined && !generates)) continue;
+    throw tokenizerError('tokenizer.json', 'model.vocab', keys.get('model\u0000vocab') ?? keys.get('model') ?? 0, piece === undefined
+      ? `id ${i} has no token, but the model generates ids up to ${sizes.vocabSize - 1} and each must decode`
+      : `id ${i} has a token that is not a string: ${String(JSON.stringify(piece)).slice(0, 40)}`);
   }
   // WordPiece and Unigram give unknown text the unk token: without one, it would get no id at all.
   const type = (json['model'] as { type?: unknown } | undefined)?.type;
@@ -68,6 +82,11 @@ export function tokenizerFromFiles(tokenizerJson: Uint8Array, tokenizerConfig: U
       throw tokenizerError('tokenizer.json', 'tokenizer.json', 0, `it cannot encode a text: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`);
     }
     const { ids, token_type_ids: types = [] } = encoding;
+    try {
+      tokenizer.decode(ids, { skip_special_tokens: true });
+    } catch (e) {
+      throw tokenizerError('tokenizer.json', 'decoder', keys.get('decoder') ?? 0, `it cannot decode its own tokens: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`);
+    }
     if (!Array.isArray(ids) || ids.length === 0) throw tokenizerError('tokenizer.json', 'tokenizer.json', 0, `it encodes "${PROBE}" to no tokens`);
     // findIndex, not find: the bad id may be undefined itself.
     const bad = ids.findIndex((id) => !Number.isSafeInteger(id) || id < 0 || id >= sizes.vocabSize);
@@ -82,4 +101,24 @@ export function tokenizerFromFiles(tokenizerJson: Uint8Array, tokenizerConfig: U
     }
   }
   return tokenizer;
+}
+
+/**
+ * Fields that the tokenizer library splices into the text (Metaspace's replacement, Replace's
+ * content, WordPiece's prefix): a symbol or two in every real tokenizer. Anything else, an array
+ * of 100 000 numbers say, became a 1.5 MB string per space and a minute of tokenizing.
+ */
+const SYMBOL_FIELDS = new Set(['replacement', 'prepend', 'content', 'prefix', 'suffix', 'str_rep']);
+const MAX_SYMBOL_LENGTH = 64;
+
+function checkSymbols(value: unknown, path: string, at: number): void {
+  if (value === null || typeof value !== 'object') return;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const where = Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`;
+    if (!Array.isArray(value) && SYMBOL_FIELDS.has(k) && !(typeof v === 'string' && v.length <= MAX_SYMBOL_LENGTH)) {
+      throw tokenizerError('tokenizer.json', where, at, `${where} must be a string of at most ${MAX_SYMBOL_LENGTH} characters, got ${
+        typeof v === 'string' ? `${v.length} characters` : Array.isArray(v) ? `an array of ${v.length}` : String(JSON.stringify(v)).slice(0, 40)}`);
+    }
+    checkSymbols(v, where, at);
+  }
 }

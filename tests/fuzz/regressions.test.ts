@@ -112,6 +112,15 @@ describe('loadModel', () => {
     expect(e.message).toMatch(/over the memory limit of 4294967296 bytes/);
   });
 
+  test('an empty id2label in a classification config (validateConfig\'s plain Error on numLabels 0 before)', async () => {
+    const e = await loadError(withJson(folder('distilbert'), 'config.json', (c) => {
+      c['architectures'] = ['DistilBertForSequenceClassification'];
+      c['id2label'] = {};
+      c['label2id'] = {};
+    }));
+    expect(e.field).toBe('id2label');
+  });
+
   test('layer counts past 10000 are refused (RangeError: Invalid array length before)', async () => {
     const e = await loadError(withJson(folder('bert'), 'config.json', (c) => { c['num_hidden_layers'] = 2 ** 32; }));
     expect(e.field).toBe('num_hidden_layers');
@@ -149,6 +158,24 @@ describe('tokenizer.json', () => {
       pair.find((p) => p.Sequence)!.Sequence!.type_id = 7;
     });
     expect((await loadError(segment)).message).toMatch(/emits segment id 7, not a row of the model's 2 token types/);
+  });
+
+  test('marian: a Metaspace replacement that is not a symbol (an array of 100 000 numbers took a minute and 2 GB)', async () => {
+    const e = await loadError(withJson(folder('marian'), 'tokenizer.json', (j) => {
+      (j['pre_tokenizer'] as Record<string, unknown>)['replacement'] = Array.from({ length: 100_000 }, () => 1e308);
+    }));
+    expect(e.field).toBe('pre_tokenizer.replacement');
+    expect(e.message).toMatch(/must be a string of at most 64 characters, got an array of 100000/);
+  });
+
+  test('marian: every id the model can generate must decode (translate() threw a TypeError in decode)', async () => {
+    const shortVocab = withJson(folder('marian'), 'tokenizer.json', (j) => {
+      const model = j['model'] as { vocab: unknown[] };
+      model.vocab = model.vocab.slice(0, 90);
+    });
+    expect((await loadError(shortVocab)).message).toMatch(/id 90 has no token, but the model generates ids up to 99/);
+    const notString = withJson(folder('marian'), 'tokenizer.json', (j) => { (j['model'] as { vocab: unknown[] }).vocab[41] = [[0]]; });
+    expect((await loadError(notString)).field).toMatch(/model.vocab|tokenizer.json/);
   });
 
   test('a WordPiece model whose unknown token is not in its vocabulary (undefined ids before)', async () => {

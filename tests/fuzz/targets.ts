@@ -75,7 +75,7 @@ async function loadFolder(files: Files, rt: Runtime): Promise<Loaded> {
         // Finite weights too large for float32 arithmetic (x² in LayerNorm, q·k) give NaN outputs:
         // noted, not failed, when the checkpoint has such weights (the load cannot bound them).
         const largest = largestWeight(files);
-        if (e instanceof SanityFailure && /is (NaN|-?Infinity)/.test(e.message) && largest > EXTREME_WEIGHT) return 'outputs not finite (weights beyond ±1e4)';
+        if (e instanceof SanityFailure && /NaN|Infinity/.test(e.message) && largest > EXTREME_WEIGHT) return 'outputs not finite (weights beyond ±1e4)';
         throw e;
       }
     },
