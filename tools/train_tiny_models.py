@@ -309,7 +309,7 @@ BOOKS = [  # (label, opening words, closing words)
 
 # d 64, 2 layers, FFN 4x, 8,000 tokens: 0.62 M parameters (mostly the embeddings).
 CLASSIFIER = dict(V=8000, D=64, H=4, F=256, L=2, P=64, TYPES=2, EPS=1e-12, LABELS=[b[0] for b in BOOKS],
-                  SEED=20261130, WINDOW=32, HELD_OUT=0.1, STEPS=1500, BATCH=64, LR=2e-3, WARMUP=150,
+                  SEED=20261130, WINDOW=32, HELD_OUT=0.1, STEPS=3500, BATCH=64, LR=2e-3, WARMUP=150,
                   EVAL_PER_BOOK=400, REFERENCE_PER_BOOK=20, MIN_MARGIN=1e-4)
 
 
