@@ -1,7 +1,7 @@
 // Training: count the vocabulary, lay the model out where the kernels read it, then run the
 // epochs chunk by chunk, one chunk per thread at a time (Hogwild over shared memory, as the C
 // tool's -threads), with progress, cancellation and a resumable checkpoint.
-import { init, type Runtime, type RuntimeBuffer } from '../runtime';
+import { init, type RuntimeBuffer } from '../runtime';
 import { sentences, type CorpusSource } from '../io/corpus';
 import type { Word2VecJob, Word2VecModelArrays } from '../kernels/types';
 import { chunkSeed, sigmoidTables } from '../kernels/word2vec-params';
