@@ -27,6 +27,8 @@ export default defineConfig([
   {
     entry: { 'index.browser': 'src/index.ts' },
     format: ['esm'],
+    // Lazy imports (checkpoint writing, atomic saves) are inlined, not split into chunk files.
+    splitting: false,
     platform: 'browser',
     target: 'es2022',
     minify: true,
