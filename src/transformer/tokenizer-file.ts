@@ -40,6 +40,7 @@ export function tokenizerFromFiles(tokenizerJson: Uint8Array, tokenizerConfig: U
   const { value: json, keys } = readJson('tokenizer.json', tokenizerJson);
   const config = tokenizerConfig ? readJson('tokenizer_config.json', tokenizerConfig).value : {};
   for (const section of ['normalizer', 'pre_tokenizer', 'decoder']) checkSymbols(json[section], section, keys.get(section) ?? 0);
+  checkIds(json, keys, sizes.vocabSize);
   let tokenizer: Tokenizer;
   try {
     tokenizer = new Tokenizer(json, config);
@@ -101,6 +102,32 @@ export function tokenizerFromFiles(tokenizerJson: Uint8Array, tokenizerConfig: U
     }
   }
   return tokenizer;
+}
+
+/**
+ * The ids of the vocabulary object (WordPiece, BPE) and of the added tokens, before the library
+ * sees them: it makes an array indexed by id, and an id of 1e9 cost it a minute.
+ */
+function checkIds(json: Record<string, unknown>, keys: Map<string, number>, vocabSize: number): void {
+  const bad = (id: unknown) => !Number.isSafeInteger(id) || (id as number) < 0 || (id as number) >= vocabSize;
+  const vocab = (json['model'] as { vocab?: unknown } | undefined)?.vocab;
+  if (vocab !== null && typeof vocab === 'object' && !Array.isArray(vocab)) {
+    for (const [token, id] of Object.entries(vocab)) {
+      if (bad(id)) {
+        throw tokenizerError('tokenizer.json', 'model.vocab', keys.get('model\u0000vocab') ?? keys.get('model') ?? 0,
+          `token ${JSON.stringify(token.slice(0, 40))} has id ${String(JSON.stringify(id)).slice(0, 40)}, not a row of the model's ${vocabSize}-token embedding`);
+      }
+    }
+  }
+  const added = json['added_tokens'];
+  if (Array.isArray(added)) {
+    added.forEach((t, i) => {
+      if (bad((t as { id?: unknown } | null)?.id)) {
+        throw tokenizerError('tokenizer.json', `added_tokens[${i}].id`, keys.get('added_tokens') ?? 0,
+          `added token ${i} has id ${String(JSON.stringify((t as { id?: unknown } | null)?.id)).slice(0, 40)}, not a row of the model's ${vocabSize}-token embedding`);
+      }
+    });
+  }
 }
 
 /**

@@ -178,6 +178,13 @@ describe('tokenizer.json', () => {
     expect((await loadError(notString)).field).toMatch(/model.vocab|tokenizer.json/);
   });
 
+  test('an id of 1e9 is refused before the tokenizer library sees it (it spent a minute on it)', async () => {
+    const vocab = withJson(folder('bert'), 'tokenizer.json', (j) => { ((j['model'] as Record<string, unknown>)['vocab'] as Record<string, number>)['[PAD]'] = 1e9; });
+    expect((await loadError(vocab)).message).toMatch(/token "\[PAD\]" has id 1000000000, not a row of the model's 120-token embedding/);
+    const added = withJson(folder('bert'), 'tokenizer.json', (j) => { (j['added_tokens'] as { id: number }[])[0]!.id = 1e9; });
+    expect((await loadError(added)).field).toBe('added_tokens[0].id');
+  });
+
   test('a WordPiece model whose unknown token is not in its vocabulary (undefined ids before)', async () => {
     const e = await loadError(withJson(folder('bert'), 'tokenizer.json', (j) => { (j['model'] as Record<string, unknown>)['unk_token'] = '[NOPE]'; }));
     expect(e.field).toBe('model.unk_token');
