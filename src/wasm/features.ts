@@ -36,9 +36,11 @@ function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
 }
 
 function sharedMemoryMissing(): string | undefined {
-  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available';
+  // Isolation first: a browser hides SharedArrayBuffer from a page that is not isolated, and
+  // the missing headers are what the user can fix.
   const g = globalThis as { crossOriginIsolated?: boolean };
   if (g.crossOriginIsolated === false) return 'the page is not cross-origin isolated (COOP/COEP headers)';
+  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available';
   try {
     new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
   } catch (e) {

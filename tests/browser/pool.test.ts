@@ -61,7 +61,7 @@ describe.skipIf(!browserAvailable)('browser (Chromium)', () => {
     const r = await run('/pool.html');
     expect(r.features.threads).toBe(1);
     expect(r.features.build).toBe('relaxed');
-    expect(r.features.notes.join(' ')).toMatch(/cross-origin isolated|SharedArrayBuffer/);
+    expect(r.features.notes.join(' ')).toMatch(/the page is not cross-origin isolated \(COOP\/COEP headers\)/);
     expect(r.bitwise).toBe(true);
   }, 120_000);
 });
