@@ -86,13 +86,18 @@ export function workerPoolOf(runtime: Runtime): WorkerPool | undefined {
   return pools.get(runtime);
 }
 
+/** More threads than this is a mistake (or a hostile checkpoint), not a machine: each is a worker. */
+export const MAX_THREADS = 256;
+
 export async function init(options: InitOptions = {}): Promise<Runtime> {
   const backend = options.backend ?? 'auto';
   const simd = options.simd ?? 'auto';
   const threads = options.threads ?? 1;
   if (!['auto', 'wasm', 'js'].includes(backend)) throw new Error(`init: option backend must be 'wasm' or 'js', got ${String(backend)}`);
   if (!['auto', 'relaxed', 'baseline'].includes(simd)) throw new Error(`init: option simd must be 'auto', 'relaxed' or 'baseline', got ${String(simd)}`);
-  if (!Number.isSafeInteger(threads) || threads < 1) throw new Error(`init: option threads must be a positive integer, got ${String(threads)}`);
+  if (!Number.isSafeInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new Error(`init: option threads must be an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`);
+  }
   if (options.minParallelFlops !== undefined && !(options.minParallelFlops >= 0)) {
     throw new Error(`init: option minParallelFlops must be a number ≥ 0, got ${String(options.minParallelFlops)}`);
   }

@@ -69,6 +69,7 @@ describe('init', () => {
     await expect(init({ simd: 'fast' as never })).rejects.toThrow(/option simd/);
     await expect(init({ threads: 0 })).rejects.toThrow(/option threads/);
     await expect(init({ threads: 1.5 })).rejects.toThrow(/option threads/);
+    await expect(init({ threads: 257 })).rejects.toThrow('init: option threads must be an integer from 1 to 256, got 257');
     await expect(init({ maxMemoryBytes: 2 ** 33 })).rejects.toThrow(/option maxMemoryBytes/);
   });
 });

@@ -3,6 +3,7 @@
 // embedding, and generation (greedy or beam search, generation.ts) with a KV cache: the prompt
 // runs once, then each step only the newest token. Config-driven: models/custom.ts reads
 // torch.nn.TransformerEncoderLayer weights into it.
+import { checkFinite } from './finite';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
@@ -163,7 +164,9 @@ export class DecoderOnlyModel {
 
   /** LM-head logits (rows × vocab) of hidden rows. */
   logits(hidden: Float32Array, rows: number): Float32Array {
-    return this.runtime.kernels.matmul(hidden, this.w.lmHead, { m: rows });
+    const logits = this.runtime.kernels.matmul(hidden, this.w.lmHead, { m: rows });
+    checkFinite(logits, 'generate: the logits');
+    return logits;
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 // An encoder-only transformer (BERT, DistilBERT): embeddings, a stack of post-LN layers, and
 // the heads people use on top: pooling into sentence embeddings and sequence classification.
 // The family files (models/*.ts) say where each weight lives in a Hugging Face checkpoint.
+import { checkFinite } from './finite';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { TransformerConfig } from './config';
 import { encoderLayer, freeLayer, scratch, type EncoderLayer, type Linear, type Norm } from './layers';
@@ -82,10 +83,11 @@ export class EncoderModel {
       const e = this.embeddings.norm;
       rt.kernels.layerNorm(x, { rows: n, cols: d, gamma: e.gamma, beta: e.beta, eps: e.eps, out: x });
       const hidden: Float32Array[] | undefined = input.outputHiddenStates ? [x.data.slice()] : undefined;
-      for (const layer of this.layers) {
+      this.layers.forEach((layer, i) => {
         encoderLayer(rt, c, layer, x, s, batch, T, { mask });
+        checkFinite(x.data, `forward: the hidden states after layer ${i}`);
         hidden?.push(x.data.slice());
-      }
+      });
       return { batch, T, lastHiddenState: x.data.slice(), hiddenStates: hidden, attentionMask: keep };
     } finally {
       s.free();

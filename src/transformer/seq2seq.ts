@@ -3,6 +3,7 @@
 // language-model head tied to the token embedding, and generation (greedy or beam search,
 // generation.ts) with the rules Hugging Face's generate() applies for Marian (decoder start
 // token, suppressed tokens, a forced EOS at the last position, finished rows padded).
+import { checkFinite } from './finite';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
@@ -156,7 +157,9 @@ export class Seq2SeqModel {
 
   /** LM-head logits (rows × vocab) of hidden rows (rows × d). */
   logits(hidden: Float32Array, rows: number): Float32Array {
-    return this.runtime.kernels.matmul(hidden, this.w.lmHead, { m: rows, bias: this.w.finalLogitsBias });
+    const logits = this.runtime.kernels.matmul(hidden, this.w.lmHead, { m: rows, bias: this.w.finalLogitsBias });
+    checkFinite(logits, 'generate: the logits');
+    return logits;
   }
 
   /**

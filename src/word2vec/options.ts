@@ -1,6 +1,6 @@
 // Training options: gensim's defaults where they differ from the C tool, checked before any
 // corpus is read or memory allocated.
-import type { Runtime } from '../runtime';
+import { MAX_THREADS, type Runtime } from '../runtime';
 
 export interface ProgressEvent {
   epoch: number;
@@ -71,8 +71,10 @@ export const DEFAULTS = {
 export function resolveOptions(options: TrainOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new Error('word2vec: options must be an object');
   const o = { ...DEFAULTS, ...options } as ResolvedOptions;
-  const int = (name: keyof TrainOptions, v: unknown, min: number) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`word2vec: option ${name} must be an integer ≥ ${min}, got ${String(v)}`);
+  const int = (name: keyof TrainOptions, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new Error(`word2vec: option ${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}, got ${String(v)}`);
+    }
   };
   const num = (name: keyof TrainOptions, v: unknown, ok: (x: number) => boolean, what: string) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new Error(`word2vec: option ${name} must be ${what}, got ${String(v)}`);
@@ -83,7 +85,7 @@ export function resolveOptions(options: TrainOptions = {}): ResolvedOptions {
   int('minCount', o.minCount, 1);
   if (o.maxVocabSize !== undefined) int('maxVocabSize', o.maxVocabSize, 1);
   int('epochs', o.epochs, 1);
-  int('threads', o.threads, 1);
+  int('threads', o.threads, 1, MAX_THREADS);
   int('seed', o.seed, 0);
   num('sample', o.sample, (x) => x >= 0, 'a number ≥ 0');
   num('nsExponent', o.nsExponent, () => true, 'a finite number');

@@ -72,10 +72,11 @@ async function loadFolder(files: Files, rt: Runtime): Promise<Loaded> {
       try {
         checkModel(model);
       } catch (e) {
-        // Finite weights too large for float32 arithmetic (x² in LayerNorm, q·k) give NaN outputs:
-        // noted, not failed, when the checkpoint has such weights (the load cannot bound them).
-        const largest = largestWeight(files);
-        if (e instanceof SanityFailure && /NaN|Infinity/.test(e.message) && largest > EXTREME_WEIGHT) return 'outputs not finite (weights beyond ±1e4)';
+        // Finite weights too large for float32 arithmetic (x² in LayerNorm, q·k) overflow: the
+        // forward pass says so (src/transformer/finite.ts). Noted, not failed, when the checkpoint
+        // has such weights (the load cannot bound them); any other non-finite output fails.
+        const overflow = (e instanceof SanityFailure && /NaN|Infinity/.test(e.message)) || /overflow float32$/.test((e as Error).message);
+        if (overflow && largestWeight(files) > EXTREME_WEIGHT) return 'outputs overflow float32 (weights beyond ±1e4)';
         throw e;
       }
     },

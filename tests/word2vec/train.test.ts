@@ -193,6 +193,7 @@ describe('Word2Vec.train', () => {
       [{ sample: -1 }, /option sample must be a number ≥ 0, got -1/],
       [{ alpha: 0 }, /option alpha must be a number > 0, got 0/],
       [{ epochs: 1.5 }, /option epochs must be an integer ≥ 1, got 1.5/],
+      [{ threads: 1e6 }, /option threads must be an integer from 1 to 256, got 1000000/],
       [{ model: 'glove' }, /option model/],
       [{ loss: 'nce' }, /option loss/],
     ];
