@@ -9,7 +9,7 @@ import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
 import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
-import { encoderLayer, epilogue, freeLayer, preNormLayer, scratch, type EncoderLayer, type Norm, type Scratch } from './layers';
+import { encoderLayer, epilogue, freeLayer, orFree, preNormLayer, scratch, type EncoderLayer, type Norm, type Scratch } from './layers';
 
 export interface DecoderOnlyWeights {
   /** vocab × d */
@@ -40,7 +40,7 @@ export class DecoderOnlyModel {
     if (T > c.maxPositions) throw new Error(`forward: ${T} tokens, the model's maxPositions is ${c.maxPositions}`);
     const n = batch * T;
     const x = rt.tensor([n, d]);
-    const s = scratch(rt, n, c);
+    const s = orFree(() => scratch(rt, n, c), x);
     try {
       this.embed(inputIds, 0, x.data, 'forward');
       const states = outputHiddenStates ? [x.data.slice()] : undefined;
@@ -119,8 +119,8 @@ export class DecoderOnlyModel {
     const rows = tokens.length, T = tokens[0]!.length, n = rows * T;
     if (pos + T > c.maxPositions) throw new Error(`generate: position ${pos + T - 1} is past the model's maxPositions ${c.maxPositions}`);
     const x = rt.tensor([n, d]);
-    const s = scratch(rt, n, c);
-    const last = rt.tensor([rows, d]);
+    const s = orFree(() => scratch(rt, n, c), x);
+    const last = orFree(() => rt.tensor([rows, d]), x, s);
     try {
       this.embed(tokens, pos, x.data, 'generate');
       this.w.layers.forEach((L, i) => {

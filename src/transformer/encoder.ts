@@ -4,7 +4,7 @@
 import { checkFinite } from './finite';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { TransformerConfig } from './config';
-import { encoderLayer, freeLayer, scratch, type EncoderLayer, type Linear, type Norm } from './layers';
+import { encoderLayer, freeLayer, orFree, scratch, type EncoderLayer, type Linear, type Norm } from './layers';
 
 export interface Embeddings {
   /** vocab × d */
@@ -74,8 +74,8 @@ export class EncoderModel {
     const n = batch * T;
     const keep = new Uint8Array(n);
     const x = rt.tensor([n, d]);
-    const mask = rt.tensor([n]);
-    const s = scratch(rt, n, c);
+    const mask = orFree(() => rt.tensor([n]), x);
+    const s = orFree(() => scratch(rt, n, c), x, mask);
     try {
       this.embed(input, T, x.data, keep);
       const m = mask.data;

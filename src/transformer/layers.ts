@@ -88,10 +88,25 @@ export interface Scratch {
   free(): void;
 }
 
+/** All six or none: when one cannot be allocated (memory full), those made before it are freed. */
 export function scratch(rt: Runtime, n: number, c: TransformerConfig): Scratch {
-  const t = [rt.tensor([n, c.dModel]), rt.tensor([n, c.dModel]), rt.tensor([n, c.dModel]), rt.tensor([n, c.dModel]),
-    rt.tensor([n, c.dModel]), rt.tensor([n, c.dFF])] as const;
-  return { q: t[0], k: t[1], v: t[2], ctx: t[3], proj: t[4], hidden: t[5], free: () => t.forEach((x) => x.free()) };
+  const t: RuntimeTensor[] = [];
+  for (const cols of [c.dModel, c.dModel, c.dModel, c.dModel, c.dModel, c.dFF]) t.push(orFree(() => rt.tensor([n, cols]), ...t));
+  const [q, k, v, ctx, proj, hidden] = t as [RuntimeTensor, RuntimeTensor, RuntimeTensor, RuntimeTensor, RuntimeTensor, RuntimeTensor];
+  return { q, k, v, ctx, proj, hidden, free: () => t.forEach((x) => x.free()) };
+}
+
+/**
+ * make(), but if it throws (memory full) `held` is freed first: a pass whose later tensors
+ * cannot be allocated leaks none of those it allocated before them.
+ */
+export function orFree<T>(make: () => T, ...held: { free(): void }[]): T {
+  try {
+    return make();
+  } catch (e) {
+    for (const h of held) h.free();
+    throw e;
+  }
 }
 
 /**

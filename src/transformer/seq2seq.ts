@@ -9,7 +9,7 @@ import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
 import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
-import { encoderLayer, epilogue, freeLayer, scratch, type EncoderLayer, type Linear, type Norm, type Scratch } from './layers';
+import { encoderLayer, epilogue, freeLayer, orFree, scratch, type EncoderLayer, type Linear, type Norm, type Scratch } from './layers';
 
 export type { GenerateOptions } from './generation';
 
@@ -82,8 +82,9 @@ export class Seq2SeqModel {
     const S = Math.max(...inputIds.map((r) => r.length));
     if (S > c.maxPositions) throw new Error(`encode: a sequence has ${S} tokens, the model's maxPositions is ${c.maxPositions}`);
     const hidden = rt.tensor([batch * S, d]);
-    const mask = rt.tensor([batch * S]);
-    const s = scratch(rt, batch * S, c);
+    const mask = orFree(() => rt.tensor([batch * S]), hidden);
+    const s = orFree(() => scratch(rt, batch * S, c), hidden, mask);
+    const cross: RuntimeTensor[] = [];
     try {
       this.embed(inputIds, S, hidden.data);
       const m = mask.data;
@@ -92,16 +93,15 @@ export class Seq2SeqModel {
       });
       for (const layer of this.w.encoder) encoderLayer(rt, c, layer, hidden, s, batch, S, { mask });
       // The encoder's keys and values for every decoder layer, once for all decoding steps.
-      const kT = this.w.decoder.map(() => rt.tensor([batch * S, d]));
-      const vT = this.w.decoder.map(() => rt.tensor([batch * S, d]));
+      for (let i = 0; i < 2 * this.w.decoder.length; i++) cross.push(rt.tensor([batch * S, d]));
+      const kT = cross.slice(0, this.w.decoder.length), vT = cross.slice(this.w.decoder.length);
       this.w.decoder.forEach((L, i) => {
         k.matmul(hidden, L.cross[1]!.weight, { m: batch * S, bias: L.cross[1]!.bias, out: kT[i]! });
         k.matmul(hidden, L.cross[2]!.weight, { m: batch * S, bias: L.cross[2]!.bias, out: vT[i]! });
       });
       return { batch, S, hidden, mask, crossK: kT, crossV: vT, free: () => [hidden, mask, ...kT, ...vT].forEach((t) => t.free()) };
     } catch (e) {
-      hidden.free();
-      mask.free();
+      for (const t of [hidden, mask, ...cross]) t.free();
       throw e;
     } finally {
       s.free();
@@ -115,7 +115,7 @@ export class Seq2SeqModel {
     if (decoderIds.length !== batch || decoderIds.some((r) => r.length !== L)) throw new Error('decode: one row of decoder ids per sequence, all of the same length');
     if (L > c.maxPositions) throw new Error(`decode: ${L} decoder positions, the model's maxPositions is ${c.maxPositions}`);
     const x = rt.tensor([n, d]);
-    const s = scratch(rt, n, c);
+    const s = orFree(() => scratch(rt, n, c), x);
     try {
       this.embed(decoderIds, L, x.data);
       const states = outputHiddenStates ? [x.data.slice()] : undefined;
@@ -221,7 +221,7 @@ export class Seq2SeqModel {
   private step(tokens: number[], pos: number, enc: Encoded, cache: KVCache): Float32Array {
     const c = this.config, d = c.dModel, rt = this.runtime, k = rt.kernels, batch = tokens.length;
     const x = rt.tensor([batch, d]);
-    const s = scratch(rt, batch, c);
+    const s = orFree(() => scratch(rt, batch, c), x);
     try {
       this.embed(tokens.map((id) => [id]), 1, x.data, pos);
       this.w.decoder.forEach((layer, i) => {

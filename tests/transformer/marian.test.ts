@@ -188,3 +188,29 @@ test('Marian generation gives back every byte it allocates', () => {
   model.generate(ids, { attentionMask: mask, maxLength: 30, minLength: 29, numBeams: 3, numReturnSequences: 2 });
   expect(rt.arena!.usedBytes).toBe(before);
 });
+
+test('generation that runs out of memory at any allocation gives back every byte it had allocated', () => {
+  const { input_ids: ids, attention_mask: mask } = fixture.inputs;
+  // The model on a runtime whose k-th tensor allocation throws, as a full memory does.
+  const failingAt = (k: number) => {
+    let calls = 0;
+    const tensor = (...args: Parameters<Runtime['tensor']>) => {
+      if (++calls === k) throw new Error('memory full');
+      return rt.tensor(...args);
+    };
+    return Object.create(model, { runtime: { value: Object.create(rt, { tensor: { value: tensor } }) } }) as Seq2SeqModel;
+  };
+  let k = 1;
+  for (;; k++) {
+    const before = rt.arena!.usedBytes;
+    try {
+      failingAt(k).generate(ids, { attentionMask: mask, maxLength: 6, numBeams: 2 });
+      break;
+    } catch (e) {
+      expect((e as Error).message).toBe('memory full');
+      expect(rt.arena!.usedBytes, `allocation ${k} failed`).toBe(before);
+    }
+  }
+  // Every allocation point was hit: encoder, cross-attention keys and values, cache, decoding steps.
+  expect(k).toBeGreaterThan(40);
+});
