@@ -34,11 +34,15 @@ export interface TokenRules {
   minLength: number;
 }
 
-/** The rules a model's config sets (HF's generation config): its EOS, forced BOS and EOS, pad and suppressed tokens. */
+/**
+ * The rules a model's config sets (HF's generation config): its EOS, forced BOS and EOS, pad and
+ * suppressed tokens. The EOS is never suppressed: HF's NoBadWordsLogitsProcessor drops it from
+ * the bad words (a config whose pad is its EOS would otherwise never end a sequence).
+ */
 export function tokenRules(c: TransformerConfig, minLength: number): TokenRules {
   return {
     vocabSize: c.vocabSize, eos: c.eosTokenId, forcedBos: c.forcedBosTokenId, forcedEos: c.forcedEosTokenId, pad: c.padTokenId,
-    suppressed: new Set(c.suppressTokenIds ?? []), minLength,
+    suppressed: new Set((c.suppressTokenIds ?? []).filter((t) => t !== c.eosTokenId)), minLength,
   };
 }
 

@@ -11,7 +11,7 @@ import { beforeAll, expect, test, vi } from 'vitest';
 import { init, type Runtime } from '../../src/index';
 import { parseSafetensors } from '../../src/io/safetensors';
 import { configFromHuggingFace, type TransformerConfig } from '../../src/transformer/config';
-import { beamSearch, tokenRules } from '../../src/transformer/generation';
+import { beamSearch, greedySearch, tokenRules, type StepDecoder } from '../../src/transformer/generation';
 import { KVCache } from '../../src/transformer/kv-cache';
 import { loadMarian, sinusoidalPositions } from '../../src/transformer/models/marian';
 import type { Seq2SeqModel } from '../../src/transformer/seq2seq';
@@ -160,6 +160,20 @@ test('minLength keeps EOS out until that length', () => {
   // Greedy row 1 ends on its own EOS at length 10; with minLength 11 only the EOS forced at length 11 ends a row.
   const out = model.generate(ids, { attentionMask: mask, maxLength: 12, minLength: 11 });
   for (const row of out) expect(row.indexOf(fixture.generation.params.eos_token_id)).toBe(11);
+});
+
+test('an EOS listed among the bad words still ends a sequence, in greedy and beam search (HF drops it from bad_words_ids)', () => {
+  // A config whose pad token is its EOS (the pad is always a bad word for Marian).
+  const eos = config.eosTokenId!, c = { ...config, padTokenId: eos, suppressTokenIds: [eos, 5] };
+  const rules = tokenRules(c, 0);
+  expect([...rules.suppressed]).toEqual([5]);
+  // A toy decoder over 8 tokens whose best token is always the EOS, then token 5.
+  const V = 8, logits = (rows: number) => Float32Array.from({ length: rows * V }, (_, i) => (i % V === eos ? 2 : i % V === 5 ? 1 : 0));
+  const decoder: StepDecoder = { next: (tokens) => logits(tokens.length), reorder: () => {} };
+  const toy = { ...rules, vocabSize: V };
+  expect(greedySearch(decoder, [[7]], toy, 5)).toEqual([[7, eos]]);
+  const beams = beamSearch(decoder, [[7]], toy, { maxLength: 5, numBeams: 2, lengthPenalty: 1, earlyStopping: true, numReturnSequences: 1 });
+  expect(beams.sequences).toEqual([[7, eos]]);
 });
 
 test('the KV cache reorders rows by copying the given positions within WASM memory', () => {
