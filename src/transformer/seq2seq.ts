@@ -203,6 +203,8 @@ export class Seq2SeqModel {
     return {
       next: (tokens, pos) => {
         if (tokens.length !== rows || tokens.some((t) => t.length !== 1)) throw new Error(`generate: one new token for each of the decoder's ${rows} rows`);
+        // Past the position table the embedding would read NaN, reported as overflowing weights.
+        if (pos >= this.config.maxPositions) throw new Error(`generate: position ${pos} is past the model's maxPositions ${this.config.maxPositions}`);
         return this.logits(this.step(tokens.map((t) => t[0]!), pos, enc, cache), rows);
       },
       reorder: (from, length) => cache.reorder(from, length),

@@ -176,6 +176,19 @@ test('an EOS listed among the bad words still ends a sequence, in greedy and bea
   expect(beams.sequences).toEqual([[7, eos]]);
 });
 
+test('a decoding step past the position table is refused, naming maxPositions', () => {
+  const { input_ids: ids, attention_mask: mask } = fixture.inputs;
+  const max = config.maxPositions, enc = model.encode(ids, mask), decoder = model.stepDecoder(enc, max + 1);
+  try {
+    const start = ids.map(() => [config.decoderStartTokenId!]);
+    expect(decoder.next(start, max - 1)).toHaveLength(ids.length * config.vocabSize);
+    expect(() => decoder.next(start, max)).toThrow(`generate: position ${max} is past the model's maxPositions ${max}`);
+  } finally {
+    decoder.free();
+    enc.free();
+  }
+});
+
 test('the KV cache reorders rows by copying the given positions within WASM memory', () => {
   const rows = 3, cap = 4, d = 2;
   const cache = new KVCache(rt, 1, rows, cap, d);
