@@ -102,6 +102,8 @@ export class DecoderOnlyModel {
     return {
       next: (tokens, pos) => {
         if (tokens.length !== rows) throw new Error(`generate: ${tokens.length} rows of tokens for a decoder of ${rows} rows`);
+        const T = tokens[0]!.length;
+        if (T === 0 || tokens.some((t) => t.length !== T)) throw new Error('generate: give every row the same number of new tokens (at least one)');
         return this.logits(this.step(tokens, pos, cache), rows);
       },
       reorder: (from, length) => cache.reorder(from, length),

@@ -58,6 +58,16 @@ test.each(['pre', 'post'] as const)('%s-LN: a KV-cached step gives the full forw
   if (m !== model) m.dispose();
 });
 
+test('a KV-cached step refuses rows with different numbers of new tokens', () => {
+  const step = model.stepDecoder(2, 8);
+  try {
+    expect(() => step.next([[1, 2], [3]], 0)).toThrow('generate: give every row the same number of new tokens (at least one)');
+    expect(() => step.next([[], []], 0)).toThrow('generate: give every row the same number of new tokens (at least one)');
+  } finally {
+    step.free();
+  }
+});
+
 test('greedy generation past the cache\'s first allocation (16 positions) is the full forward\'s argmax each step', () => {
   const maxLength = 30, V = config.vocabSize;
   const prompts: number[][] = fixture.greedy.prompt, seqs = prompts.map((r) => [...r]);
