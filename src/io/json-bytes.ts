@@ -26,6 +26,18 @@ export interface JsonBytes {
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** A JSON value for an error message: at most `max` characters, and never a stack overflow. */
+export function showJson(v: unknown, max = 80): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    return 'a value too deep to print';
+  }
+  if (s === undefined) return String(v);
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
+}
+
 export function parseJsonBytes(bytes: Uint8Array, start: number, end: number, o: JsonBytesOptions): JsonBytes {
   const bad = firstInvalidUtf8(bytes, start, end);
   if (bad >= 0) throw o.fail(o.field, bad, `${o.subject} is not valid UTF-8`);

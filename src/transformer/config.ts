@@ -28,7 +28,7 @@
 //   Marian's own are refused here rather than silently run differently.
 
 import { FormatError } from '../io/errors';
-import { parseJsonBytes } from '../io/json-bytes';
+import { parseJsonBytes, showJson } from '../io/json-bytes';
 
 export type Family = 'bert' | 'distilbert' | 'marian' | 'custom';
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
@@ -108,7 +108,7 @@ export function configFromHuggingFace(json: unknown): TransformerConfig {
     if (json !== null && typeof json === 'object') keyOffsets.set(json, parsed.keys);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw fail(null, 'config.json', `expected an object, got ${show(json)}`);
+    throw fail(null, 'config.json', `expected an object, got ${showJson(json)}`);
   }
   const c = json as Json;
   const modelType = c['model_type'];
@@ -118,7 +118,7 @@ export function configFromHuggingFace(json: unknown): TransformerConfig {
     case 'distilbert': return distilbert(c);
     case 'marian': return marian(c);
     default:
-      throw fail(c, 'model_type', `model_type ${show(modelType)} is not supported (supported: "bert", "distilbert", "marian")`);
+      throw fail(c, 'model_type', `model_type ${showJson(modelType)} is not supported (supported: "bert", "distilbert", "marian")`);
   }
 }
 
@@ -127,7 +127,7 @@ function bert(c: Json): TransformerConfig {
   const heads = int(c, 'num_attention_heads', 12);
   const positionType = c['position_embedding_type'] ?? 'absolute';
   if (positionType !== 'absolute') {
-    throw fail(c, 'position_embedding_type', `position_embedding_type ${show(positionType)} is not supported (only "absolute")`);
+    throw fail(c, 'position_embedding_type', `position_embedding_type ${showJson(positionType)} is not supported (only "absolute")`);
   }
   if (c['is_decoder'] === true) throw fail(c, 'is_decoder', 'is_decoder true is not supported for bert (encoders only)');
   if (c['add_cross_attention'] === true) throw fail(c, 'add_cross_attention', 'add_cross_attention true is not supported for bert');
@@ -197,7 +197,7 @@ function marian(c: Json): TransformerConfig {
   ];
   for (const [key, expected] of legacy) {
     if (c[key] !== undefined && c[key] !== expected) {
-      throw fail(c, key, `${key} ${show(c[key])} is not supported for marian: Hugging Face's MarianModel ` +
+      throw fail(c, key, `${key} ${showJson(c[key])} is not supported for marian: Hugging Face's MarianModel ` +
         `always runs as ${key} = ${String(expected)} (post-LN, sinusoidal positions, no extra LayerNorms)`);
     }
   }
@@ -205,7 +205,7 @@ function marian(c: Json): TransformerConfig {
   const suppress = new Set<number>();
   if (badWords !== undefined && badWords !== null) {
     if (!Array.isArray(badWords) || !badWords.every((w) => Array.isArray(w) && w.length === 1 && isTokenId(w[0], vocabSize))) {
-      throw fail(c, 'bad_words_ids', `bad_words_ids ${show(badWords)} is not supported: only single tokens ([[id], ...]) ` +
+      throw fail(c, 'bad_words_ids', `bad_words_ids ${showJson(badWords)} is not supported: only single tokens ([[id], ...]) ` +
         `with ids in [0, ${vocabSize})`);
     }
     for (const [id] of badWords as [number][]) suppress.add(id);
@@ -249,37 +249,26 @@ function fail(c: Json | null, field: string, what: string): FormatError {
   return configError(field, (c && keyOffsets.get(c)?.get(field.replace('.', '\u0000'))) ?? 0, what);
 }
 
-function show(v: unknown): string {
-  if (v === undefined) return 'undefined';
-  let s: string | undefined;
-  try {
-    s = JSON.stringify(v);
-  } catch {
-    return 'a value too deep to print';
-  }
-  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
 function int(c: Json, key: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const v = c[key] ?? fallback;
   if (!Number.isSafeInteger(v) || (v as number) < min) {
-    throw fail(c, key, `${key} must be an integer ≥ ${min}, got ${show(c[key])}`);
+    throw fail(c, key, `${key} must be an integer ≥ ${min}, got ${showJson(c[key])}`);
   }
-  if ((v as number) > max) throw fail(c, key, `${key} must be at most ${max}, got ${show(c[key])}`);
+  if ((v as number) > max) throw fail(c, key, `${key} must be at most ${max}, got ${showJson(c[key])}`);
   return v as number;
 }
 
 function positive(c: Json, key: string, fallback: number): number {
   const v = c[key] ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw fail(c, key, `${key} must be a positive number, got ${show(c[key])}`);
+    throw fail(c, key, `${key} must be a positive number, got ${showJson(c[key])}`);
   }
   return v;
 }
 
 function bool(c: Json, key: string, fallback: boolean): boolean {
   const v = c[key] ?? fallback;
-  if (typeof v !== 'boolean') throw fail(c, key, `${key} must be true or false, got ${show(c[key])}`);
+  if (typeof v !== 'boolean') throw fail(c, key, `${key} must be true or false, got ${showJson(c[key])}`);
   return v;
 }
 
@@ -292,7 +281,7 @@ function activation(c: Json, key: string, fallback: string): Activation {
   const v = c[key] ?? fallback;
   const a = typeof v === 'string' ? ACTIVATIONS[v] : undefined;
   if (!a || !Object.hasOwn(ACTIVATIONS, v as string)) {
-    throw fail(c, key, `${key} ${show(c[key])} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
+    throw fail(c, key, `${key} ${showJson(c[key])} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
   }
   return a;
 }
@@ -314,7 +303,7 @@ function tokenId(c: Json, key: string, vocabSize: number, fallback?: number): nu
   }
   if (v === undefined) return fallback;
   if (v === null) return undefined;
-  if (!isTokenId(v, vocabSize)) throw fail(c, key, `${key} must be a token id in [0, ${vocabSize}), got ${show(v)}`);
+  if (!isTokenId(v, vocabSize)) throw fail(c, key, `${key} must be a token id in [0, ${vocabSize}), got ${showJson(v)}`);
   return v;
 }
 
@@ -341,28 +330,28 @@ function withLabels(c: Json, head: string, config: TransformerConfig): Transform
   const architectures = c['architectures'];
   if (architectures !== undefined && architectures !== null &&
       (!Array.isArray(architectures) || !architectures.every((a) => typeof a === 'string'))) {
-    throw fail(c, 'architectures', `architectures must be an array of class names, got ${show(architectures)}`);
+    throw fail(c, 'architectures', `architectures must be an array of class names, got ${showJson(architectures)}`);
   }
   if (!Array.isArray(architectures) || !architectures.includes(head)) return config;
   let names: string[] | undefined;
   const id2label = c['id2label'];
   if (id2label !== undefined && id2label !== null) {
-    if (typeof id2label !== 'object' || Array.isArray(id2label)) throw fail(c, 'id2label', `id2label must be an object, got ${show(id2label)}`);
+    if (typeof id2label !== 'object' || Array.isArray(id2label)) throw fail(c, 'id2label', `id2label must be an object, got ${showJson(id2label)}`);
     const entries = Object.entries(id2label as Json);
     names = new Array<string>(entries.length);
     for (const [k, v] of entries) {
       const i = /^(0|[1-9]\d*)$/.test(k) ? Number(k) : NaN;
       if (!(i < entries.length) || typeof v !== 'string') {
-        throw fail(c, `id2label.${k}`, `id2label must map 0…${entries.length - 1} to names, got "${k}": ${show(v)}`);
+        throw fail(c, `id2label.${k}`, `id2label must map 0…${entries.length - 1} to names, got "${k}": ${showJson(v)}`);
       }
       names[i] = v;
     }
     const label2id = c['label2id'];
     if (label2id !== undefined && label2id !== null) {
-      if (typeof label2id !== 'object' || Array.isArray(label2id)) throw fail(c, 'label2id', `label2id must be an object, got ${show(label2id)}`);
+      if (typeof label2id !== 'object' || Array.isArray(label2id)) throw fail(c, 'label2id', `label2id must be an object, got ${showJson(label2id)}`);
       for (const [name, i] of Object.entries(label2id as Json)) {
         if (names[i as number] !== name) {
-          throw fail(c, 'label2id', `label2id "${name}": ${show(i)} disagrees with id2label`);
+          throw fail(c, 'label2id', `label2id "${name}": ${showJson(i)} disagrees with id2label`);
         }
       }
     }
@@ -374,7 +363,7 @@ function withLabels(c: Json, head: string, config: TransformerConfig): Transform
   }
   const problemType = c['problem_type'];
   if (problemType !== undefined && problemType !== null && !(PROBLEM_TYPES as readonly unknown[]).includes(problemType)) {
-    throw fail(c, 'problem_type', `problem_type ${show(problemType)} is not supported (supported: ${PROBLEM_TYPES.join(', ')})`);
+    throw fail(c, 'problem_type', `problem_type ${showJson(problemType)} is not supported (supported: ${PROBLEM_TYPES.join(', ')})`);
   }
   return {
     ...config, numLabels,
@@ -387,19 +376,19 @@ function withLabels(c: Json, head: string, config: TransformerConfig): Transform
 export function validateConfig(config: TransformerConfig): void {
   const sizes = ['dModel', 'heads', 'dHead', 'dFF', 'vocabSize', 'maxPositions'] as const;
   for (const k of sizes) {
-    if (!Number.isSafeInteger(config[k]) || config[k] < 1) throw new Error(`TransformerConfig: ${k} must be a positive integer, got ${show(config[k])}`);
+    if (!Number.isSafeInteger(config[k]) || config[k] < 1) throw new Error(`TransformerConfig: ${k} must be a positive integer, got ${showJson(config[k])}`);
   }
   for (const k of ['encoderLayers', 'decoderLayers', 'typeVocabSize'] as const) {
-    if (!Number.isSafeInteger(config[k]) || config[k] < 0) throw new Error(`TransformerConfig: ${k} must be a non-negative integer, got ${show(config[k])}`);
+    if (!Number.isSafeInteger(config[k]) || config[k] < 0) throw new Error(`TransformerConfig: ${k} must be a non-negative integer, got ${showJson(config[k])}`);
   }
   if (config.heads * config.dHead !== config.dModel) {
     throw new Error(`TransformerConfig: heads · dHead (${config.heads} · ${config.dHead}) must equal dModel (${config.dModel})`);
   }
-  if (!['encoder', 'decoder', 'encoder-decoder'].includes(config.kind)) throw new Error(`TransformerConfig: kind ${show(config.kind)} is not supported`);
+  if (!['encoder', 'decoder', 'encoder-decoder'].includes(config.kind)) throw new Error(`TransformerConfig: kind ${showJson(config.kind)} is not supported`);
   if (config.kind === 'encoder' && config.decoderLayers !== 0) throw new Error('TransformerConfig: an encoder has decoderLayers 0');
   if (config.kind === 'decoder' && config.encoderLayers !== 0) throw new Error('TransformerConfig: a decoder has encoderLayers 0');
-  if (!['learned', 'sinusoidal'].includes(config.positions)) throw new Error(`TransformerConfig: positions ${show(config.positions)} is not supported`);
+  if (!['learned', 'sinusoidal'].includes(config.positions)) throw new Error(`TransformerConfig: positions ${showJson(config.positions)} is not supported`);
   if (config.numLabels !== undefined && (!Number.isSafeInteger(config.numLabels) || config.numLabels < 1)) {
-    throw new Error(`TransformerConfig: numLabels must be a positive integer, got ${show(config.numLabels)}`);
+    throw new Error(`TransformerConfig: numLabels must be a positive integer, got ${showJson(config.numLabels)}`);
   }
 }

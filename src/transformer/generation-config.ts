@@ -2,7 +2,7 @@
 // keys in config.json (as Hugging Face's GenerationConfig.from_model_config). Only the keys
 // generate() here knows; the token ids (start, EOS, pad, bad words) come from config.json.
 import { FormatError } from '../io/errors';
-import { parseJsonBytes } from '../io/json-bytes';
+import { parseJsonBytes, showJson } from '../io/json-bytes';
 import type { GenerateOptions } from './generation';
 
 const KEYS = [
@@ -24,7 +24,7 @@ export function generationDefaults(json: Uint8Array | string, file: string): Gen
     const ok = key === 'early_stopping' ? v === true || v === false || v === 'never'
       : key === 'length_penalty' ? typeof v === 'number' && Number.isFinite(v)
       : Number.isInteger(v) && (v as number) >= (key === 'min_length' ? 0 : 1);
-    if (!ok) throw fail(key, keys.get(key) ?? 0, `${key} ${JSON.stringify(v)} is not a valid value`);
+    if (!ok) throw fail(key, keys.get(key) ?? 0, `${key} ${showJson(v)} is not a valid value`);
     out[option] = v;
   }
   return out as GenerateOptions;

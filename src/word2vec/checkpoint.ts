@@ -5,7 +5,7 @@
 //   then, at the next multiple of 4: syn0 (vocab × dim f32), syn1 (rows × dim f32)
 // Every size is checked against the bytes before anything of that size is allocated.
 import { FormatError } from '../io/errors';
-import { parseJsonBytes } from '../io/json-bytes';
+import { parseJsonBytes, showJson } from '../io/json-bytes';
 import { resolveOptions, type ResolvedOptions } from './options';
 import type { ModelState, TrainingProgress } from './train';
 import { Vocab } from './vocab';
@@ -46,16 +46,6 @@ function checkpointError(field: string, at: number, what: string): FormatError {
   return new FormatError(`word2vec checkpoint: ${what} (field ${field}, byte offset ${at})`, field, at);
 }
 
-/** A JSON value for a message: short, and never a stack overflow. */
-function show(v: unknown): string {
-  try {
-    const s = JSON.stringify(v) ?? String(v);
-    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-  } catch {
-    return 'a value too deep to print';
-  }
-}
-
 export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
   if (!isCheckpoint(bytes)) throw checkpointError('magic', 0, 'the magic bytes are missing');
   if (bytes.length < 20) throw checkpointError('header', 16, 'truncated before the header length');
@@ -74,7 +64,7 @@ export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
   if (!Array.isArray(words) || !words.every((w) => typeof w === 'string' && w.length > 0)) fail('words', 'must be an array of non-empty strings');
   if (!Array.isArray(counts) || counts.length !== (words as string[]).length) fail('counts', 'must be an array as long as words');
   const dim = h.dim as number, rows = h.outputRows as number;
-  if (!Number.isSafeInteger(dim) || dim < 1) fail('dim', `must be a positive integer, got ${show(h.dim)}`);
+  if (!Number.isSafeInteger(dim) || dim < 1) fail('dim', `must be a positive integer, got ${showJson(h.dim)}`);
   const V = (words as string[]).length;
   let vocab: Vocab;
   try {
@@ -92,7 +82,7 @@ export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
   if (options.dim !== dim) fail('options', `say dim ${options.dim}, the vectors have dim ${dim}`);
   // As train.ts sizes syn1: a row per inner node of the Huffman tree (hs), else a row per word.
   const wantRows = options.loss === 'hs' ? Math.max(V - 1, 1) : V;
-  if (rows !== wantRows) fail('outputRows', `must be ${wantRows} for ${V} words and loss "${options.loss}", got ${show(h.outputRows)}`);
+  if (rows !== wantRows) fail('outputRows', `must be ${wantRows} for ${V} words and loss "${options.loss}", got ${showJson(h.outputRows)}`);
   checkProgress(h.progress, options.epochs, (why) => fail('progress', why));
   const start = Math.ceil((20 + length) / 4) * 4;
   const need = start + 4 * dim * (V + rows);
@@ -112,9 +102,9 @@ export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
 function checkProgress(p: unknown, epochs: number, fail: (why: string) => never): void {
   if (typeof p !== 'object' || p === null || Array.isArray(p)) fail('must be an object');
   const { epoch, chunk, words, lossPerEpoch, examplesPerEpoch } = p as Record<string, unknown>;
-  if (!Number.isSafeInteger(epoch) || (epoch as number) < 0 || (epoch as number) > epochs) fail(`epoch must be an integer from 0 to epochs (${epochs}), got ${show(epoch)}`);
+  if (!Number.isSafeInteger(epoch) || (epoch as number) < 0 || (epoch as number) > epochs) fail(`epoch must be an integer from 0 to epochs (${epochs}), got ${showJson(epoch)}`);
   for (const [name, v] of [['chunk', chunk], ['words', words]] as const) {
-    if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`${name} must be a non-negative integer, got ${show(v)}`);
+    if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`${name} must be a non-negative integer, got ${showJson(v)}`);
   }
   for (const [name, v] of [['lossPerEpoch', lossPerEpoch], ['examplesPerEpoch', examplesPerEpoch]] as const) {
     if (!Array.isArray(v) || v.length > epochs || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
