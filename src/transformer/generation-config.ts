@@ -23,9 +23,15 @@ export function generationDefaults(json: Uint8Array | string, file: string): Gen
     if (v === undefined || v === null) continue;
     const ok = key === 'early_stopping' ? v === true || v === false || v === 'never'
       : key === 'length_penalty' ? typeof v === 'number' && Number.isFinite(v)
-      : Number.isInteger(v) && (v as number) >= (key === 'min_length' ? 0 : 1);
+      : Number.isInteger(v) && (v as number) >= (key === 'min_length' ? 0 : key === 'max_length' ? 2 : 1);
     if (!ok) throw fail(key, keys.get(key) ?? 0, `${key} ${showJson(v)} is not a valid value`);
     out[option] = v;
   }
-  return out as GenerateOptions;
+  // As generate() checks them together: refused here, naming the file, rather than at every call.
+  const o = out as GenerateOptions;
+  if ((o.numReturnSequences ?? 1) > (o.numBeams ?? 1)) {
+    throw fail('num_return_sequences', keys.get('num_return_sequences') ?? 0,
+      `num_return_sequences ${o.numReturnSequences} is more than num_beams (${o.numBeams ?? 1})`);
+  }
+  return o;
 }

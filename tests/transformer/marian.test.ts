@@ -109,6 +109,15 @@ test('generation defaults: config.json\'s keys without generation_config.json; a
   const err = await loadModel({ files: { ...files, 'generation_config.json': bad } }, { runtime: rt }).catch((e) => e);
   expect(err).toMatchObject({ name: 'FormatError', field: 'num_beams', byteOffset: bad.indexOf('"num_beams"') });
   expect(err.message).toMatch(/generation_config.json: num_beams 0 is not a valid value/);
+  // Values generate() would refuse at every call are refused at load, naming the file's key.
+  const tooShort = '{"max_length": 1}';
+  await expect(loadModel({ files: { ...files, 'generation_config.json': tooShort } }, { runtime: rt }))
+    .rejects.toMatchObject({ field: 'max_length', message: expect.stringMatching(/^generation_config.json: max_length 1 is not a valid value/) });
+  const tooMany = '{"num_beams": 2, "num_return_sequences": 3}';
+  await expect(loadModel({ files: { ...files, 'generation_config.json': tooMany } }, { runtime: rt })).rejects.toMatchObject({
+    field: 'num_return_sequences', byteOffset: tooMany.indexOf('"num_return_sequences"'),
+    message: 'generation_config.json: num_return_sequences 3 is more than num_beams (2) (field num_return_sequences, byte offset 17)',
+  });
 });
 
 async function loadText() {
