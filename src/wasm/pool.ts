@@ -124,9 +124,11 @@ export class WorkerPool {
     } catch (e) {
       failure = e;
     }
-    // Wait for the live workers even when this call has already failed: a worker still
-    // computing would otherwise take the next call's generation for its own.
-    this.waitForWorkers(assigned, gen);
+    // Wait for every live worker, those without a job too, even when this call has already
+    // failed: a worker that has not yet read its slot for this generation (an idle one paused
+    // between reading the generation and its slot) would otherwise read the next call's
+    // half-written arguments.
+    this.waitForWorkers(this.workers.map((_, i) => i + 1), gen);
     if (failure) throw failure;
     const lostNow = assigned.filter((t) => Atomics.load(this.ctrl, this.status(t) + DONE) !== gen);
     if (lostNow.length) {
@@ -157,9 +159,9 @@ export class WorkerPool {
     Atomics.store(this.ctrl, this.status(worker) + FAULT, FAULT_EXIT);
   }
 
-  private waitForWorkers(assigned: number[], gen: number): void {
+  private waitForWorkers(workers: number[], gen: number): void {
     // Busy: a worker that has neither finished this generation nor been lost.
-    const busy = () => assigned.some((t) => Atomics.load(this.ctrl, this.status(t) + DONE) !== gen && !this.isLost(t));
+    const busy = () => workers.some((t) => Atomics.load(this.ctrl, this.status(t) + DONE) !== gen && !this.isLost(t));
     for (let i = 0; i < SPIN; i++) if (!busy()) return;
     for (;;) {
       const signal = Atomics.load(this.ctrl, SIGNAL);

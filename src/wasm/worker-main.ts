@@ -52,11 +52,12 @@ export function workerMain(): void {
       gen = Atomics.load(ctrl, GEN);
       if (Atomics.load(ctrl, STOP)) break;
       const fn = args[base]!;
-      if (fn < 0) continue;
       // A test fault (pool.injectFault): the thread ends holding its job, as a crash would.
-      if (Atomics.load(ctrl, status + FAULT) === FAULT_EXIT) g.process!.exit(70);
+      if (fn >= 0 && Atomics.load(ctrl, status + FAULT) === FAULT_EXIT) g.process!.exit(70);
+      // Even without a job the generation is acknowledged below: the caller waits for every
+      // live worker, so it never rewrites this slot while we may still be reading it.
       try {
-        fns[fn]!(...args.subarray(base + 2, base + 2 + args[base + 1]!));
+        if (fn >= 0) fns[fn]!(...args.subarray(base + 2, base + 2 + args[base + 1]!));
       } catch (e) {
         const message = String(e).slice(0, (STATUS_INTS - TEXT) * 2);
         for (let i = 0; i < message.length; i++) text[(status + TEXT) * 2 + i] = message.charCodeAt(i);
