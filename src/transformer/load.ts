@@ -18,7 +18,10 @@ import { loadMarian } from './models/marian';
 import { TextSeq2SeqModel } from './text-seq2seq';
 
 export interface LoadModelOptions {
-  /** The runtime whose kernels run the model (default: a new one with `threads`). */
+  /**
+   * The runtime whose kernels run the model, and stays yours to dispose (default: a new one
+   * with `threads`, which the model's dispose() ends, workers included).
+   */
   runtime?: Runtime;
   threads?: number;
 }
@@ -58,9 +61,19 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
     throw new Error(`loadModel: ${config.family} checkpoints are not supported (BERT, DistilBERT and Marian are)`);
   };
   try {
-    return await build(recording.runtime);
+    const model = await build(recording.runtime);
+    if (!options.runtime) {
+      // The runtime made here belongs to the model: its workers end with it.
+      const disposeWeights = model.dispose.bind(model);
+      model.dispose = () => {
+        disposeWeights();
+        runtime.dispose();
+      };
+    }
+    return model;
   } catch (e) {
     recording.freeAll();
+    if (!options.runtime) runtime.dispose();
     throw locate(e, weights);
   } finally {
     recording.stop();
