@@ -120,7 +120,8 @@ export function chartPanels(tables) {
     if (model >= 0 && ours >= 0 && ort >= 0) {
       const series = ['wasm-nlp', 'onnxruntime-web'];
       panels.push({
-        title: 'Transformer forward pass, sequence 128: latency in ms (shorter is better)',
+        title: 'Transformers against onnxruntime-web: latency in ms (shorter is better)',
+        subtitle: 'forward passes at sequence 128, batch 1; a greedy decode step with a KV cache',
         scale: 'linear',
         series,
         groups: transformer.rows.filter((r) => parseNumber(r[ours]) && parseNumber(r[ort])).map((r) => ({
