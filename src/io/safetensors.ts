@@ -60,11 +60,12 @@ export interface SafetensorsFile {
   /** The tensor as float32: F32 copied, F16 and BF16 converted exactly, F64 rounded to nearest. */
   tensor(name: string, options?: TensorOptions): Float32Array;
   /**
-   * An F32 tensor's values in place: a Float32Array over the file's own bytes, no copy (so it
-   * changes if they do, and keeps the whole file alive while referenced). Undefined where that
-   * cannot be (another dtype, a big-endian host, an offset not a multiple of 4): use tensor().
+   * An F32 tensor's values without a conversion: a Float32Array over the file's own bytes (no
+   * copy: it changes if they do, and keeps the whole file alive while referenced), or over the
+   * bytes just read from a ByteSource. Undefined where that cannot be (another dtype, a
+   * big-endian host, an offset not a multiple of 4): use tensor().
    */
-  view(name: string): Float32Array | undefined;
+  view(name: string, options?: TensorOptions): Float32Array | undefined;
   /** Integer tensors (BOOL, U8, I8, I16, U16, I32, U32, I64, U64) as Int32Array, if every value fits. */
   intTensor(name: string): Int32Array;
   /** Throws a FormatError naming the tensor and the first NaN or ±Infinity, without converting the tensor. */
@@ -83,22 +84,41 @@ function fail(field: string, offset: number, what: string): FormatError {
   return new FormatError(`safetensors: ${what} (field ${field}, byte offset ${offset})`, field, offset);
 }
 
-export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (!(bytes instanceof Uint8Array)) throw new Error('parseSafetensors: bytes must be a Uint8Array');
-  if (bytes.length < 8) {
-    throw fail('header length', 0, `the file has ${bytes.length} bytes, fewer than the 8 of the header length`);
+/**
+ * A file read piece by piece (a file handle in Node): the header is read first, then each tensor
+ * when asked for, so a model is never held whole in memory besides its weights in WASM memory.
+ */
+export interface ByteSource {
+  /** The file's size in bytes. */
+  readonly length: number;
+  /**
+   * `length` bytes from `offset` (within the file), valid until the next read: a source may
+   * reuse one buffer. (tensor() copies out of them; a view() is then valid until the next read.)
+   */
+  read(offset: number, length: number): Uint8Array;
+}
+
+export function parseSafetensors(input: Uint8Array | ByteSource): SafetensorsFile {
+  const isBytes = input instanceof Uint8Array;
+  if (!isBytes && !(input && Number.isSafeInteger(input.length) && typeof input.read === 'function')) {
+    throw new Error('parseSafetensors: give the bytes (a Uint8Array) or a ByteSource');
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const source: ByteSource = isBytes ? { length: input.length, read: (offset, length) => input.subarray(offset, offset + length) } : input;
+  if (source.length < 8) {
+    throw fail('header length', 0, `the file has ${source.length} bytes, fewer than the 8 of the header length`);
+  }
+  const first = source.read(0, 8);
+  const view = new DataView(first.buffer, first.byteOffset, 8);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
   if (headerLength > MAX_HEADER_BYTES) {
     throw fail('header length', 0, `the header length is ${headerLength} bytes, more than the ${MAX_HEADER_BYTES} allowed`);
   }
-  if (8 + headerLength > bytes.length) {
-    throw fail('header length', 0, `the header length is ${headerLength} bytes, but only ${bytes.length - 8} bytes follow it`);
+  if (8 + headerLength > source.length) {
+    throw fail('header length', 0, `the header length is ${headerLength} bytes, but only ${source.length - 8} bytes follow it`);
   }
   const dataOffset = 8 + headerLength;
-  const dataLength = bytes.length - dataOffset;
-  const { value: header, keys } = parseJsonHeader(bytes, 8, dataOffset, 'header');
+  const dataLength = source.length - dataOffset;
+  const { value: header, keys } = parseJsonHeader(source.read(0, dataOffset), 8, dataOffset, 'header');
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw fail('header', 8, `the header must be a JSON object, got ${describe(header)}`);
   }
@@ -145,14 +165,18 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
       const { dtype, shape, byteOffset, byteLength } = get(name);
       return { dtype, shape: [...shape], byteOffset, byteLength };
     },
-    tensor: (name, options = {}) => readFloat(bytes, name, get(name), options.checkFinite === true),
-    view: (name) => {
-      const { dtype, byteOffset, byteLength } = get(name);
-      const at = bytes.byteOffset + byteOffset;
-      return dtype === 'F32' && LITTLE_ENDIAN_HOST && at % 4 === 0 ? new Float32Array(bytes.buffer, at, byteLength / 4) : undefined;
+    tensor: (name, options = {}) => readFloat(source, name, get(name), options.checkFinite === true),
+    view: (name, options = {}) => {
+      const info = get(name);
+      if (info.dtype !== 'F32' || !LITTLE_ENDIAN_HOST) return undefined;
+      const b = source.read(info.byteOffset, info.byteLength);
+      if (b.byteOffset % 4 !== 0) return undefined;
+      // The bytes just read, scanned where they are (a file source is read once, not twice).
+      if (options.checkFinite) scanFinite({ length: source.length, read: () => b }, name, info);
+      return new Float32Array(b.buffer, b.byteOffset, info.byteLength / 4);
     },
-    intTensor: (name) => readInt(bytes, name, get(name)),
-    checkFinite: (name) => scanFinite(bytes, name, get(name)),
+    intTensor: (name) => readInt(source, name, get(name)),
+    checkFinite: (name) => scanFinite(source, name, get(name)),
   };
 }
 
@@ -236,9 +260,9 @@ function readEntry(name: string, value: unknown, at: number, keys: Map<string, n
 
 // --- the data ---------------------------------------------------------------------------------
 
-function readFloat(bytes: Uint8Array, name: string, info: TensorInfo, checkFinite: boolean): Float32Array {
+function readFloat(source: ByteSource, name: string, info: TensorInfo, checkFinite: boolean): Float32Array {
   const { dtype, byteOffset, byteLength } = info;
-  const src = bytes.subarray(byteOffset, byteOffset + byteLength);
+  const src = source.read(byteOffset, byteLength);
   let out: Float32Array;
   if (dtype === 'F32') {
     out = new Float32Array(byteLength / 4);
@@ -279,9 +303,10 @@ function nonFinite(name: string, dtype: string, i: number, x: number, offset: nu
   return fail('values', offset, `element ${i} of tensor "${name}" (${dtype}) is ${x}: weights must be finite`);
 }
 
-function scanFinite(bytes: Uint8Array, name: string, info: TensorInfo): void {
+function scanFinite(source: ByteSource, name: string, info: TensorInfo): void {
   const { dtype, byteOffset, byteLength } = info;
-  const v = new DataView(bytes.buffer, bytes.byteOffset + byteOffset, byteLength);
+  const b = source.read(byteOffset, byteLength);
+  const v = new DataView(b.buffer, b.byteOffset, byteLength);
   if (dtype === 'F32') {
     for (let p = 0; p < byteLength; p += 4) {
       if ((v.getUint32(p, true) & 0x7f800000) === 0x7f800000) throw nonFinite(name, dtype, p / 4, v.getFloat32(p, true), byteOffset + p);
@@ -312,12 +337,13 @@ const INT_READERS: Partial<Record<SafetensorsDtype, (v: DataView, i: number) => 
   I64: (v, i) => v.getBigInt64(8 * i, true), U64: (v, i) => v.getBigUint64(8 * i, true),
 };
 
-function readInt(bytes: Uint8Array, name: string, info: TensorInfo): Int32Array {
+function readInt(source: ByteSource, name: string, info: TensorInfo): Int32Array {
   const { dtype, byteOffset, byteLength } = info;
   const read = INT_READERS[dtype];
   if (!read) throw fail('dtype', byteOffset, `tensor "${name}" is ${dtype}, not an integer dtype`);
   const width = DTYPE_BITS[dtype] / 8;
-  const v = new DataView(bytes.buffer, bytes.byteOffset + byteOffset, byteLength);
+  const b = source.read(byteOffset, byteLength);
+  const v = new DataView(b.buffer, b.byteOffset, byteLength);
   const out = new Int32Array(byteLength / width);
   for (let i = 0; i < out.length; i++) {
     const x = read(v, i);

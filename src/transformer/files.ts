@@ -2,6 +2,9 @@
 // browsers), or files already in memory. Nothing runs from these files: they are data.
 declare const __BROWSER__: boolean;
 
+import { FormatError } from '../io/errors';
+import type { ByteSource } from '../io/safetensors';
+
 export type ModelSource = string | URL | { files: Record<string, Uint8Array | string> };
 
 export interface ModelFiles {
@@ -9,6 +12,8 @@ export interface ModelFiles {
   read(name: string): Promise<Uint8Array | undefined>;
   /** Where the files come from, for error messages. */
   readonly where: string;
+  /** The file to read piece by piece, or undefined if the model has no such file (directories only). */
+  open?(name: string): Promise<(ByteSource & { close(): void }) | undefined>;
 }
 
 export function modelFiles(source: ModelSource): ModelFiles {
@@ -56,6 +61,35 @@ export function modelFiles(source: ModelSource): ModelFiles {
         if ((e as { code?: string }).code === 'ENOENT') return undefined;
         throw e;
       }
+    },
+    open: async (name) => {
+      const fs = await import('node:fs');
+      const path = await import('node:path');
+      let fd: number;
+      try {
+        fd = fs.openSync(path.join(dir, name), 'r');
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOENT') return undefined;
+        throw e;
+      }
+      const length = fs.fstatSync(fd).size;
+      // One buffer for every read, grown to the largest tensor: the loader uses each tensor's
+      // bytes before it reads the next, and fresh buffers per tensor would pile up until a GC.
+      let scratch = new Uint8Array(0);
+      return {
+        length,
+        close: () => fs.closeSync(fd),
+        read(offset, count) {
+          if (scratch.length < count) scratch = new Uint8Array(count);
+          const bytes = scratch.subarray(0, count);
+          for (let done = 0; done < count;) {
+            const n = fs.readSync(fd, bytes, done, count - done, offset + done);
+            if (n === 0) throw new FormatError(`loadModel: ${name} ended at byte ${offset + done} while being read (was it changed?)`, name, offset + done);
+            done += n;
+          }
+          return bytes;
+        },
+      };
     },
   };
 }

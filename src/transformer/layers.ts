@@ -10,7 +10,8 @@ import type { Activation, TransformerConfig } from './config';
 /**
  * Reads a weight as f32 by its Hugging Face name (from one or several safetensors files).
  * transient: the caller copies the values away at once (packs them, or into a tensor) and
- * keeps no reference, so the source may hand out the file's bytes in place instead of a copy.
+ * keeps no reference, so the source may hand out the file's bytes in place instead of a copy;
+ * they are valid only until the next weight is read (a file is read through one buffer).
  */
 export type WeightSource = (name: string, options?: { transient?: boolean }) => Float32Array;
 
@@ -23,8 +24,9 @@ export interface Linear {
 
 /** A torch.nn.Linear (weight out×in, y = x·Wᵀ + b), packed for the kernels. */
 export function loadLinear(rt: Runtime, weights: WeightSource, prefix: string, inFeatures: number, outFeatures: number, bias = true): Linear {
-  const transient = { transient: true };
-  return linear(rt, weights(`${prefix}.weight`, transient), bias ? weights(`${prefix}.bias`, transient) : undefined, inFeatures, outFeatures, prefix);
+  // The bias first, as a copy: the weight's transient values must be the last ones read.
+  const b = bias ? weights(`${prefix}.bias`) : undefined;
+  return linear(rt, weights(`${prefix}.weight`, { transient: true }), b, inFeatures, outFeatures, prefix);
 }
 
 /** A Linear from its weight (out×in) and bias arrays; `name` for error messages. */

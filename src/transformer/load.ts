@@ -3,7 +3,7 @@
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { init, type Runtime } from '../runtime';
 import { FormatError } from '../io/errors';
-import { parseSafetensors, parseShardIndex, type SafetensorsFile } from '../io/safetensors';
+import { parseSafetensors, parseShardIndex, type ByteSource, type SafetensorsFile } from '../io/safetensors';
 import { recordAllocations } from './allocations';
 import { WASM32_LIMIT_BYTES } from '../wasm/arena';
 import { configFromHuggingFace, type TransformerConfig } from './config';
@@ -28,10 +28,20 @@ export interface LoadModelOptions {
 
 export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<TextEncoderModel | TextSeq2SeqModel> {
   const files = modelFiles(source);
+  // Weight files opened to be read tensor by tensor are closed once the model is built (or not).
+  const opened: { close(): void }[] = [];
+  try {
+    return await loadFrom(files, options, opened);
+  } finally {
+    for (const file of opened) file.close();
+  }
+}
+
+async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { close(): void }[]): Promise<TextEncoderModel | TextSeq2SeqModel> {
   const configBytes = await need(files, 'config.json');
   const config = configFromHuggingFace(configBytes);
   checkWeightsFit(config, options.runtime?.arena?.limitBytes ?? WASM32_LIMIT_BYTES);
-  const weights = await loadWeights(files);
+  const weights = await loadWeights(files, opened);
   checkPositionTable(config, weights, configBytes);
   const tokenizer = await loadTokenizer(files, config);
   const runtime = options.runtime ?? await init({ threads: options.threads ?? 1 });
@@ -40,11 +50,8 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
     const st = weights.get(name);
     if (!st) throw new FormatError(`loadModel: the checkpoint in ${files.where} has no tensor ${name}`, name, 0);
     // NaN or Inf in a weight is reported here, naming the tensor, not found later as NaN outputs.
-    // A weight the model copies away at once is read in place: no copy of its own (440 MB for BERT-base).
-    const inPlace = use?.transient ? st.view(name) : undefined;
-    if (!inPlace) return st.tensor(name, { checkFinite: true });
-    st.checkFinite(name);
-    return inPlace;
+    // A weight the model copies away at once is read without a float32 copy of its own.
+    return (use?.transient ? st.view(name, { checkFinite: true }) : undefined) ?? st.tensor(name, { checkFinite: true });
   };
   const has = (name: string) => weights.has(name);
   // A load that fails half-way frees what it had allocated, and names a misshapen tensor's bytes.
@@ -110,9 +117,21 @@ async function need(files: ModelFiles, name: string): Promise<Uint8Array> {
 }
 
 /** Tensor name → the safetensors file holding it: model.safetensors, or the shards of its index. */
-async function loadWeights(files: ModelFiles): Promise<Map<string, SafetensorsFile>> {
+/**
+ * A safetensors file as a ByteSource read piece by piece where the files can be opened (a
+ * directory in Node): the weights then pass through memory one tensor at a time, and a model's
+ * peak is its weights in WASM memory plus one tensor, not plus the whole file. Else its bytes.
+ */
+async function safetensorsBytes(files: ModelFiles, name: string, opened: { close(): void }[]): Promise<Uint8Array | ByteSource | undefined> {
+  if (!files.open) return files.read(name);
+  const file = await files.open(name);
+  if (file) opened.push(file);
+  return file;
+}
+
+async function loadWeights(files: ModelFiles, opened: { close(): void }[]): Promise<Map<string, SafetensorsFile>> {
   const byName = new Map<string, SafetensorsFile>();
-  const single = await files.read('model.safetensors');
+  const single = await safetensorsBytes(files, 'model.safetensors', opened);
   if (single) {
     const st = inFile('model.safetensors', () => parseSafetensors(single));
     for (const n of st.names) byName.set(n, st);
@@ -126,7 +145,8 @@ async function loadWeights(files: ModelFiles): Promise<Map<string, SafetensorsFi
   const { weightMap, shards, entryOffsets } = inFile('model.safetensors.index.json', () => parseShardIndex(index));
   const parsed = new Map<string, SafetensorsFile>();
   for (const shard of shards) {
-    const bytes = await need(files, shard);
+    const bytes = await safetensorsBytes(files, shard, opened);
+    if (!bytes) throw new FormatError(`loadModel: ${files.where} has no ${shard}`, shard, 0);
     parsed.set(shard, inFile(shard, () => parseSafetensors(bytes)));
   }
   for (const [name, shard] of weightMap) {
