@@ -35,6 +35,9 @@ export type { EncoderModel, EncoderOutput, EncoderInput } from './transformer/en
 export type { Seq2SeqModel, Encoded } from './transformer/seq2seq';
 export type { GenerateOptions, SearchResult, StepDecoder } from './transformer/generation';
 export { TextSeq2SeqModel, type TranslateOptions } from './transformer/text-seq2seq';
-export { configFromHuggingFace, type TransformerConfig, type Family, type Activation as TransformerActivation } from './transformer/config';
+export { DecoderOnlyModel } from './transformer/decoder-only';
+export { loadCustomDecoder } from './transformer/models/custom';
+export type { WeightSource } from './transformer/layers';
+export { configFromHuggingFace, validateConfig, type TransformerConfig, type Family, type Activation as TransformerActivation } from './transformer/config';
 export { countParameters, type ParameterCount, type CountOptions } from './transformer/count-parameters';
-export { parseSafetensors, writeSafetensors, type SafetensorsFile, type WritableTensor, type TensorInfo, type TensorOptions } from './io/safetensors';
+export { parseSafetensors, writeSafetensors, type SafetensorsFile, type ByteSource, type WritableTensor, type TensorInfo, type TensorOptions } from './io/safetensors';

@@ -26,6 +26,7 @@ export class DecoderOnlyModel {
   readonly runtime: Runtime;
   private readonly w: DecoderOnlyWeights;
 
+  /** @internal Built by loadCustomDecoder. */
   constructor(runtime: Runtime, config: TransformerConfig, weights: DecoderOnlyWeights) {
     this.runtime = runtime;
     this.config = config;

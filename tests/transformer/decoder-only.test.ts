@@ -10,7 +10,7 @@ import { init, type Runtime } from '../../src/index';
 import { parseSafetensors } from '../../src/io/safetensors';
 import type { TransformerConfig } from '../../src/transformer/config';
 import type { DecoderOnlyModel } from '../../src/transformer/decoder-only';
-import { loadCustomDecoder } from '../../src/transformer/models/custom';
+import { loadCustomDecoder } from '../../src/index';
 
 const DIR = join(__dirname, '..', 'fixtures', 'custom-prenorm');
 const fixture = JSON.parse(readFileSync(join(DIR, 'fixture.json'), 'utf8'));
