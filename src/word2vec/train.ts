@@ -6,6 +6,7 @@ import { sentences, type CorpusSource } from '../io/corpus';
 import type { Word2VecJob, Word2VecModelArrays } from '../kernels/types';
 import { chunkSeed, sigmoidTables } from '../kernels/word2vec-params';
 import { WASM32_LIMIT_BYTES } from '../wasm/arena';
+import { checkpointBytes } from './checkpoint';
 import { chunkSentences, CorpusRecorder, encodeChunks, type Chunk } from './encode';
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options';
 import { Vocab } from './vocab';
@@ -230,7 +231,6 @@ function copyRows(from: Float32Array, dim: number, to: Float32Array, stride: num
 }
 
 async function writeCheckpoint(path: string, state: ModelState): Promise<void> {
-  const { checkpointBytes } = await import('./checkpoint');
   const { writeFileAtomic } = await import('../io/atomic-write');
   await writeFileAtomic(path, checkpointBytes(state));
 }
