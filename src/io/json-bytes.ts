@@ -26,6 +26,11 @@ export interface JsonBytes {
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** 3 if the bytes start with a UTF-8 byte order mark (some editors write one), else 0. */
+export function bomLength(bytes: Uint8Array): number {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+}
+
 /** A JSON value for an error message: at most `max` characters, and never a stack overflow. */
 export function showJson(v: unknown, max = 80): string {
   let s: string | undefined;

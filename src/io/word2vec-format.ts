@@ -7,6 +7,7 @@
 // Every size the header claims is checked against the bytes that follow before the count×dim
 // floats are allocated, so a corrupt or hostile header cannot ask for gigabytes.
 import { FormatError } from './errors';
+import { bomLength } from './json-bytes';
 
 export type Word2VecFormat = 'text' | 'binary';
 
@@ -120,8 +121,7 @@ function fail(format: string, field: string, offset: number, what: string): Form
 }
 
 function readHeader(bytes: Uint8Array, format: string): Header {
-  // A UTF-8 byte order mark, which some editors add to text files.
-  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const bom = bomLength(bytes);
   const end = bytes.indexOf(NL, bom);
   if (end < 0 || end - bom > MAX_HEADER_BYTES) {
     throw fail(format, 'header', bom, end < 0

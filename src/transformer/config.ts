@@ -28,7 +28,7 @@
 //   Marian's own are refused here rather than silently run differently.
 
 import { FormatError } from '../io/errors';
-import { parseJsonBytes, showJson } from '../io/json-bytes';
+import { bomLength, parseJsonBytes, showJson } from '../io/json-bytes';
 
 export type Family = 'bert' | 'distilbert' | 'marian' | 'custom';
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
@@ -102,7 +102,7 @@ const keyOffsets = new WeakMap<object, Map<string, number>>();
 export function configFromHuggingFace(json: unknown): TransformerConfig {
   if (typeof json === 'string' || json instanceof Uint8Array) {
     const bytes = typeof json === 'string' ? new TextEncoder().encode(json) : json;
-    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    const bom = bomLength(bytes);
     const parsed = parseJsonBytes(bytes, bom, bytes.length, { field: 'config.json', maxDepth: MAX_DEPTH, subject: 'config.json', fail: configError });
     json = parsed.value;
     if (json !== null && typeof json === 'object') keyOffsets.set(json, parsed.keys);

@@ -2,7 +2,7 @@
 // keys in config.json (as Hugging Face's GenerationConfig.from_model_config). Only the keys
 // generate() here knows; the token ids (start, EOS, pad, bad words) come from config.json.
 import { FormatError } from '../io/errors';
-import { parseJsonBytes, showJson } from '../io/json-bytes';
+import { bomLength, parseJsonBytes, showJson } from '../io/json-bytes';
 import type { GenerateOptions } from './generation';
 
 const KEYS = [
@@ -14,7 +14,7 @@ const KEYS = [
 export function generationDefaults(json: Uint8Array | string, file: string): GenerateOptions {
   const bytes = typeof json === 'string' ? new TextEncoder().encode(json) : json;
   const fail = (field: string, offset: number, what: string) => new FormatError(`${file}: ${what} (field ${field}, byte offset ${offset})`, field, offset);
-  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const bom = bomLength(bytes);
   const { value, keys } = parseJsonBytes(bytes, bom, bytes.length, { field: file, maxDepth: 64, subject: file, fail });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(file, bom, 'expected a JSON object');
   const out: Record<string, unknown> = {};

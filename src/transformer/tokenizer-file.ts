@@ -5,7 +5,7 @@
 // that token would fail, or read outside the table).
 import { Tokenizer } from '@huggingface/tokenizers';
 import { FormatError } from '../io/errors';
-import { parseJsonBytes } from '../io/json-bytes';
+import { bomLength, parseJsonBytes, showJson } from '../io/json-bytes';
 
 /** tokenizer.json nests about 6 deep (normalizer sequences); deeper values only risk the recursion of the library. */
 const MAX_DEPTH = 64;
@@ -15,7 +15,7 @@ function tokenizerError(file: string, field: string, at: number, what: string): 
 }
 
 function readJson(file: string, bytes: Uint8Array): { value: Record<string, unknown>; keys: Map<string, number> } {
-  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const bom = bomLength(bytes);
   const { value, keys } = parseJsonBytes(bytes, bom, bytes.length, {
     field: file, maxDepth: MAX_DEPTH, subject: file, fail: (field, at, what) => tokenizerError(file, field, at, what),
   });
@@ -64,7 +64,7 @@ export function tokenizerFromFiles(tokenizerJson: Uint8Array, tokenizerConfig: U
     if (typeof piece === 'string' || (piece === undefined && !generates)) continue;
     throw tokenizerError('tokenizer.json', 'model.vocab', keys.get('model\u0000vocab') ?? keys.get('model') ?? 0, piece === undefined
       ? `id ${i} has no token, but the model generates ids up to ${sizes.vocabSize - 1} and each must decode`
-      : `id ${i} has a token that is not a string: ${String(JSON.stringify(piece)).slice(0, 40)}`);
+      : `id ${i} has a token that is not a string: ${showJson(piece, 40)}`);
   }
   // WordPiece and Unigram give unknown text the unk token: without one, it would get no id at all.
   const type = (json['model'] as { type?: unknown } | undefined)?.type;
@@ -115,7 +115,7 @@ function checkIds(json: Record<string, unknown>, keys: Map<string, number>, voca
     for (const [token, id] of Object.entries(vocab)) {
       if (bad(id)) {
         throw tokenizerError('tokenizer.json', 'model.vocab', keys.get('model\u0000vocab') ?? keys.get('model') ?? 0,
-          `token ${JSON.stringify(token.slice(0, 40))} has id ${String(JSON.stringify(id)).slice(0, 40)}, not a row of the model's ${vocabSize}-token embedding`);
+          `token ${JSON.stringify(token.slice(0, 40))} has id ${showJson(id, 40)}, not a row of the model's ${vocabSize}-token embedding`);
       }
     }
   }
@@ -124,7 +124,7 @@ function checkIds(json: Record<string, unknown>, keys: Map<string, number>, voca
     added.forEach((t, i) => {
       if (bad((t as { id?: unknown } | null)?.id)) {
         throw tokenizerError('tokenizer.json', `added_tokens[${i}].id`, keys.get('added_tokens') ?? 0,
-          `added token ${i} has id ${String(JSON.stringify((t as { id?: unknown } | null)?.id)).slice(0, 40)}, not a row of the model's ${vocabSize}-token embedding`);
+          `added token ${i} has id ${showJson((t as { id?: unknown } | null)?.id, 40)}, not a row of the model's ${vocabSize}-token embedding`);
       }
     });
   }
@@ -144,7 +144,7 @@ function checkSymbols(value: unknown, path: string, at: number): void {
     const where = Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`;
     if (!Array.isArray(value) && SYMBOL_FIELDS.has(k) && !(typeof v === 'string' && v.length <= MAX_SYMBOL_LENGTH)) {
       throw tokenizerError('tokenizer.json', where, at, `${where} must be a string of at most ${MAX_SYMBOL_LENGTH} characters, got ${
-        typeof v === 'string' ? `${v.length} characters` : Array.isArray(v) ? `an array of ${v.length}` : String(JSON.stringify(v)).slice(0, 40)}`);
+        typeof v === 'string' ? `${v.length} characters` : Array.isArray(v) ? `an array of ${v.length}` : showJson(v, 40)}`);
     }
     checkSymbols(v, where, at);
   }
