@@ -101,9 +101,7 @@ const keyOffsets = new WeakMap<object, Map<string, number>>();
  */
 export function configFromHuggingFace(json: unknown): TransformerConfig {
   if (typeof json === 'string' || json instanceof Uint8Array) {
-    const bytes = typeof json === 'string' ? new TextEncoder().encode(json) : json;
-    const bom = bomLength(bytes);
-    const parsed = parseJsonBytes(bytes, bom, bytes.length, { field: 'config.json', maxDepth: MAX_DEPTH, subject: 'config.json', fail: configError });
+    const parsed = parseConfigBytes(typeof json === 'string' ? new TextEncoder().encode(json) : json);
     json = parsed.value;
     if (json !== null && typeof json === 'object') keyOffsets.set(json, parsed.keys);
   }
@@ -242,6 +240,18 @@ function marian(c: Json): TransformerConfig {
 
 function configError(field: string, at: number, what: string): FormatError {
   return new FormatError(`config.json: ${what} (field ${field}, byte offset ${at})`, field, at);
+}
+
+function parseConfigBytes(bytes: Uint8Array) {
+  return parseJsonBytes(bytes, bomLength(bytes), bytes.length, { field: 'config.json', maxDepth: MAX_DEPTH, subject: 'config.json', fail: configError });
+}
+
+/**
+ * An error about top-level `key` of config.json found by a later check (against the weights,
+ * say), at the key's byte offset in `bytes`.
+ */
+export function configKeyError(bytes: Uint8Array, key: string, what: string): FormatError {
+  return configError(key, parseConfigBytes(bytes).keys.get(key) ?? 0, what);
 }
 
 /** The error for a key of config `c` ("a.b" for key b of object a), at the key's byte offset when known. */

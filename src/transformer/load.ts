@@ -6,7 +6,7 @@ import { FormatError } from '../io/errors';
 import { parseSafetensors, parseShardIndex, type ByteSource, type SafetensorsFile } from '../io/safetensors';
 import { recordAllocations } from './allocations';
 import { WASM32_LIMIT_BYTES } from '../wasm/arena';
-import { configFromHuggingFace, type TransformerConfig } from './config';
+import { configFromHuggingFace, configKeyError, type TransformerConfig } from './config';
 import { countParameters } from './count-parameters';
 import { modelFiles, type ModelFiles, type ModelSource } from './files';
 import { generationDefaults } from './generation-config';
@@ -195,19 +195,7 @@ function checkPositionTable(config: TransformerConfig, weights: Map<string, Safe
   for (const st of files) for (const n of st.names) checkpointBytes += st.info(n).byteLength;
   const tableBytes = 4 * config.maxPositions * config.dModel;
   if (tableBytes > checkpointBytes) {
-    const key = new TextEncoder().encode('"max_position_embeddings"');
-    const at = Math.max(0, indexOfBytes(configBytes, key));
-    throw new FormatError(`config.json: max_position_embeddings ${config.maxPositions} × d_model ${config.dModel} asks for a ` +
-      `${tableBytes}-byte position table, larger than the checkpoint's ${checkpointBytes} bytes of weights ` +
-      `(field max_position_embeddings, byte offset ${at})`, 'max_position_embeddings', at);
+    throw configKeyError(configBytes, 'max_position_embeddings', `max_position_embeddings ${config.maxPositions} × d_model ${config.dModel} asks for a ` +
+      `${tableBytes}-byte position table, larger than the checkpoint's ${checkpointBytes} bytes of weights`);
   }
-}
-
-function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
-  for (let i = haystack.indexOf(needle[0]!); i >= 0 && i + needle.length <= haystack.length; i = haystack.indexOf(needle[0]!, i + 1)) {
-    let k = 1;
-    while (k < needle.length && haystack[i + k] === needle[k]) k++;
-    if (k === needle.length) return i;
-  }
-  return -1;
 }
