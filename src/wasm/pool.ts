@@ -128,7 +128,7 @@ export class WorkerPool {
     // failed: a worker that has not yet read its slot for this generation (an idle one paused
     // between reading the generation and its slot) would otherwise read the next call's
     // half-written arguments.
-    this.waitForWorkers(this.workers.map((_, i) => i + 1), gen);
+    this.waitForWorkers(gen);
     if (failure) throw failure;
     const lostNow = assigned.filter((t) => Atomics.load(this.ctrl, this.status(t) + DONE) !== gen);
     if (lostNow.length) {
@@ -159,9 +159,14 @@ export class WorkerPool {
     Atomics.store(this.ctrl, this.status(worker) + FAULT, FAULT_EXIT);
   }
 
-  private waitForWorkers(workers: number[], gen: number): void {
-    // Busy: a worker that has neither finished this generation nor been lost.
-    const busy = () => workers.some((t) => Atomics.load(this.ctrl, this.status(t) + DONE) !== gen && !this.isLost(t));
+  /** Waits until every worker (1 to threads − 1) has acknowledged generation `gen` or is lost. */
+  private waitForWorkers(gen: number): void {
+    const busy = () => {
+      for (let t = 1; t < this.threads; t++) {
+        if (Atomics.load(this.ctrl, this.status(t) + DONE) !== gen && !this.isLost(t)) return true;
+      }
+      return false;
+    };
     for (let i = 0; i < SPIN; i++) if (!busy()) return;
     for (;;) {
       const signal = Atomics.load(this.ctrl, SIGNAL);
