@@ -22,3 +22,11 @@
 @inline export function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
 }
+
+/** Lane `lane` (0–3, not a constant) of a float vector. */
+@inline export function extract(v: v128, lane: i32): f32 {
+  if (lane == 0) return f32x4.extract_lane(v, 0);
+  if (lane == 1) return f32x4.extract_lane(v, 1);
+  if (lane == 2) return f32x4.extract_lane(v, 2);
+  return f32x4.extract_lane(v, 3);
+}

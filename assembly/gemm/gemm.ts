@@ -10,7 +10,7 @@ import { activate } from "./epilogue";
 import { gemmTile } from "./microkernel";
 import { packA } from "./pack";
 import { INIT_BIAS, INIT_C, INIT_ZERO, KC, MC, MR, NR } from "./tile";
-import { at, madd } from "../simd";
+import { at, extract, madd } from "../simd";
 
 export function gemm(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, bias: usize, m: i32, k: i32, n: i32, n0: i32, n1: i32, act: i32, scratch: usize): void {
   if (k == 0) {
@@ -102,13 +102,6 @@ export function gemv(a: usize, bp: usize, c: usize, bias: usize, k: i32, n: i32,
     }
     activate(at(c, j), n, 1, cols, act);
   }
-}
-
-@inline function extract(v: v128, lane: i32): f32 {
-  if (lane == 0) return f32x4.extract_lane(v, 0);
-  if (lane == 1) return f32x4.extract_lane(v, 1);
-  if (lane == 2) return f32x4.extract_lane(v, 2);
-  return f32x4.extract_lane(v, 3);
 }
 
 function fillBias(c: usize, ldc: i32, bias: usize, m: i32, n: i32, n0: i32, n1: i32): void {

@@ -15,12 +15,20 @@ export type Operand = Float32Array | TensorLike;
 /** What a fused matmul applies after the bias. */
 export type Activation = 'none' | 'relu' | 'gelu' | 'gelu_tanh' | 'silu';
 
+/**
+ * How a packed B is stored. 'q8': int8 with one f32 scale per column of C (per output channel),
+ * and every matmul quantizes the rows of A on the fly to 7-bit unsigned integers with one scale
+ * and zero point per row (see kernels/quantize.ts), accumulating in int32.
+ */
+export type PackedDtype = 'f32' | 'q8';
+
 /** B prepared once for many matmuls (a layer's weights): from kernels.packB, for that backend only. */
 export interface PackedMatrix {
   /** Rows of B as used in C = A·B (the inner dimension). */
   readonly k: number;
   /** Columns of C. */
   readonly n: number;
+  readonly dtype: PackedDtype;
   /** Gives the memory back; the matrix is unusable afterwards. */
   free(): void;
 }
@@ -30,6 +38,33 @@ export interface PackOptions {
   n: number;
   /** B is given as n×k (a PyTorch Linear weight), for C = A·Bᵀ. */
   transB?: boolean;
+  /** Default 'f32'; 'q8' quantizes B per column of C (quantizeWeights) before packing. */
+  dtype?: PackedDtype;
+}
+
+/**
+ * Weights already quantized to int8 (by quantizeWeights, or read from a quantized checkpoint):
+ * `values` is n×k, row j the weights of column j of C (a PyTorch Linear's out×in layout), and
+ * column j's real weights are values[j·k + p] · scales[j].
+ */
+export interface QuantizedWeights {
+  values: Int8Array;
+  scales: Float32Array;
+}
+
+export interface QuantizeRowsOptions {
+  rows: number;
+  cols: number;
+}
+
+/**
+ * Rows of x quantized for the q8 matmul: values[r·cols + p] = clamp(round(x/scale) + zeroPoint,
+ * 0, 127), so x ≈ scale·(value − zeroPoint). The range of each row is widened to include 0.
+ */
+export interface QuantizedRows {
+  values: Uint8Array;
+  scales: Float32Array;
+  zeroPoints: Int32Array;
 }
 
 export interface MatmulOptions {
@@ -173,6 +208,10 @@ export interface Kernels {
   matmul(a: Operand, b: Operand | PackedMatrix, options: MatmulOptions): Float32Array;
   /** Prepares B for repeated matmuls (weights packed once at load). */
   packB(b: Operand, options: PackOptions): PackedMatrix;
+  /** Packs int8 weights that are already quantized (a q8 checkpoint's): a 'q8' PackedMatrix. */
+  packQ8(w: QuantizedWeights, options: { k: number; n: number }): PackedMatrix;
+  /** The activation quantization every q8 matmul applies to A, exposed for tests and tools. */
+  quantizeRows(x: Operand, options: QuantizeRowsOptions): QuantizedRows;
   /**
    * Multi-head attention softmax(Q·Kᵀ·scale + mask)·V. Q and out are (batch·tq)×(heads·dHead),
    * K and V (batch·tk)×(heads·dHead), every head side by side in each row.

@@ -8,13 +8,15 @@ import { checkNumber } from './check';
 import { attentionArgs } from './js/attention';
 import { geluArgs } from './js/gelu';
 import { addLayerNormArgs, layerNormArgs } from './js/layernorm';
-import { matmulArgs, packArgs } from './js/matmul';
+import { matmulArgs, packArgs, packQ8Args } from './js/matmul';
+import { quantizeRowsArgs } from './js/quantize';
 import { softmaxArgs } from './js/softmax';
 import { elementwiseArgs } from './js/vector';
 import { PackedB } from './packed';
+import { quantizeWeights } from './quantize';
 import { splitRange } from './split';
 import { residentOffset, Staging } from './staging';
-import type { Kernels, Operand, Resident, Word2VecJob, Word2VecModelArrays } from './types';
+import type { Kernels, Operand, PackedMatrix, QuantizedWeights, Resident, Word2VecJob, Word2VecModelArrays } from './types';
 import { P, PARAMS_BYTES, scratchFloats } from './word2vec-params';
 
 /** Columns per GEMM panel: threads split C at multiples of it. */
@@ -35,7 +37,7 @@ export const PARALLEL_MIN_FLOPS = 2e6;
 export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, minParallelFlops = PARALLEL_MIN_FLOPS): Kernels {
   const threads = pool?.threads ?? 1;
   // GEMM scratch (a tail tile and a packed block of A, 240 KiB) per thread, for the runtime's life.
-  const gemmScratch = Array.from({ length: threads }, () => arena.alloc(k.gemmScratchFloats() * 4));
+  const gemmScratch = Array.from({ length: threads }, () => arena.alloc(Math.max(k.gemmScratchFloats(), k.gemmQ8ScratchFloats()) * 4));
 
   /** Runs `body` with a staging area that is always released. */
   function staged<T>(body: (s: Staging) => T): T {
@@ -93,9 +95,62 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     });
   }
 
+  /** Bytes of a q8 pack (assembly/quant/tile.ts): the panels, then column scales and sums. */
+  const q8Bytes = (kk: number, n: number) => roundUp(n, 8) * roundUp(kk, 4) + 8 * roundUp(n, 8);
+
+  /** Packs int8 weights (n×k) and their scales: the values are copied in a block of rows at a time. */
+  function packQ8Into(w: QuantizedWeights, kk: number, n: number): PackedMatrix {
+    const offset = arena.alloc(q8Bytes(kk, n));
+    try {
+      staged((s) => {
+        const rows = Math.min(n, Math.max(NR, Math.floor(4 * PACK_CHUNK_FLOATS / Math.max(kk, 1) / NR) * NR));
+        const chunk = s.scratch(Math.ceil(rows * kk / 4)), scales = s.scratch(n);
+        arena.f32().set(w.scales, scales >>> 2);
+        for (let r0 = 0; r0 < n; r0 += rows) {
+          const r1 = Math.min(n, r0 + rows);
+          new Int8Array(arena.buf as ArrayBuffer, chunk, (r1 - r0) * kk).set(w.values.subarray(r0 * kk, r1 * kk));
+          // The kernel reads column j at src + j·k: src is put r0 rows before the chunk (mod 2³²).
+          const src = chunk - r0 * kk;
+          parallel('packQ8', r1 - r0, NR, 4 * (r1 - r0) * kk >= minParallelFlops, (lo, hi) => [src, scales, offset, kk, n, r0 + lo, r0 + hi]);
+        }
+      });
+    } catch (e) {
+      arena.release(offset);
+      throw e;
+    }
+    return new PackedB(kernels, kk, n, 'q8', { offset, release: () => arena.release(offset) });
+  }
+
+  /**
+   * A matmul on a q8 pack: the rows of A quantized on the calling thread (grouped for the
+   * micro-kernel; one plain row for the GEMV), then the int8 GEMM split by columns.
+   */
+  function matmulQ8(a: Operand, A: Float32Array, packed: PackedB, options: { bias?: Operand; out?: Operand },
+    m: number, kk: number, n: number, bias: Float32Array | undefined, act: number, out: Float32Array | undefined): Float32Array {
+    return staged((s) => {
+      const pa = s.place(a, A), pbias = s.place(options.bias, bias);
+      const pc = out ? s.place(options.out, out) : s.scratch(m * n);
+      const kp = roundUp(kk, 4), mp = roundUp(m, 4);
+      const pq = s.scratch(mp * kp / 4), ps = s.scratch(mp), pz = s.scratch(mp);
+      s.copyIn();
+      const ops = 2 * m * kk * n;
+      if (m === 1) {
+        k.quantizeRows(pa, kk, 1, kk, pq, kp, ps, pz, 0);
+        // Bound by reading B, a byte a weight: worth splitting at a quarter of the f32 GEMV's size.
+        parallel('gemvQ8', n, NR, 2 * ops >= minParallelFlops, (lo, hi) => [pq, ps, pz, packed.offset, pc, pbias, kk, n, lo, hi, act]);
+      } else {
+        k.quantizeRows(pa, kk, m, kk, pq, 0, ps, pz, 1);
+        // About twice the f32 GEMM's speed: worth splitting at twice its size.
+        parallel('gemmQ8', n, NR, ops >= 2 * minParallelFlops, (lo, hi, t) => [pq, ps, pz, packed.offset, pc, n, pbias, m, kk, n, lo, hi, act, gemmScratch[t]!]);
+      }
+      return s.result(pc, m * n, out);
+    });
+  }
+
   const kernels: Kernels = {
     matmul(a, b, options) {
       const { m, k: kk, n, transB, A, B, packed, bias, act, out } = matmulArgs(kernels, a, b, options);
+      if (packed?.dtype === 'q8') return matmulQ8(a, A, packed, options, m, kk, n, bias, act, out);
       return staged((s) => {
         const pa = s.place(a, A), pbias = s.place(options.bias, bias);
         const pb = packed ? 0 : s.place(b as Operand, B);
@@ -116,7 +171,8 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     },
 
     packB(b, options) {
-      const { k: kk, n, transB, B } = packArgs(b, options);
+      const { k: kk, n, transB, dtype, B } = packArgs(b, options);
+      if (dtype === 'q8') return packQ8Into(quantizeWeights(B, kk, n, transB), kk, n);
       const bytes = Math.ceil(n / NR) * NR * kk * 4;
       const offset = arena.alloc(bytes);
       try {
@@ -132,7 +188,28 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
         arena.release(offset);
         throw e;
       }
-      return new PackedB(kernels, kk, n, { offset, release: () => arena.release(offset) });
+      return new PackedB(kernels, kk, n, 'f32', { offset, release: () => arena.release(offset) });
+    },
+
+    packQ8(w, options) {
+      const { k: kk, n } = packQ8Args(w, options);
+      return packQ8Into(w, kk, n);
+    },
+
+    quantizeRows(x, options) {
+      const { rows, cols, X } = quantizeRowsArgs(x, options);
+      return staged((s) => {
+        const px = s.place(x, X);
+        const pq = s.scratch(Math.ceil(rows * cols / 4)), ps = s.scratch(rows), pz = s.scratch(rows);
+        s.copyIn();
+        k.quantizeRows(px, cols, rows, cols, pq, cols, ps, pz, 0);
+        const heap = arena.buf as ArrayBuffer;
+        return {
+          values: new Uint8Array(heap, pq, rows * cols).slice(),
+          scales: new Float32Array(heap, ps, rows).slice(),
+          zeroPoints: new Int32Array(heap, pz, rows).slice(),
+        };
+      });
     },
 
     attention(q, kx, v, options) {
@@ -266,6 +343,10 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     },
   };
   return kernels;
+}
+
+function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
 }
 
 function writeParams(v: DataView, m: Word2VecModelArrays, at: Record<string, number>, job: Word2VecJob, tokens: number, scratch: number): void {

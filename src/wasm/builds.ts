@@ -29,10 +29,17 @@ export interface KernelExports {
   dot(a: number, b: number, n: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
   scale(alpha: number, x: number, out: number, n: number): void;
+  quantizeRows(x: number, ldx: number, rows: number, cols: number, out: number, ldo: number,
+    scales: number, zeroPoints: number, grouped: number): void;
+  packQ8(src: number, scales: number, out: number, k: number, n: number, n0: number, n1: number): void;
+  gemmQ8(aq: number, sa: number, za: number, bp: number, c: number, ldc: number, bias: number,
+    m: number, k: number, n: number, n0: number, n1: number, act: number, scratch: number): void;
+  gemmQ8ScratchFloats(): number;
+  gemvQ8(aq: number, sa: number, za: number, bp: number, c: number, bias: number, k: number, n: number, n0: number, n1: number, act: number): void;
 }
 
 /** The exports a worker may be asked to run, by index (see pool.ts). */
-export const PARALLEL_KERNELS = ['packB', 'gemm', 'gemv', 'attention', 'w2vTrain'] as const;
+export const PARALLEL_KERNELS = ['packB', 'gemm', 'gemv', 'attention', 'w2vTrain', 'packQ8', 'gemmQ8', 'gemvQ8'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 const base64 = {

@@ -13,8 +13,8 @@ const SIDE = 64;
 
 export function warmUp(k: KernelExports, arena: Arena): void {
   const n = SIDE * SIDE;
-  const blocks = [n, n, n, n, SIDE, k.gemmScratchFloats(), k.attentionScratchFloats(SIDE, 16)].map((f) => arena.alloc(f * 4));
-  const [a, b, c, d, v, gemmScratch, attnScratch] = blocks as [number, number, number, number, number, number, number];
+  const blocks = [n, n, n, n, SIDE, k.gemmScratchFloats(), k.attentionScratchFloats(SIDE, 16), ...q8Floats()].map((f) => arena.alloc(f * 4));
+  const [a, b, c, d, v, gemmScratch, attnScratch, qa, qs, qz, q8] = blocks as [number, number, number, number, number, number, number, number, number, number, number];
   const heap = arena.f32();
   for (let i = 0; i < n; i++) {
     heap[(a >>> 2) + i] = Math.sin(i);
@@ -36,8 +36,18 @@ export function warmUp(k: KernelExports, arena: Arena): void {
     k.dot(a, b, n);
     k.axpy(0.5, a, c, n);
     k.scale(0.5, a, c, n);
+    // q8: b's bytes serve as int8 weights, v's halves as their scales.
+    k.quantizeRows(a, SIDE, SIDE, SIDE, qa, 0, qs, qz, 1);
+    k.packQ8(b, v, q8, SIDE, SIDE, 0, SIDE);
+    k.gemmQ8(qa, qs, qz, q8, c, SIDE, v, SIDE, SIDE, SIDE, 0, SIDE, r & 3, gemmScratch);
+    k.gemvQ8(qa, qs, qz, q8, c, v, SIDE, SIDE, 0, SIDE, r & 3);
   }
   for (const p of blocks) arena.release(p);
+}
+
+/** Floats of the q8 blocks: quantized A (SIDE² bytes), its scales and zero points, a pack of SIDE×SIDE. */
+function q8Floats(): number[] {
+  return [SIDE * SIDE / 4, SIDE, SIDE, (SIDE * SIDE + 8 * SIDE) / 4];
 }
 
 /**
@@ -47,7 +57,7 @@ export function warmUp(k: KernelExports, arena: Arena): void {
  */
 export function warmUpWorkers(k: KernelExports, arena: Arena, pool: WorkerPool): void {
   const n = SIDE * SIDE, threads = pool.threads;
-  const perThread = [n, n, n, n, SIDE, k.gemmScratchFloats(), k.attentionScratchFloats(SIDE, 16)];
+  const perThread = [n, n, n, n, SIDE, k.gemmScratchFloats(), k.attentionScratchFloats(SIDE, 16), ...q8Floats()];
   const blocks = Array.from({ length: threads }, () => perThread.map((f) => arena.alloc(f * 4)));
   const heap = arena.f32();
   for (const [a, b] of blocks) {
@@ -62,6 +72,10 @@ export function warmUpWorkers(k: KernelExports, arena: Arena, pool: WorkerPool):
     pool.run('gemm', jobs(([a, , c, d, v, g]) => [a!, SIDE, d!, c!, SIDE, v!, SIDE, SIDE, SIDE, 0, SIDE, r & 3, g!]));
     pool.run('gemv', jobs(([a, , c, d, v]) => [a!, d!, c!, v!, SIDE, SIDE, 0, SIDE, r & 3]));
     pool.run('attention', jobs(([a, b, c, , , , s]) => [a!, b!, b!, c!, 4, SIDE, SIDE, 16, SIDE, SIDE, SIDE, SIDE, 0.25, 0, r & 1, 0, 4, s!]));
+    if (r === 0) for (const [a, , , , , , , qa, qs, qz] of blocks) k.quantizeRows(a!, SIDE, SIDE, SIDE, qa!, 0, qs!, qz!, 1);
+    pool.run('packQ8', jobs(([, b, , , v, , , , , , q8]) => [b!, v!, q8!, SIDE, SIDE, 0, SIDE]));
+    pool.run('gemmQ8', jobs(([, , c, , v, g, , qa, qs, qz, q8]) => [qa!, qs!, qz!, q8!, c!, SIDE, v!, SIDE, SIDE, SIDE, 0, SIDE, r & 3, g!]));
+    pool.run('gemvQ8', jobs(([, , c, , v, , , qa, qs, qz, q8]) => [qa!, qs!, qz!, q8!, c!, v!, SIDE, SIDE, 0, SIDE, r & 3]));
   }
   for (const block of blocks) for (const p of block) arena.release(p);
 }

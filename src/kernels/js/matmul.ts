@@ -1,7 +1,9 @@
 import { checkDim, checkOperand, checkOptions } from '../check';
 import { PackedB } from '../packed';
-import type { MatmulOptions, Operand, PackedMatrix, PackOptions } from '../types';
+import { checkQuantizedWeights, columnSums, quantizeWeights } from '../quantize';
+import type { MatmulOptions, Operand, PackedDtype, PackedMatrix, PackOptions, QuantizedWeights } from '../types';
 import { activate, activationCode } from './activation';
+import { quantizeRow } from './quantize';
 
 /**
  * The checked arguments of a matmul: every array has exactly the size its shape says. A packed
@@ -39,8 +41,25 @@ export function packArgs(b: Operand, options: PackOptions) {
   const k = checkDim('packB', 'k', options.k);
   const n = checkDim('packB', 'n', options.n);
   const transB = options.transB === true;
+  const dtype = packDtype(options.dtype);
   const B = checkOperand('packB', 'b', b, k * n, transB ? 'n·k' : 'k·n');
-  return { k, n, transB, B };
+  return { k, n, transB, dtype, B };
+}
+
+const DTYPES: readonly PackedDtype[] = ['f32', 'q8'];
+
+function packDtype(dtype: unknown): PackedDtype {
+  if (dtype === undefined) return 'f32';
+  if (!DTYPES.includes(dtype as PackedDtype)) throw new Error(`packB: option dtype must be one of ${DTYPES.join(', ')}, got ${String(dtype)}`);
+  return dtype as PackedDtype;
+}
+
+export function packQ8Args(w: QuantizedWeights, options: { k: number; n: number }) {
+  checkOptions('packQ8', options);
+  const k = checkDim('packQ8', 'k', options.k);
+  const n = checkDim('packQ8', 'n', options.n);
+  checkQuantizedWeights('packQ8', w, k, n);
+  return { k, n };
 }
 
 export function overlaps(out: Float32Array, ...xs: Float32Array[]): boolean {
@@ -51,6 +70,7 @@ export function overlaps(out: Float32Array, ...xs: Float32Array[]): boolean {
 /** C[i,j] = act(bias[j] + Σ_p A[i,p]·B[p,j]); B[j,p] when transB. Sums in f64. */
 export function matmul(a: Operand, b: Operand | PackedMatrix, options: MatmulOptions): Float32Array {
   const { m, k, n, transB, A, B, packed, bias, act, out } = matmulArgs(jsOwner, a, b, options);
+  if (packed?.q8) return matmulQ8(A, packed.q8, m, k, n, bias, act, out ?? new Float32Array(m * n));
   const Bk = packed ? packed.data! : B!;
   const C = out ?? new Float32Array(m * n);
   const rowStep = transB ? 1 : n, colStep = transB ? k : 1;
@@ -64,12 +84,43 @@ export function matmul(a: Operand, b: Operand | PackedMatrix, options: MatmulOpt
   return C;
 }
 
-/** The twin's packing is a plain k×n copy: the reference layout, B as in C = A·B. */
+/**
+ * The q8 matmul (see kernels/quantize.ts): each row of A quantized, exact integer sums, then
+ * scale_i·scale_j·(Σ q_ip·q_jp − zp_i·Σ_p q_jp) + bias_j in f32, one rounding per operation as
+ * the WASM kernels do, then the activation.
+ */
+function matmulQ8(A: Float32Array, w: { values: Int8Array; scales: Float32Array; colSums: Int32Array },
+  m: number, k: number, n: number, bias: Float32Array | undefined, act: number, C: Float32Array): Float32Array {
+  const f = Math.fround;
+  const qa = new Uint8Array(k);
+  for (let i = 0; i < m; i++) {
+    const [sa, zp] = quantizeRow(A, i * k, k, qa, 0);
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += qa[p]! * w.values[j * k + p]!;
+      const y = f(f(acc - zp * w.colSums[j]!) * f(sa * w.scales[j]!));
+      C[i * n + j] = activate(bias ? f(y + bias[j]!) : y, act);
+    }
+  }
+  return C;
+}
+
+/** The twin's packing is a plain k×n copy (the reference layout, B as in C = A·B), or for q8 the quantized n×k weights. */
 export function packB(b: Operand, options: PackOptions): PackedMatrix {
-  const { k, n, transB, B } = packArgs(b, options);
+  const { k, n, transB, dtype, B } = packArgs(b, options);
+  if (dtype === 'q8') return packQ8Twin(quantizeWeights(B, k, n, transB), k, n);
   const data = new Float32Array(k * n);
   for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) data[p * n + j] = transB ? B[j * k + p]! : B[p * n + j]!;
-  return new PackedB(jsOwner, k, n, { data });
+  return new PackedB(jsOwner, k, n, 'f32', { data });
+}
+
+export function packQ8(w: QuantizedWeights, options: { k: number; n: number }): PackedMatrix {
+  const { k, n } = packQ8Args(w, options);
+  return packQ8Twin({ values: w.values.slice(), scales: w.scales.slice() }, k, n);
+}
+
+function packQ8Twin(w: QuantizedWeights, k: number, n: number): PackedMatrix {
+  return new PackedB(jsOwner, k, n, 'q8', { q8: { ...w, colSums: columnSums(w, k, n) } });
 }
 
 /** Identifies the twins as the owner of their packed matrices. */

@@ -1,0 +1,106 @@
+// C[m×n] = act(dequantize(Aq · Bq) + bias) for the columns [n0, n1) of C (n0 a multiple of 8,
+// so threads split the columns and every C element is computed by one thread); Aq quantized by
+// quantize.ts (grouped) with its row scales sa and zero points za, Bq packed by pack.ts.
+// Loops: M blocks whose quantized rows stay in L2, 8-column panels of B (8·Kp bytes, in L1),
+// 4-row tiles over the whole of K (the int32 sums need no K blocking).
+// scratch: QMR·QNR + QNR floats per thread (a tail tile and a tail bias).
+import { activate } from "../gemm/epilogue";
+import { at, extract } from "../simd";
+import { dequantize, dot4, gemmQ8Tile, pairSums } from "./microkernel";
+import { colSumsOffset, QA_BLOCK_BYTES, QMR, QNR, roundUp4, scalesOffset } from "./tile";
+
+export function gemmQ8(aq: usize, sa: usize, za: usize, bp: usize, c: usize, ldc: i32, bias: usize,
+  m: i32, k: i32, n: i32, n0: i32, n1: i32, act: i32, scratch: usize): void {
+  const kp = roundUp4(k), kg = kp >> 2;
+  const scales = bp + scalesOffset(k, n), sums = bp + colSumsOffset(k, n);
+  const mc = max(QMR, QA_BLOCK_BYTES / kp / QMR * QMR);
+  const tile = scratch, tailBias = at(scratch, QMR * QNR);
+  const ldcBytes = <usize>ldc << 2;
+  for (let i0 = 0; i0 < m; i0 += mc) {
+    const i1 = min(m, i0 + mc);
+    for (let j = n0; j < n1; j += QNR) {
+      const cols = min(QNR, n - j);
+      const panel = bp + <usize>j * kp;
+      const sw = at(scales, j), cs = sums + (<usize>j << 2);
+      if (cols < QNR && bias) {
+        for (let q = 0; q < QNR; q++) store<f32>(at(tailBias, q), q < cols ? load<f32>(at(bias, j + q)) : 0);
+      }
+      for (let i = i0; i < i1; i += QMR) {
+        const rows = min(QMR, i1 - i);
+        const ai = aq + <usize>i * kp;
+        const ci = at(c, i * ldc + j);
+        if (cols == QNR) {
+          gemmQ8Tile(ai, panel, kg, ci, ldcBytes, rows, at(sa, i), za + (<usize>i << 2), sw, cs, bias ? at(bias, j) : 0);
+        } else {
+          // The column tail goes through a full tile in scratch: C is never written past n.
+          gemmQ8Tile(ai, panel, kg, tile, QNR << 2, rows, at(sa, i), za + (<usize>i << 2), sw, cs, bias ? tailBias : 0);
+          for (let r = 0; r < rows; r++) {
+            for (let q = 0; q < cols; q++) store<f32>(at(ci, r * ldc + q), load<f32>(at(tile, r * QNR + q)));
+          }
+        }
+        activate(ci, ldc, rows, cols, act);
+      }
+    }
+  }
+}
+
+/** Floats of scratch one thread's gemmQ8 needs. */
+export function gemmQ8ScratchFloats(): i32 {
+  return QMR * QNR + QNR;
+}
+
+/**
+ * One quantized row (m = 1, a decoder step; aq its kp bytes, sa and za its scale and zero
+ * point) against packed B: columns [n0, n1) of c. Bound by reading B, a byte a weight.
+ */
+export function gemvQ8(aq: usize, sa: usize, za: usize, bp: usize, c: usize, bias: usize, k: i32, n: i32, n0: i32, n1: i32, act: i32): void {
+  const kp = roundUp4(k), kg = kp >> 2;
+  const scales = bp + scalesOffset(k, n), sums = bp + colSumsOffset(k, n);
+  const scale = f32x4.splat(load<f32>(sa)), zp = i32x4.splat(load<i32>(za));
+  for (let j = n0; j < n1; j += QNR) {
+    const panel = bp + <usize>j * kp;
+    let x0: v128, x1: v128;
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      // Two k-groups a step in separate accumulators: half the chain of dependent adds.
+      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), t0 = i32x4.splat(0), t1 = i32x4.splat(0);
+      let g = 0;
+      for (; g + 2 <= kg; g += 2) {
+        const q = panel + (<usize>g << 5);
+        const a = v128.load32_splat(aq + (<usize>g << 2)), an = v128.load32_splat(aq + (<usize>g << 2), 4);
+        s0 = dot4(v128.load(q), a, s0);
+        s1 = dot4(v128.load(q, 16), a, s1);
+        t0 = dot4(v128.load(q, 32), an, t0);
+        t1 = dot4(v128.load(q, 48), an, t1);
+      }
+      if (g < kg) {
+        const q = panel + (<usize>g << 5), a = v128.load32_splat(aq + (<usize>g << 2));
+        s0 = dot4(v128.load(q), a, s0);
+        s1 = dot4(v128.load(q, 16), a, s1);
+      }
+      x0 = i32x4.add(s0, t0);
+      x1 = i32x4.add(s1, t1);
+    } else {
+      let l0 = i32x4.splat(0), h0 = i32x4.splat(0), l1 = i32x4.splat(0), h1 = i32x4.splat(0);
+      for (let g = 0; g < kg; g++) {
+        const q = panel + (<usize>g << 5);
+        const a = i16x8.extend_low_i8x16_u(v128.load32_splat(aq + (<usize>g << 2)));
+        const b0 = v128.load(q), b1 = v128.load(q, 16);
+        l0 = i32x4.add(l0, i32x4.dot_i16x8_s(a, i16x8.extend_low_i8x16_s(b0)));
+        h0 = i32x4.add(h0, i32x4.dot_i16x8_s(a, i16x8.extend_high_i8x16_s(b0)));
+        l1 = i32x4.add(l1, i32x4.dot_i16x8_s(a, i16x8.extend_low_i8x16_s(b1)));
+        h1 = i32x4.add(h1, i32x4.dot_i16x8_s(a, i16x8.extend_high_i8x16_s(b1)));
+      }
+      x0 = pairSums(l0, h0);
+      x1 = pairSums(l1, h1);
+    }
+    const y0 = dequantize(x0, zp, v128.load(sums + (<usize>j << 2)), f32x4.mul(scale, v128.load(at(scales, j))));
+    const y1 = dequantize(x1, zp, v128.load(sums + (<usize>j << 2), 16), f32x4.mul(scale, v128.load(at(scales, j + 4))));
+    const cols = min(QNR, n - j);
+    for (let q = 0; q < cols; q++) {
+      let v = q < 4 ? extract(y0, q) : extract(y1, q - 4);
+      if (bias) v += load<f32>(at(bias, j + q));
+      store<f32>(at(c, j + q), v);
+    }
+    activate(at(c, j), n, 1, cols, act);
+  }
+}
