@@ -3,7 +3,8 @@ export { init } from './runtime';
 export type { InitOptions, Runtime, RuntimeBuffer, RuntimeFeatures, RuntimeTensor, TypedArrayOf } from './runtime';
 export type {
   Kernels, Operand, TensorLike, MatmulOptions, SoftmaxOptions, LayerNormOptions, GeluOptions, OutOptions,
-  Activation, AddLayerNormOptions, AttentionOptions, PackOptions, PackedMatrix,
+  Activation, AddLayerNormOptions, AttentionOptions, PackOptions, PackedMatrix, PackedDtype,
+  QuantizedWeights, QuantizedRows, QuantizeRowsOptions,
   Word2VecJob, Word2VecJobResult, Word2VecModelArrays, Resident,
 } from './kernels/types';
 export { jsKernels } from './kernels/js/index';
@@ -36,8 +37,9 @@ export type { Seq2SeqModel, Encoded } from './transformer/seq2seq';
 export type { GenerateOptions, SearchResult, StepDecoder } from './transformer/generation';
 export { TextSeq2SeqModel, type TranslateOptions } from './transformer/text-seq2seq';
 export { DecoderOnlyModel } from './transformer/decoder-only';
-export { loadCustomDecoder } from './transformer/models/custom';
-export type { WeightSource } from './transformer/layers';
+export { loadCustomDecoder, type CustomDecoderOptions } from './transformer/models/custom';
+export type { WeightSource, WeightDtype } from './transformer/weights';
+export { quantizeCheckpoint, type QuantizeCheckpointOptions, type QuantizeCheckpointResult } from './transformer/quantize-checkpoint';
 export { configFromHuggingFace, validateConfig, type TransformerConfig, type Family, type Activation as TransformerActivation } from './transformer/config';
 export { countParameters, type ParameterCount, type CountOptions } from './transformer/count-parameters';
 export { parseSafetensors, writeSafetensors, type SafetensorsFile, type ByteSource, type WritableTensor, type TensorInfo, type TensorOptions } from './io/safetensors';

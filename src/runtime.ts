@@ -140,10 +140,11 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
   const exports = await instantiate(module, memory);
   const arena = new Arena(memory, exports.heapBase(), maxPages * PAGE);
   const pool = threaded ? await WorkerPool.start(threads, module, memory, exports) : undefined;
-  const kernels = wasmKernels(exports, arena, pool, options.minParallelFlops);
+  const kernels = wasmKernels(exports, arena, pool, options.minParallelFlops, detected.fusedIntegerDot);
   if (options.warmUp !== false) {
-    warmUp(exports, arena);
-    if (pool) warmUpWorkers(exports, arena, pool);
+    const fused = detected.fusedIntegerDot ? 1 : 0;
+    warmUp(exports, arena, fused);
+    if (pool) warmUpWorkers(exports, arena, pool, fused);
   }
 
   const runtime: Runtime = {

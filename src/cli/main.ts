@@ -10,13 +10,14 @@ import { trainCommand } from './commands/train';
 import { analogyCommand, similarCommand } from './commands/query';
 import { evalCommand } from './commands/eval';
 import { classifyCommand, embedCommand, translateCommand } from './commands/transformer';
+import { quantizeCommand } from './commands/quantize';
 import { benchCommand } from './commands/bench';
 
 export const PROGRAM = 'wasm-nlp';
 
 export const COMMANDS: readonly Command[] = [
   demoCommand, trainCommand, similarCommand, analogyCommand, evalCommand,
-  embedCommand, classifyCommand, translateCommand, benchCommand,
+  embedCommand, classifyCommand, translateCommand, quantizeCommand, benchCommand,
 ];
 
 export function mainHelp(): string {

@@ -68,6 +68,11 @@ export interface SafetensorsFile {
   view(name: string, options?: TensorOptions): Float32Array | undefined;
   /** Integer tensors (BOOL, U8, I8, I16, U16, I32, U32, I64, U64) as Int32Array, if every value fits. */
   intTensor(name: string): Int32Array;
+  /**
+   * An I8 tensor's values as they are stored (a quantized checkpoint's weights): a copy, or with
+   * `view` the bytes just read, in place (as view(): valid until the next read from a ByteSource).
+   */
+  int8Tensor(name: string, options?: { view?: boolean }): Int8Array;
   /** Throws a FormatError naming the tensor and the first NaN or ±Infinity, without converting the tensor. */
   checkFinite(name: string): void;
 }
@@ -176,6 +181,13 @@ export function parseSafetensors(input: Uint8Array | ByteSource): SafetensorsFil
       return new Float32Array(b.buffer, b.byteOffset, info.byteLength / 4);
     },
     intTensor: (name) => readInt(source, name, get(name)),
+    int8Tensor: (name, options = {}) => {
+      const info = get(name);
+      if (info.dtype !== 'I8') throw fail('dtype', info.byteOffset, `tensor "${name}" is ${info.dtype}, not I8`);
+      const b = source.read(info.byteOffset, info.byteLength);
+      const values = new Int8Array(b.buffer, b.byteOffset, b.byteLength);
+      return options.view ? values : values.slice();
+    },
     checkFinite: (name) => scanFinite(source, name, get(name)),
   };
 }
@@ -410,19 +422,25 @@ export function f32BitsToBf16Bits(x: number): number {
 
 // --- writing ----------------------------------------------------------------------------------
 
-export interface WritableTensor {
+export type WritableTensor = {
   dtype: 'F32' | 'F16' | 'BF16';
   shape: readonly number[];
   /** The values, row-major; converted to the dtype (round to nearest even) when it is F16 or BF16. */
   data: Float32Array;
-}
+} | {
+  /** Int8 values written as they are (a quantized checkpoint's weights). */
+  dtype: 'I8';
+  shape: readonly number[];
+  data: Int8Array;
+};
 
 /** Sort rank of the reference writer: by dtype, larger alignment first, then by name. */
-const WRITE_RANK = { F32: 0, BF16: 1, F16: 2 } as const;
+const WRITE_RANK = { F32: 0, BF16: 1, F16: 2, I8: 3 } as const;
+const WRITE_BYTES = { F32: 4, BF16: 2, F16: 2, I8: 1 } as const;
 
 /**
  * The bytes of a safetensors file, laid out as the reference writer does: tensors by dtype
- * (F32, then BF16, then F16) and name, contiguous; "__metadata__" first in the header; the
+ * (F32, then BF16, then F16, then I8) and name, contiguous; "__metadata__" first in the header; the
  * header padded with spaces to a multiple of 8 bytes.
  */
 export function writeSafetensors(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Uint8Array {
@@ -430,11 +448,12 @@ export function writeSafetensors(tensors: Record<string, WritableTensor>, metada
   if (names.includes('__metadata__')) throw new Error('writeSafetensors: "__metadata__" cannot be a tensor name');
   for (const name of names) {
     const t = tensors[name]!;
-    if (!Object.hasOwn(WRITE_RANK, t.dtype)) throw new Error(`writeSafetensors: tensor "${name}": dtype must be F32, F16 or BF16, got ${String(t.dtype)}`);
+    if (!Object.hasOwn(WRITE_RANK, t.dtype)) throw new Error(`writeSafetensors: tensor "${name}": dtype must be F32, F16, BF16 or I8, got ${String(t.dtype)}`);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new Error(`writeSafetensors: tensor "${name}": shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
     }
-    if (!(t.data instanceof Float32Array)) throw new Error(`writeSafetensors: tensor "${name}": data must be a Float32Array`);
+    const array = t.dtype === 'I8' ? Int8Array : Float32Array;
+    if (!(t.data instanceof array)) throw new Error(`writeSafetensors: tensor "${name}": data must be a${t.dtype === 'I8' ? 'n' : ''} ${array.name} for ${t.dtype}`);
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) {
       throw new Error(`writeSafetensors: tensor "${name}": shape [${t.shape.join(', ')}] has ${count} elements, data has ${t.data.length}`);
@@ -451,7 +470,7 @@ export function writeSafetensors(tensors: Record<string, WritableTensor>, metada
   let offset = 0;
   for (const name of names) {
     const t = tensors[name]!;
-    const size = t.data.length * (t.dtype === 'F32' ? 4 : 2);
+    const size = t.data.length * WRITE_BYTES[t.dtype];
     header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + size] };
     offset += size;
   }
@@ -464,7 +483,13 @@ export function writeSafetensors(tensors: Record<string, WritableTensor>, metada
   out.fill(0x20, 8 + json.length, 8 + headerLength);
   let p = 8 + headerLength;
   for (const name of names) {
-    const { dtype, data } = tensors[name]!;
+    const t = tensors[name]!;
+    if (t.dtype === 'I8') {
+      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.length), p);
+      p += t.data.length;
+      continue;
+    }
+    const { dtype, data } = t;
     const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
     if (dtype === 'F32') {
       for (let i = 0; i < data.length; i++, p += 4) view.setUint32(p, bits[i]!, true);

@@ -34,8 +34,9 @@ const GEMM_MIN_M = 4;
  */
 export const PARALLEL_MIN_FLOPS = 2e6;
 
-export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, minParallelFlops = PARALLEL_MIN_FLOPS): Kernels {
+export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, minParallelFlops = PARALLEL_MIN_FLOPS, fusedIntegerDot = false): Kernels {
   const threads = pool?.threads ?? 1;
+  const fused = fusedIntegerDot ? 1 : 0;
   // GEMM scratch (a tail tile and a packed block of A, 240 KiB) per thread, for the runtime's life.
   const gemmScratch = Array.from({ length: threads }, () => arena.alloc(Math.max(k.gemmScratchFloats(), k.gemmQ8ScratchFloats()) * 4));
 
@@ -137,11 +138,11 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       if (m === 1) {
         k.quantizeRows(pa, kk, 1, kk, pq, kp, ps, pz, 0);
         // Bound by reading B, a byte a weight: worth splitting at a quarter of the f32 GEMV's size.
-        parallel('gemvQ8', n, NR, 2 * ops >= minParallelFlops, (lo, hi) => [pq, ps, pz, packed.offset, pc, pbias, kk, n, lo, hi, act]);
+        parallel('gemvQ8', n, NR, 2 * ops >= minParallelFlops, (lo, hi) => [pq, ps, pz, packed.offset, pc, pbias, kk, n, lo, hi, act, fused]);
       } else {
         k.quantizeRows(pa, kk, m, kk, pq, 0, ps, pz, 1);
         // About twice the f32 GEMM's speed: worth splitting at twice its size.
-        parallel('gemmQ8', n, NR, ops >= 2 * minParallelFlops, (lo, hi, t) => [pq, ps, pz, packed.offset, pc, n, pbias, m, kk, n, lo, hi, act, gemmScratch[t]!]);
+        parallel('gemmQ8', n, NR, ops >= 2 * minParallelFlops, (lo, hi, t) => [pq, ps, pz, packed.offset, pc, n, pbias, m, kk, n, lo, hi, act, gemmScratch[t]!, fused]);
       }
       return s.result(pc, m * n, out);
     });

@@ -21,6 +21,7 @@ export function recordAllocations(rt: Runtime): Recording {
   };
   const kernels = Object.create(rt.kernels, {
     packB: { value: (...args: Parameters<Runtime['kernels']['packB']>) => keep(rt.kernels.packB(...args)) },
+    packQ8: { value: (...args: Parameters<Runtime['kernels']['packQ8']>) => keep(rt.kernels.packQ8(...args)) },
   }) as Runtime['kernels'];
   const runtime = Object.create(rt, {
     kernels: { value: kernels },

@@ -7,15 +7,16 @@ import { checkFinite } from './finite';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
+import type { EmbeddingTable } from './embedding-table';
 import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
 import { encoderLayer, epilogue, freeLayer, orFree, preNormLayer, scratch, type EncoderLayer, type Norm, type Scratch } from './layers';
 
 export interface DecoderOnlyWeights {
-  /** vocab × d */
-  embedding: Float32Array;
+  /** vocab × d, and (transposed) the LM head */
+  embedding: EmbeddingTable;
   /** maxPositions × d */
-  positions: Float32Array;
+  positions: EmbeddingTable;
   layers: EncoderLayer[];
   finalNorm: Norm | undefined;
   lmHead: PackedMatrix;
@@ -64,7 +65,8 @@ export class DecoderOnlyModel {
     const c = this.config, d = c.dModel, T = ids[0]!.length;
     ids.forEach((row, b) => row.forEach((id, t) => {
       if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`${where}: token id ${id} (sequence ${b}, position ${first + t}) is outside the vocabulary of ${c.vocabSize}`);
-      for (let j = 0; j < d; j++) x[(b * T + t) * d + j] = this.w.embedding[id * d + j]! + this.w.positions[(first + t) * d + j]!;
+      const e = this.w.embedding.row(id), p = this.w.positions.row(first + t);
+      for (let j = 0; j < d; j++) x[(b * T + t) * d + j] = e[j]! + p[j]!;
     }));
   }
 

@@ -4,15 +4,16 @@
 import { checkFinite } from './finite';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { TransformerConfig } from './config';
+import type { EmbeddingTable } from './embedding-table';
 import { encoderLayer, freeLayer, orFree, scratch, type EncoderLayer, type Linear, type Norm } from './layers';
 
 export interface Embeddings {
   /** vocab × d */
-  word: Float32Array;
+  word: EmbeddingTable;
   /** maxPositions × d (learned, or the sinusoidal table the checkpoint stores) */
-  position: Float32Array;
+  position: EmbeddingTable;
   /** types × d, or undefined (DistilBERT) */
-  tokenType: Float32Array | undefined;
+  tokenType: EmbeddingTable | undefined;
   norm: Norm;
 }
 
@@ -108,13 +109,14 @@ export class EncoderModel {
         const id = t < ids.length ? ids[t]! : this.config.padTokenId;
         if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`forward: token id ${id} (sequence ${b}, position ${t}) is outside the vocabulary of ${V}`);
         const type = types?.[t] ?? 0;
-        if (tokenType && (!Number.isInteger(type) || type < 0 || type * d >= tokenType.length)) throw new Error(`forward: token type ${type} (sequence ${b}, position ${t}) is out of range`);
+        if (tokenType && (!Number.isInteger(type) || type < 0 || type >= tokenType.rows)) throw new Error(`forward: token type ${type} (sequence ${b}, position ${t}) is out of range`);
         keep[b * T + t] = real ? 1 : 0;
         const row = (b * T + t) * d;
+        const w = word.row(id), s = tokenType?.row(type), p = position.row(t);
         for (let j = 0; j < d; j++) {
           // Hugging Face's order: (word + token type) + position, each sum rounded to f32.
-          const wt = tokenType ? f32(word[id * d + j]! + tokenType[type * d + j]!) : word[id * d + j]!;
-          x[row + j] = wt + position[t * d + j]!;
+          const ws = s ? f32(w[j]! + s[j]!) : w[j]!;
+          x[row + j] = ws + p[j]!;
         }
       }
     });

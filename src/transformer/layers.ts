@@ -1,19 +1,12 @@
 // The building blocks a model is assembled from: Linear layers with their weights packed once
-// for the GEMM micro-kernel, LayerNorm parameters, and the post-LN encoder layer of BERT and
-// the original Transformer. Activations are tensors resident in the runtime's memory: every
-// kernel reads and writes them in place. Shape letters: n = batch·T rows, d = dModel.
+// for the GEMM micro-kernel (weights.ts reads them), LayerNorm parameters, and the post-LN and
+// pre-LN encoder layers of BERT, the original Transformer and GPT-2. Activations are tensors
+// resident in the runtime's memory: every kernel reads and writes them in place. Shape letters:
+// n = batch·T rows, d = dModel.
 import { FormatError } from '../io/errors';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { Activation as MatmulActivation, PackedMatrix } from '../kernels/types';
 import type { Activation, TransformerConfig } from './config';
-
-/**
- * Reads a weight as f32 by its Hugging Face name (from one or several safetensors files).
- * transient: the caller copies the values away at once (packs them, or into a tensor) and
- * keeps no reference, so the source may hand out the file's bytes in place instead of a copy;
- * they are valid only until the next weight is read (a file is read through one buffer).
- */
-export type WeightSource = (name: string, options?: { transient?: boolean }) => Float32Array;
 
 export interface Linear {
   weight: PackedMatrix;
@@ -22,39 +15,14 @@ export interface Linear {
   outFeatures: number;
 }
 
-/** A torch.nn.Linear (weight out×in, y = x·Wᵀ + b), packed for the kernels. */
-export function loadLinear(rt: Runtime, weights: WeightSource, prefix: string, inFeatures: number, outFeatures: number, bias = true): Linear {
-  // The bias first, as a copy: the weight's transient values must be the last ones read.
-  const b = bias ? weights(`${prefix}.bias`) : undefined;
-  return linear(rt, weights(`${prefix}.weight`, { transient: true }), b, inFeatures, outFeatures, prefix);
-}
-
-/** A Linear from its weight (out×in) and bias arrays; `name` for error messages. */
-export function linear(rt: Runtime, w: Float32Array, b: Float32Array | undefined, inFeatures: number, outFeatures: number, name: string): Linear {
-  checkLength(w, inFeatures * outFeatures, `${name}.weight`);
-  return {
-    weight: rt.kernels.packB(w, { k: inFeatures, n: outFeatures, transB: true }),
-    bias: b ? rt.tensor([outFeatures], checkLength(b, outFeatures, `${name}.bias`)) : undefined,
-    inFeatures, outFeatures,
-  };
-}
-
 export interface Norm {
   gamma: RuntimeTensor;
   beta: RuntimeTensor;
   eps: number;
 }
 
-export function loadNorm(rt: Runtime, weights: WeightSource, prefix: string, d: number, eps: number): Norm {
-  return {
-    gamma: rt.tensor([d], checkLength(weights(`${prefix}.weight`, { transient: true }), d, `${prefix}.weight`)),
-    beta: rt.tensor([d], checkLength(weights(`${prefix}.bias`, { transient: true }), d, `${prefix}.bias`)),
-    eps,
-  };
-}
-
 /** A FormatError naming the tensor (byte offset 0: loadModel, which knows the file, puts the tensor's own). */
-export function checkLength(x: Float32Array, n: number, name: string): Float32Array {
+export function checkLength<T extends { readonly length: number }>(x: T, n: number, name: string): T {
   if (x.length !== n) throw new FormatError(`${name} has ${x.length} values, expected ${n}`, name, 0);
   return x;
 }

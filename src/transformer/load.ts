@@ -3,8 +3,8 @@
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { init, type Runtime } from '../runtime';
 import { FormatError } from '../io/errors';
-import { parseSafetensors, parseShardIndex, type ByteSource, type SafetensorsFile } from '../io/safetensors';
 import { recordAllocations } from './allocations';
+import { openCheckpoint, type Checkpoint } from './checkpoint';
 import { WASM32_LIMIT_BYTES } from '../wasm/arena';
 import { configFromHuggingFace, configKeyError, type TransformerConfig } from './config';
 import { countParameters } from './count-parameters';
@@ -16,6 +16,8 @@ import { loadBert } from './models/bert';
 import { loadDistilBert } from './models/distilbert';
 import { loadMarian } from './models/marian';
 import { TextSeq2SeqModel } from './text-seq2seq';
+import { configDeclaresQ8, isFloatDtype, isQuantizedShape } from './q8-format';
+import { modelWeights, WEIGHT_DTYPES, type WeightDtype } from './weights';
 
 export interface LoadModelOptions {
   /**
@@ -24,9 +26,20 @@ export interface LoadModelOptions {
    */
   runtime?: Runtime;
   threads?: number;
+  /**
+   * 'f32', or 'q8': every Linear layer's weights (LM and classification heads included) and every
+   * embedding table as int8 with one scale per output channel or row, a quarter of the memory,
+   * and matmuls on int8; LayerNorms, biases, attention and the KV cache stay f32. Default 'q8' for
+   * a checkpoint quantizeCheckpoint wrote (read as it is stored), else 'f32'; 'f32' on such a
+   * checkpoint dequantizes it.
+   */
+  dtype?: WeightDtype;
 }
 
+const OPTION_KEYS: readonly (keyof LoadModelOptions)[] = ['runtime', 'threads', 'dtype'];
+
 export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<TextEncoderModel | TextSeq2SeqModel> {
+  checkOptions(options);
   const files = modelFiles(source);
   // Weight files opened to be read tensor by tensor are closed once the model is built (or not).
   const opened: { close(): void }[] = [];
@@ -37,38 +50,44 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   }
 }
 
+function checkOptions(options: LoadModelOptions): void {
+  if (options === null || typeof options !== 'object') throw new Error(`loadModel: options must be an object, got ${String(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) throw new Error(`loadModel: unknown option ${key} (known: ${OPTION_KEYS.join(', ')})`);
+  }
+  if (options.dtype !== undefined && !WEIGHT_DTYPES.includes(options.dtype)) {
+    throw new Error(`loadModel: option dtype must be ${WEIGHT_DTYPES.map((d) => `'${d}'`).join(' or ')}, got ${String(options.dtype)}`);
+  }
+}
+
 async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { close(): void }[]): Promise<TextEncoderModel | TextSeq2SeqModel> {
   const configBytes = await need(files, 'config.json');
   const config = configFromHuggingFace(configBytes);
-  checkWeightsFit(config, options.runtime?.arena?.limitBytes ?? WASM32_LIMIT_BYTES);
-  const weights = await loadWeights(files, opened);
-  checkPositionTable(config, weights, configBytes);
+  // The dtype as far as config.json tells, to check the fit before any weight file is read.
+  const declared = options.dtype ?? (configDeclaresQ8(configBytes) ? 'q8' : undefined);
+  checkWeightsFit(config, options.runtime?.arena?.limitBytes ?? WASM32_LIMIT_BYTES, declared ?? 'f32');
+  const checkpoint = await openCheckpoint(files, opened, 'loadModel');
+  const dtype = declared ?? (checkpoint.isQ8 ? 'q8' : 'f32');
+  checkPositionTable(config, checkpoint, configBytes);
   const tokenizer = await loadTokenizer(files, config);
   const runtime = options.runtime ?? await init({ threads: options.threads ?? 1 });
-  runtime.arena?.reserve(f32Bytes(weights));
-  const get = (name: string, use?: { transient?: boolean }) => {
-    const st = weights.get(name);
-    if (!st) throw new FormatError(`loadModel: the checkpoint in ${files.where} has no tensor ${name}`, name, 0);
-    // NaN or Inf in a weight is reported here, naming the tensor, not found later as NaN outputs.
-    // A weight the model copies away at once is read without a float32 copy of its own.
-    return (use?.transient ? st.view(name, { checkFinite: true }) : undefined) ?? st.tensor(name, { checkFinite: true });
-  };
-  const has = (name: string) => weights.has(name);
+  runtime.arena?.reserve(weightBytes(checkpoint, dtype));
   // A load that fails half-way frees what it had allocated, and names a misshapen tensor's bytes.
   const recording = recordAllocations(runtime);
-  const build = async (runtime: Runtime): Promise<TextEncoderModel | TextSeq2SeqModel> => {
-    if (config.family === 'bert') return new TextEncoderModel(loadBert(runtime, config, get, has), tokenizer);
-    if (config.family === 'distilbert') return new TextEncoderModel(loadDistilBert(runtime, config, get, has), tokenizer);
+  const weights = modelWeights(recording.runtime, checkpoint, dtype);
+  const build = async (): Promise<TextEncoderModel | TextSeq2SeqModel> => {
+    if (config.family === 'bert') return new TextEncoderModel(loadBert(config, weights), tokenizer);
+    if (config.family === 'distilbert') return new TextEncoderModel(loadDistilBert(config, weights), tokenizer);
     if (config.family === 'marian') {
       const generation = await files.read('generation_config.json');
       const defaults = generation ? generationDefaults(new TextDecoder().decode(generation), 'generation_config.json')
         : generationDefaults(new TextDecoder().decode(configBytes), 'config.json');
-      return new TextSeq2SeqModel(loadMarian(runtime, config, get, has), tokenizer, defaults);
+      return new TextSeq2SeqModel(loadMarian(config, weights), tokenizer, defaults);
     }
     throw new Error(`loadModel: ${config.family} checkpoints are not supported (BERT, DistilBERT and Marian are)`);
   };
   try {
-    const model = await build(recording.runtime);
+    const model = await build();
     if (!options.runtime) {
       // The runtime made here belongs to the model: its workers end with it.
       const disposeWeights = model.dispose.bind(model);
@@ -81,31 +100,41 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
   } catch (e) {
     recording.freeAll();
     if (!options.runtime) runtime.dispose();
-    throw locate(e, weights);
+    throw locate(e, checkpoint);
   } finally {
     recording.stop();
   }
 }
 
 /**
- * A model whose weights, as f32 in WebAssembly memory, would not fit in the runtime's memory
- * limit (4 GiB at most: wasm32) is refused from its config, before any weight file is read.
+ * A model whose weights, in WebAssembly memory, would not fit in the runtime's memory limit (4
+ * GiB at most: wasm32) is refused from its config, before any weight file is read. In q8 a
+ * weight matrix or embedding table takes 1 byte a value, everything else 4.
  */
-function checkWeightsFit(config: TransformerConfig, limitBytes: number): void {
+function checkWeightsFit(config: TransformerConfig, limitBytes: number, dtype: WeightDtype): void {
   const parameters = countParameters(config).total;
-  if (parameters * 4 > limitBytes) {
+  // The matrices alone: what q8 stores as int8.
+  const matrices = countParameters(config, { biases: false, layerNormGammas: false, layerNormBetas: false }).total;
+  const bytes = (d: WeightDtype) => (d === 'q8' ? matrices + 4 * (parameters - matrices) : 4 * parameters);
+  if (bytes(dtype) > limitBytes) {
+    const hint = dtype === 'f32' && bytes('q8') <= limitBytes ? `; with int8 weights (option dtype 'q8') they would need ${bytes('q8')}` : '';
     // The sizes of several keys make the count: the field is the file itself.
-    throw new FormatError(`loadModel: config.json describes ${parameters} parameters, which need ${parameters * 4} bytes as f32, ` +
-      `over the memory limit of ${limitBytes} bytes${limitBytes === WASM32_LIMIT_BYTES ? ' (wasm32 addresses 4 GiB)' : ''}`, 'config.json', 0);
+    throw new FormatError(`loadModel: config.json describes ${parameters} parameters, which need ${bytes(dtype)} bytes ` +
+      `${dtype === 'q8' ? 'with int8 weights (q8)' : 'as f32'}, over the memory limit of ${limitBytes} bytes` +
+      `${limitBytes === WASM32_LIMIT_BYTES ? ' (wasm32 addresses 4 GiB)' : ''}${hint}`, 'config.json', 0);
   }
 }
 
-/** Bytes the checkpoint's float tensors take as f32: about what the model puts in WASM memory. */
-function f32Bytes(weights: Map<string, SafetensorsFile>): number {
+/**
+ * Bytes the checkpoint's weights take in `dtype`: about what the model puts in WASM memory. In q8
+ * the matrices (q8-format's rule) take 1 byte a value.
+ */
+function weightBytes(checkpoint: Checkpoint, dtype: WeightDtype): number {
   let bytes = 0;
-  for (const [name, st] of weights) {
-    const { dtype, shape } = st.info(name);
-    if (dtype === 'F32' || dtype === 'F16' || dtype === 'BF16' || dtype === 'F64') bytes += 4 * shape.reduce((a, b) => a * b, 1);
+  for (const [name, st] of checkpoint.byName) {
+    const { dtype: stored, shape } = st.info(name);
+    if (!isFloatDtype(stored) && stored !== 'I8') continue;
+    bytes += (dtype === 'q8' && isQuantizedShape(shape) ? 1 : 4) * shape.reduce((a, b) => a * b, 1);
   }
   return bytes;
 }
@@ -116,67 +145,13 @@ async function need(files: ModelFiles, name: string): Promise<Uint8Array> {
   return bytes;
 }
 
-/** Tensor name → the safetensors file holding it: model.safetensors, or the shards of its index. */
-/**
- * A safetensors file as a ByteSource read piece by piece where the files can be opened (a
- * directory in Node): the weights then pass through memory one tensor at a time, and a model's
- * peak is its weights in WASM memory plus one tensor, not plus the whole file. Else its bytes.
- */
-async function safetensorsBytes(files: ModelFiles, name: string, opened: { close(): void }[]): Promise<Uint8Array | ByteSource | undefined> {
-  if (!files.open) return files.read(name);
-  const file = await files.open(name);
-  if (file) opened.push(file);
-  return file;
-}
-
-async function loadWeights(files: ModelFiles, opened: { close(): void }[]): Promise<Map<string, SafetensorsFile>> {
-  const byName = new Map<string, SafetensorsFile>();
-  const single = await safetensorsBytes(files, 'model.safetensors', opened);
-  if (single) {
-    const st = inFile('model.safetensors', () => parseSafetensors(single));
-    for (const n of st.names) byName.set(n, st);
-    return byName;
-  }
-  const index = await files.read('model.safetensors.index.json');
-  if (!index) {
-    throw new FormatError(`loadModel: ${files.where} has neither model.safetensors nor model.safetensors.index.json ` +
-      '(PyTorch .bin files are not read: they are pickles)', 'model.safetensors', 0);
-  }
-  const { weightMap, shards, entryOffsets } = inFile('model.safetensors.index.json', () => parseShardIndex(index));
-  const parsed = new Map<string, SafetensorsFile>();
-  for (const shard of shards) {
-    const bytes = await safetensorsBytes(files, shard, opened);
-    if (!bytes) throw new FormatError(`loadModel: ${files.where} has no ${shard}`, shard, 0);
-    parsed.set(shard, inFile(shard, () => parseSafetensors(bytes)));
-  }
-  for (const [name, shard] of weightMap) {
-    const st = parsed.get(shard)!;
-    if (!st.has(name)) {
-      throw new FormatError(`loadModel: model.safetensors.index.json puts ${name} in ${shard}, which does not hold it`,
-        'weight_map', entryOffsets.get(name) ?? 0);
-    }
-    byName.set(name, st);
-  }
-  return byName;
-}
-
 async function loadTokenizer(files: ModelFiles, config: TransformerConfig): Promise<Tokenizer> {
   return tokenizerFromFiles(await need(files, 'tokenizer.json'), await files.read('tokenizer_config.json'), config);
 }
 
-/** A FormatError of a file, its message prefixed with the file's name (a shard's, say). */
-function inFile<T>(file: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (e) {
-    if (e instanceof FormatError) throw new FormatError(`${file}: ${e.message}`, e.field, e.byteOffset);
-    throw e;
-  }
-}
-
 /** A shape error of a tensor (layers.checkLength names it, at offset 0) moved to the tensor's bytes. */
-function locate(e: unknown, weights: Map<string, SafetensorsFile>): unknown {
-  const st = e instanceof FormatError && e.byteOffset === 0 ? weights.get(e.field) : undefined;
+function locate(e: unknown, checkpoint: Checkpoint): unknown {
+  const st = e instanceof FormatError && e.byteOffset === 0 ? checkpoint.byName.get(e.field) : undefined;
   if (!st) return e;
   const { byteOffset, dtype, shape } = st.info((e as FormatError).field);
   return new FormatError(`${(e as FormatError).message} (the tensor is ${dtype} [${shape.join(', ')}] at byte offset ${byteOffset})`,
@@ -185,14 +160,14 @@ function locate(e: unknown, weights: Map<string, SafetensorsFile>): unknown {
 
 /**
  * Sinusoidal positions that the checkpoint does not store (Marian's) are computed from the
- * config: maxPositions × dModel floats, allowed no larger than the checkpoint itself, as every
- * other allocation of a load.
+ * config: maxPositions × dModel floats, allowed no larger than the checkpoint itself (as f32:
+ * an int8 tensor counts 4 bytes a value), as every other allocation of a load.
  */
-function checkPositionTable(config: TransformerConfig, weights: Map<string, SafetensorsFile>, configBytes: Uint8Array): void {
+function checkPositionTable(config: TransformerConfig, checkpoint: Checkpoint, configBytes: Uint8Array): void {
   if (config.family !== 'marian') return;
-  const files = new Set(weights.values());
+  const files = new Set(checkpoint.byName.values());
   let checkpointBytes = 0;
-  for (const st of files) for (const n of st.names) checkpointBytes += st.info(n).byteLength;
+  for (const st of files) for (const n of st.names) checkpointBytes += st.info(n).byteLength * (st.info(n).dtype === 'I8' ? 4 : 1);
   const tableBytes = 4 * config.maxPositions * config.dModel;
   if (tableBytes > checkpointBytes) {
     throw configKeyError(configBytes, 'max_position_embeddings', `max_position_embeddings ${config.maxPositions} × d_model ${config.dModel} asks for a ` +

@@ -7,6 +7,7 @@ import { checkFinite } from './finite';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
+import type { EmbeddingTable } from './embedding-table';
 import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
 import { encoderLayer, epilogue, freeLayer, orFree, scratch, type EncoderLayer, type Linear, type Norm, type Scratch } from './layers';
@@ -25,7 +26,7 @@ export interface DecoderLayer {
 
 export interface Seq2SeqWeights {
   /** vocab × d, shared by the encoder, the decoder and (transposed) the LM head. */
-  embedding: Float32Array;
+  embedding: EmbeddingTable;
   lmHead: PackedMatrix;
   finalLogitsBias: RuntimeTensor | undefined;
   /** maxPositions × d */
@@ -69,7 +70,8 @@ export class Seq2SeqModel {
       for (let t = 0; t < T; t++) {
         const id = t < row.length ? row[t]! : c.padTokenId;
         if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`token id ${id} (sequence ${b}, position ${first + t}) is outside the vocabulary of ${c.vocabSize}`);
-        for (let j = 0; j < d; j++) x[(b * T + t) * d + j] = Math.fround(this.w.embedding[id * d + j]! * scale) + this.w.positions[(first + t) * d + j]!;
+        const e = this.w.embedding.row(id), p = first + t;
+        for (let j = 0; j < d; j++) x[(b * T + t) * d + j] = Math.fround(e[j]! * scale) + this.w.positions[p * d + j]!;
       }
     });
   }

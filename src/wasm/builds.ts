@@ -33,9 +33,9 @@ export interface KernelExports {
     scales: number, zeroPoints: number, grouped: number): void;
   packQ8(src: number, scales: number, out: number, k: number, n: number, n0: number, n1: number): void;
   gemmQ8(aq: number, sa: number, za: number, bp: number, c: number, ldc: number, bias: number,
-    m: number, k: number, n: number, n0: number, n1: number, act: number, scratch: number): void;
+    m: number, k: number, n: number, n0: number, n1: number, act: number, scratch: number, fused: number): void;
   gemmQ8ScratchFloats(): number;
-  gemvQ8(aq: number, sa: number, za: number, bp: number, c: number, bias: number, k: number, n: number, n0: number, n1: number, act: number): void;
+  gemvQ8(aq: number, sa: number, za: number, bp: number, c: number, bias: number, k: number, n: number, n0: number, n1: number, act: number, fused: number): void;
 }
 
 /** The exports a worker may be asked to run, by index (see pool.ts). */

@@ -11,6 +11,12 @@ export interface Features {
   sharedMemory: boolean;
   /** Why sharedMemory is false, if it is. */
   sharedMemoryMissing?: string;
+  /**
+   * The q8 kernels may use the fused i32x4.relaxed_dot_i8x16_i7x16_add_s (one instruction with
+   * AVX-VNNI). False on V8 before 11.4 (Node 20), which miscompiles it on x64: the one check
+   * here made by version, since a probe would have to reproduce a register allocation.
+   */
+  fusedIntegerDot: boolean;
 }
 
 const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -49,6 +55,13 @@ function sharedMemoryMissing(): string | undefined {
   return undefined;
 }
 
+function v8Before(major: number, minor: number): boolean {
+  const v = (globalThis as { process?: { versions?: { v8?: string } } }).process?.versions?.v8;
+  if (typeof v !== 'string') return false;
+  const [a, b] = v.split('.').map(Number);
+  return a! < major || (a === major && b! < minor);
+}
+
 export function detectFeatures(): Features {
   const simd = validates(simdProbe);
   const missing = sharedMemoryMissing();
@@ -56,6 +69,7 @@ export function detectFeatures(): Features {
     simd,
     relaxedSimd: simd && validates(relaxedProbe),
     sharedMemory: missing === undefined,
+    fusedIntegerDot: !v8Before(11, 4),
     ...(missing === undefined ? {} : { sharedMemoryMissing: missing }),
   };
 }

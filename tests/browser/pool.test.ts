@@ -1,6 +1,7 @@
 // The browser build in Debian's Chromium: the worker pool on Web Workers when the page is
 // cross-origin isolated (2 threads, bitwise equal to 1, equal to the JS twins within bounds),
-// and the fallback to 1 thread, with the reason, when it is not.
+// and the fallback to 1 thread, with the reason, when it is not. The q8 kernels run the fused
+// relaxed integer dot here (Node 20 runs the split one), checked against the twin to the bit.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { browserAvailable, launchChromium, pageResult } from './chromium';
@@ -24,7 +25,16 @@ try {
   let maxDiff = 0, bitwise = true;
   for (let i = 0; i < got.length; i++) { maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i])); bitwise &&= got[i] === one[i]; }
   for (let i = 0; i < attGot.length; i++) { maxDiff = Math.max(maxDiff, Math.abs(attGot[i] - attWant[i])); bitwise &&= attGot[i] === attOne[i]; }
-  window.result = { features: rt.features, maxDiff, bitwise };
+  // q8 (the fused relaxed dot here): GEMM and GEMV equal to the twin and across threads, to the bit.
+  let q8Twin = true;
+  for (const [qm, qk, qn] of [[96, 300, 264], [1, 768, 100], [5, 33, 17]]) {
+    const qa = a.subarray(0, qm * qk), qb = b.subarray(0, qk * qn);
+    const p2 = rt.kernels.packB(qb, { k: qk, n: qn, transB: true, dtype: 'q8' }), p1 = rt1.kernels.packB(qb, { k: qk, n: qn, transB: true, dtype: 'q8' });
+    const pj = jsKernels.packB(qb, { k: qk, n: qn, transB: true, dtype: 'q8' });
+    const g2 = rt.kernels.matmul(qa, p2, { m: qm }), g1 = rt1.kernels.matmul(qa, p1, { m: qm }), gj = jsKernels.matmul(qa, pj, { m: qm });
+    for (let i = 0; i < gj.length; i++) { q8Twin &&= g1[i] === gj[i]; bitwise &&= g2[i] === g1[i]; }
+  }
+  window.result = { features: rt.features, maxDiff, bitwise, q8Twin };
   rt.dispose();
 } catch (e) {
   window.result = { error: String(e && e.stack || e) };
@@ -45,7 +55,7 @@ describe.skipIf(!browserAvailable)('browser (Chromium)', () => {
     await server?.close();
   });
 
-  type PoolResult = { features: { threads: number; build: string; notes: string[]; relaxedSimd: boolean }; maxDiff: number; bitwise: boolean };
+  type PoolResult = { features: { threads: number; build: string; notes: string[]; relaxedSimd: boolean; fusedIntegerDot: boolean }; maxDiff: number; bitwise: boolean; q8Twin: boolean };
   const run = async (path: string) => (await pageResult(browser, server.url + path)) as unknown as PoolResult;
 
   test('cross-origin isolated: 2 threads on Web Workers, bitwise equal to 1 thread, close to the twins', async () => {
@@ -53,7 +63,9 @@ describe.skipIf(!browserAvailable)('browser (Chromium)', () => {
     expect(r.features.threads).toBe(2);
     expect(r.features.relaxedSimd).toBe(true); // Chromium validates relaxed SIMD by default
     expect(r.features.build).toBe('relaxed-threads');
+    expect(r.features.fusedIntegerDot).toBe(true);
     expect(r.bitwise).toBe(true);
+    expect(r.q8Twin).toBe(true);
     expect(r.maxDiff).toBeLessThan(1e-4);
   }, 120_000);
 
@@ -63,5 +75,6 @@ describe.skipIf(!browserAvailable)('browser (Chromium)', () => {
     expect(r.features.build).toBe('relaxed');
     expect(r.features.notes.join(' ')).toMatch(/the page is not cross-origin isolated \(COOP\/COEP headers\)/);
     expect(r.bitwise).toBe(true);
+    expect(r.q8Twin).toBe(true);
   }, 120_000);
 });

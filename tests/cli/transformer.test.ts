@@ -1,7 +1,9 @@
 // embed, classify and translate in-process on the tiny fixture checkpoints, each checked against
 // the library's loadModel on the same folder and texts (which tests/transformer checks against
-// PyTorch), and the errors of a wrong model or missing texts.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// PyTorch), and the errors of a wrong model or missing texts. Then quantize: the folder it writes
+// is quantizeCheckpoint's (which tests/transformer checks), classify reads it as int8 without
+// being told and gives the library's q8 results; --dtype; and its errors, one line each.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -76,4 +78,41 @@ test('errors: the wrong kind of model, no texts, no folder, a bad folder', async
   expectOneLineError(await cli(['classify', BERT, long]), 1, 'tokens');
   expect((await cli(['classify', BERT, long, '--truncate'])).code).toBe(0);
   expect((await cli(['translate', MARIAN, long, '--truncate', '--max-length', '4'])).code).toBe(0);
+});
+
+test('quantize writes a q8 folder that classify reads as int8; --dtype picks either at load', async () => {
+  const out = join(dir, 'bert-q8');
+  const r = await cli(['quantize', BERT, out]);
+  expect(r.code).toBe(0);
+  // 3 tables, 6 Linears a layer, the pooler and the classifier; biases and LayerNorms stay f32.
+  expect(r.stdout).toBe(`${out}: 17 tensors as int8, 24 as f32; model.safetensors 0.06 MB (the input's weights 0.18 MB)\n`);
+  expect(r.stderr).toContain('quantizing');
+  expect(readdirSync(out).sort()).toEqual(['config.json', 'fixture.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+  const q8 = await loadModel(BERT, { runtime: rt, dtype: 'q8' }) as TextEncoderModel;
+  const want = q8.classify(texts);
+  q8.dispose();
+  const fromFolder = await cli(['classify', out, ...texts, '--json', ...BASELINE]);
+  expect(JSON.parse(fromFolder.stdout)).toEqual(texts.map((text, i) => ({ text, ...want[i]! })));
+  const atLoad = await cli(['classify', BERT, ...texts, '--dtype', 'q8', '--json', ...BASELINE]);
+  expect(atLoad.stdout).toBe(fromFolder.stdout);
+  const f32 = await loadModel(out, { runtime: rt, dtype: 'f32' }) as TextEncoderModel;
+  const dequantized = await cli(['embed', out, ...texts, '--dtype', 'f32', '--json', ...BASELINE]);
+  expect(JSON.parse(dequantized.stdout).map((e: { embedding: number[] }) => e.embedding)).toEqual(f32.embed(texts).map((v) => Array.from(v)));
+  f32.dispose();
+  const json = await cli(['quantize', BERT, join(dir, 'json'), '--json']);
+  expect(JSON.parse(json.stdout)).toMatchObject({ output: join(dir, 'json'), quantized: 17, kept: 24, dropped: [], copied: ['fixture.json', 'tokenizer.json', 'tokenizer_config.json'] });
+});
+
+test('errors: no folder, the same folder twice, an output that is not empty, a quantized input, a bad --dtype', async () => {
+  expectOneLineError(await cli(['quantize', join(dir, 'nope'), join(dir, 'x')]), 1, `model folder ${join(dir, 'nope')} does not exist`);
+  expectOneLineError(await cli(['quantize', BERT, BERT]), 1, `quantizeCheckpoint: the output folder is the input folder (${BERT}); give another one`);
+  const full = join(dir, 'full');
+  await cli(['quantize', BERT, full]);
+  expectOneLineError(await cli(['quantize', BERT, full]), 1, `quantizeCheckpoint: the output folder ${full} is not empty`);
+  expectOneLineError(await cli(['quantize', full, join(dir, 'again')]), 1, `quantizeCheckpoint: ${full} is already quantized (wasm-nlp-q8)`);
+  const file = join(dir, 'file');
+  writeFileSync(file, '');
+  expectOneLineError(await cli(['quantize', BERT, join(file, 'out')]), 1, `quantizeCheckpoint: cannot write in ${join(file, 'out')}`);
+  expectOneLineError(await cli(['quantize', BERT]), 2, 'quantize: missing <out-dir>');
+  expectOneLineError(await cli(['classify', BERT, 'x', '--dtype', 'int8']), 2, "classify: option --dtype must be 'f32' or 'q8', got 'int8'");
 });

@@ -1,12 +1,15 @@
 // The two tiny trained models of data/models (tools/train_tiny_models.py) against what torch computed
 // with the same float16 weights (each folder's reference.json): the translator's greedy ids and texts
 // exactly, in a batch and one text at a time; the classifier's probabilities to 1e-5 and its labels;
-// and each accuracy recomputed from our outputs equals the recorded one.
-import { readFileSync } from 'node:fs';
+// and each accuracy recomputed from our outputs equals the recorded one. Then both in q8 (int8
+// weights): the classifier's labels and the translator's exact-match rate against f32's, printed,
+// and their quantized checkpoints (quantizeCheckpoint) giving the same outputs. Runtime: init().
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { init, type Runtime } from '../../src/index';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { init, quantizeCheckpoint, type Runtime } from '../../src/index';
 import { loadModel } from '../../src/transformer/load';
 import { TextEncoderModel } from '../../src/transformer/text-encoder';
 import { TextSeq2SeqModel } from '../../src/transformer/text-seq2seq';
@@ -121,4 +124,64 @@ test('the classifier\'s held-out accuracy, recomputed over every passage it coun
   expect(Object.fromEntries(labels.map((l, b) => [l, perBook[b]]))).toEqual(classifications.accuracy.per_book);
   const overall = counted.filter(([truth], i) => out[i]!.label === labels[truth]).length / counted.length;
   expect(overall).toBe(classifications.accuracy.overall);
+});
+
+describe('in q8', () => {
+  let translatorQ8: TextSeq2SeqModel, classifierQ8: TextEncoderModel;
+  beforeAll(async () => {
+    translatorQ8 = await loadModel(TRANSLATOR, { runtime: rt, dtype: 'q8' }) as TextSeq2SeqModel;
+    classifierQ8 = await loadModel(CLASSIFIER, { runtime: rt, dtype: 'q8' }) as TextEncoderModel;
+  });
+  afterAll(() => {
+    translatorQ8?.dispose();
+    classifierQ8?.dispose();
+  });
+
+  test('the classifier gives the f32 model\'s label on at least 99% of its held-out passages', () => {
+    const { window, passages: counted } = classifications.accuracy_passages as { window: number; passages: [number, number, number][] };
+    const labels: string[] = classifications.labels;
+    const texts = counted.map(([, start]) => corpusWords(start, window));
+    const f32 = classifier.classify(texts), q8 = classifierQ8.classify(texts);
+    const agree = q8.filter((o, i) => o.label === f32[i]!.label).length / texts.length;
+    const accuracy = (out: typeof q8) => out.filter((o, i) => o.label === labels[counted[i]![0]]).length / texts.length;
+    console.log(`book-classifier q8: same label as f32 on ${(100 * agree).toFixed(2)}% of ${texts.length} held-out passages; ` +
+      `accuracy ${(100 * accuracy(q8)).toFixed(2)}% (f32 ${(100 * accuracy(f32)).toFixed(2)}%)`);
+    expect(agree).toBeGreaterThanOrEqual(0.99);
+  });
+
+  test('the translator\'s exact-match rate is within 1 point of f32\'s', () => {
+    const q8 = translatorQ8.translate(examples.map((e) => e.text));
+    const rate = (outputs: string[]) => outputs.filter((o, i) => o === examples[i]!.expected).length / examples.length;
+    const f32Rate = rate(examples.map((e) => e.output)), q8Rate = rate(q8);
+    const sameOutput = q8.filter((o, i) => o === examples[i]!.output).length;
+    console.log(`number-translator q8: exact match ${(100 * q8Rate).toFixed(2)}% (f32 ${(100 * f32Rate).toFixed(2)}%) over ${examples.length} held-out examples; ` +
+      `${sameOutput} outputs identical to f32's`);
+    expect(Math.abs(q8Rate - f32Rate)).toBeLessThanOrEqual(0.01);
+  });
+
+  test('their quantized checkpoints (from float16) load as q8 and give the same outputs as quantizing at load', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-tiny-q8-'));
+    try {
+      for (const [source, atLoad] of [[TRANSLATOR, translatorQ8], [CLASSIFIER, classifierQ8]] as const) {
+        const out = join(dir, source.split('/').at(-1)!);
+        await quantizeCheckpoint(source, out);
+        const f16Bytes = statSync(join(source, 'model.safetensors')).size, q8Bytes = statSync(join(out, 'model.safetensors')).size;
+        console.log(`${source.split('/').at(-1)}: model.safetensors ${f16Bytes} bytes in float16, ${q8Bytes} in q8`);
+        const model = await loadModel(out, { runtime: rt });
+        try {
+          if (model instanceof TextSeq2SeqModel) {
+            const texts = examples.slice(0, 40).map((e) => e.text);
+            expect(model.translate(texts)).toEqual((atLoad as TextSeq2SeqModel).translate(texts));
+          } else {
+            const texts = passages.slice(0, 40).map((p) => p.text);
+            expect((model as TextEncoderModel).classify(texts)).toEqual((atLoad as TextEncoderModel).classify(texts));
+          }
+        } finally {
+          model.dispose();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -11,6 +11,7 @@ import { configFromHuggingFace } from '../../src/transformer/config';
 import type { EncoderModel } from '../../src/transformer/encoder';
 import { loadBert } from '../../src/transformer/models/bert';
 import { loadDistilBert } from '../../src/transformer/models/distilbert';
+import { floatTensors, modelWeights } from '../../src/transformer/weights';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 type T = { shape: number[]; data: number[] };
@@ -19,7 +20,7 @@ function load(rt: Runtime, name: string, weightsFile = 'model.safetensors'): Enc
   const config = configFromHuggingFace(readFileSync(join(FIXTURES, name, 'config.json'), 'utf8'));
   const st = parseSafetensors(new Uint8Array(readFileSync(join(FIXTURES, name, weightsFile))));
   const loader = config.family === 'bert' ? loadBert : loadDistilBert;
-  return loader(rt, config, (n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n));
+  return loader(config, modelWeights(rt, floatTensors((n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n)), 'f32'));
 }
 
 /** Largest |a − b| over the positions the mask keeps (padding rows are not compared: HF's are arbitrary). */

@@ -15,6 +15,7 @@ import { beamSearch, greedySearch, tokenRules, type StepDecoder } from '../../sr
 import { KVCache } from '../../src/transformer/kv-cache';
 import { loadMarian, sinusoidalPositions } from '../../src/transformer/models/marian';
 import type { Seq2SeqModel } from '../../src/transformer/seq2seq';
+import { floatTensors, modelWeights } from '../../src/transformer/weights';
 
 const DIR = join(__dirname, '..', 'fixtures', 'marian');
 const fixture = JSON.parse(readFileSync(join(DIR, 'fixture.json'), 'utf8'));
@@ -40,7 +41,7 @@ interface BeamRun {
 
 let rt: Runtime, config: TransformerConfig, model: Seq2SeqModel;
 const st = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'model.safetensors'))));
-const load = (c: TransformerConfig) => loadMarian(rt, c, (n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n));
+const load = (c: TransformerConfig) => loadMarian(c, modelWeights(rt, floatTensors((n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n)), 'f32'));
 beforeAll(async () => {
   rt = await init();
   config = configFromHuggingFace(readFileSync(join(DIR, 'config.json'), 'utf8'));

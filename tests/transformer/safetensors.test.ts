@@ -128,9 +128,27 @@ describe('round trip', () => {
     expect(() => st.view('nope')).toThrow(/no tensor named "nope"/);
   });
 
+  test('I8: written after the float tensors, read back as they are by int8Tensor (a copy, or a view in place)', () => {
+    const q = new Int8Array([-127, -1, 0, 1, 127, 5]);
+    const bytes = writeSafetensors({ q: { dtype: 'I8', shape: [2, 3], data: q }, s: { dtype: 'F32', shape: [2], data: new Float32Array([0.5, 2]) } });
+    const st = parseSafetensors(bytes);
+    expect(st.names).toEqual(['s', 'q']);
+    expect(st.info('q')).toMatchObject({ dtype: 'I8', shape: [2, 3], byteLength: 6 });
+    const copy = st.int8Tensor('q');
+    expect(copy).toEqual(q);
+    expect(copy.buffer).not.toBe(bytes.buffer);
+    const view = st.int8Tensor('q', { view: true });
+    expect(view).toEqual(q);
+    expect(view.buffer).toBe(bytes.buffer);
+    expect(() => st.int8Tensor('s')).toThrow(/tensor "s" is F32, not I8/);
+    expect(Array.from(st.intTensor('q'))).toEqual(Array.from(q));
+  });
+
   test('writer refuses bad input', () => {
     expect(() => writeSafetensors({ w: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(/shape \[3\] has 3 elements, data has 2/);
-    expect(() => writeSafetensors({ w: { dtype: 'I8' as 'F32', shape: [1], data: new Float32Array(1) } })).toThrow(/dtype must be F32, F16 or BF16/);
+    expect(() => writeSafetensors({ w: { dtype: 'I16' as 'F32', shape: [1], data: new Float32Array(1) } })).toThrow(/dtype must be F32, F16, BF16 or I8, got I16/);
+    expect(() => writeSafetensors({ w: { dtype: 'I8', shape: [1], data: new Float32Array(1) as never } })).toThrow(/data must be an Int8Array for I8/);
+    expect(() => writeSafetensors({ w: { dtype: 'F32', shape: [1], data: new Int8Array(1) as never } })).toThrow(/data must be a Float32Array for F32/);
     expect(() => writeSafetensors({ __metadata__: { dtype: 'F32', shape: [0], data: new Float32Array(0) } })).toThrow(/__metadata__/);
   });
 });

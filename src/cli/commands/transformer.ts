@@ -5,6 +5,7 @@ import { TextEncoderModel } from '../../transformer/text-encoder';
 import { TextSeq2SeqModel } from '../../transformer/text-seq2seq';
 import { formatFloat32 } from '../../io/word2vec-format';
 import type { Runtime } from '../../runtime';
+import type { WeightDtype } from '../../transformer/weights';
 import { columns, UsageError, type OptionSpec, type ParsedArgs, type PositionalSpec } from '../args';
 import type { Command } from '../command';
 import { readTextFile, requireFolder } from '../input-files';
@@ -15,13 +16,14 @@ const MODEL: PositionalSpec = { name: 'model-dir', help: 'a Hugging Face model f
 const TEXTS: PositionalSpec = { name: 'text', help: 'texts to run (or --file)', variadic: true, optional: true };
 const FILE: OptionSpec = { name: 'file', short: 'f', type: 'string', value: 'FILE', help: 'read the texts from FILE, one a line' };
 const TRUNCATE: OptionSpec = { name: 'truncate', type: 'boolean', help: "cut texts longer than the model's positions instead of refusing them" };
+const DTYPE: OptionSpec = { name: 'dtype', type: 'choice', choices: ['f32', 'q8'], help: "weights as f32, or int8 (q8) (default: q8 for a folder 'quantize' wrote, else f32)" };
 
 type Kind = 'encoder' | 'seq2seq';
 
 /** Loads the model and checks that it can do what the command asks. */
-async function loadTextModel(source: string, runtime: Runtime, command: string, want: Kind): Promise<TextEncoderModel | TextSeq2SeqModel> {
+async function loadTextModel(source: string, runtime: Runtime, command: string, want: Kind, dtype: WeightDtype | undefined): Promise<TextEncoderModel | TextSeq2SeqModel> {
   if (!/^https?:\/\//.test(source)) await requireFolder(source, 'model folder');
-  const model = await loadModel(source, { runtime });
+  const model = await loadModel(source, { runtime, dtype });
   const kind: Kind = model instanceof TextSeq2SeqModel ? 'seq2seq' : 'encoder';
   if (kind !== want) {
     model.dispose();
@@ -50,7 +52,7 @@ function withModel<T>(args: ParsedArgs, command: string, want: 'encoder', job: (
 function withModel<T>(args: ParsedArgs, command: string, want: 'seq2seq', job: (model: TextSeq2SeqModel) => T): Promise<T>;
 function withModel<T>(args: ParsedArgs, command: string, want: Kind, job: (model: never) => T): Promise<T> {
   return withRuntime(args.options, async (runtime) => {
-    const model = await loadTextModel(args.positionals['model-dir'] as string, runtime, command, want);
+    const model = await loadTextModel(args.positionals['model-dir'] as string, runtime, command, want, args.options.dtype as WeightDtype | undefined);
     try {
       return job(model as never);
     } finally {
@@ -70,7 +72,7 @@ export const embedCommand: Command = {
       FILE,
       { name: 'pooling', type: 'choice', choices: ['mean', 'cls'], default: 'mean', help: 'mean of the token states, or the [CLS] state' },
       { name: 'normalize', type: 'boolean', default: true, help: 'scale each embedding to unit length' },
-      TRUNCATE, ...RUNTIME_OPTIONS, JSON_OPTION,
+      TRUNCATE, DTYPE, ...RUNTIME_OPTIONS, JSON_OPTION,
     ],
     examples: ['embed ./all-MiniLM-L6-v2 "A man is eating." "Someone eats."', 'embed ./all-MiniLM-L6-v2 --file sentences.txt --json'],
   },
@@ -89,7 +91,7 @@ export const classifyCommand: Command = {
     name: 'classify',
     summary: 'Label texts with a sequence classifier (…ForSequenceClassification).',
     positionals: [MODEL, TEXTS],
-    options: [FILE, TRUNCATE, ...RUNTIME_OPTIONS, JSON_OPTION],
+    options: [FILE, TRUNCATE, DTYPE, ...RUNTIME_OPTIONS, JSON_OPTION],
     examples: ['classify data/models/book-classifier "call me ishmael some years ago never mind how long precisely"'],
   },
   async run(args, io) {
@@ -110,7 +112,7 @@ export const translateCommand: Command = {
       FILE,
       { name: 'max-length', type: 'int', min: 2, value: 'N', help: "longest output in tokens, the start token included (default: the checkpoint's, else 128)" },
       { name: 'beams', type: 'int', min: 1, value: 'N', help: "beam search with N beams; 1 is greedy (default: the checkpoint's, else 1)" },
-      TRUNCATE, ...RUNTIME_OPTIONS, JSON_OPTION,
+      TRUNCATE, DTYPE, ...RUNTIME_OPTIONS, JSON_OPTION,
     ],
     examples: ['translate data/models/number-translator ">>digits<< three hundred forty two"'],
   },

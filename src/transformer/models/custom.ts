@@ -5,31 +5,44 @@
 import type { Runtime } from '../../runtime';
 import { validateConfig, type TransformerConfig } from '../config';
 import { DecoderOnlyModel } from '../decoder-only';
-import { linear, loadLinear, loadNorm, type WeightSource } from '../layers';
+import { packTiedHead } from '../embedding-table';
+import type { Linear } from '../layers';
+import { floatTensors, modelWeights, WEIGHT_DTYPES, type WeightDtype, type Weights, type WeightSource } from '../weights';
 
-export function loadCustomDecoder(rt: Runtime, c: TransformerConfig, weights: WeightSource, has: (name: string) => boolean): DecoderOnlyModel {
+export interface CustomDecoderOptions {
+  /** 'q8': Linear layers and embedding tables as int8 (see LoadModelOptions.dtype). Default 'f32'. */
+  dtype?: WeightDtype;
+}
+
+export function loadCustomDecoder(rt: Runtime, c: TransformerConfig, weights: WeightSource, has: (name: string) => boolean,
+  options: CustomDecoderOptions = {}): DecoderOnlyModel {
+  const dtype = options.dtype ?? 'f32';
+  if (!WEIGHT_DTYPES.includes(dtype)) throw new Error(`loadCustomDecoder: option dtype must be one of ${WEIGHT_DTYPES.join(', ')}, got ${String(dtype)}`);
   validateConfig(c);
   if (c.kind !== 'decoder') throw new Error(`custom models: kind ${c.kind} is not supported yet (decoder is)`);
+  return customDecoder(c, modelWeights(rt, floatTensors(weights, has), dtype));
+}
+
+function customDecoder(c: TransformerConfig, w: Weights): DecoderOnlyModel {
   const d = c.dModel, eps = c.layerNormEps;
-  const embedding = weights('embed_tokens.weight');
+  const embedding = w.embedding('embed_tokens.weight', c.vocabSize, d);
   const layers = Array.from({ length: c.decoderLayers }, (_, i) => {
     const l = `layers.${i}`;
-    const w = weights(`${l}.self_attn.in_proj_weight`), b = weights(`${l}.self_attn.in_proj_bias`);
-    const part = (j: number) => linear(rt, w.subarray(j * d * d, (j + 1) * d * d), b.subarray(j * d, (j + 1) * d), d, d, `${l}.self_attn.in_proj[${j}]`);
+    const [q, k, v] = w.stackedLinears(`${l}.self_attn.in_proj_weight`, `${l}.self_attn.in_proj_bias`, d, d, 3) as [Linear, Linear, Linear];
     return {
-      q: part(0), k: part(1), v: part(2),
-      o: loadLinear(rt, weights, `${l}.self_attn.out_proj`, d, d),
-      attnNorm: loadNorm(rt, weights, `${l}.norm1`, d, eps),
-      ffn1: loadLinear(rt, weights, `${l}.linear1`, d, c.dFF),
-      ffn2: loadLinear(rt, weights, `${l}.linear2`, c.dFF, d),
-      ffnNorm: loadNorm(rt, weights, `${l}.norm2`, d, eps),
+      q, k, v,
+      o: w.linear(`${l}.self_attn.out_proj`, d, d),
+      attnNorm: w.norm(`${l}.norm1`, d, eps),
+      ffn1: w.linear(`${l}.linear1`, d, c.dFF),
+      ffn2: w.linear(`${l}.linear2`, c.dFF, d),
+      ffnNorm: w.norm(`${l}.norm2`, d, eps),
     };
   });
-  return new DecoderOnlyModel(rt, c, {
+  return new DecoderOnlyModel(w.runtime, c, {
     embedding,
-    positions: weights('embed_positions.weight'),
+    positions: w.embedding('embed_positions.weight', c.maxPositions, d),
     layers,
-    finalNorm: c.finalNorm && has('final_norm.weight') ? loadNorm(rt, weights, 'final_norm', d, eps) : undefined,
-    lmHead: rt.kernels.packB(embedding, { k: d, n: c.vocabSize, transB: true }),
+    finalNorm: c.finalNorm && w.has('final_norm.weight') ? w.norm('final_norm', d, eps) : undefined,
+    lmHead: packTiedHead(w.runtime, embedding),
   });
 }

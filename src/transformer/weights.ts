@@ -1,0 +1,105 @@
+// What a model family's loader (models/*.ts) reads its weights through: Linear layers, LayerNorms,
+// embedding tables and plain float vectors, by their names in the checkpoint. The dtype is decided
+// here, once: in 'q8' every Linear's weight is packed as int8 with one scale per output channel,
+// and every embedding table is kept as int8 with one scale per row; LayerNorm parameters, biases
+// and other vectors stay f32. A family file never says which, so a family added later runs in
+// q8 as it is.
+import type { Runtime, RuntimeTensor } from '../runtime';
+import type { PackedMatrix, QuantizedWeights } from '../kernels/types';
+import { quantizeWeights } from '../kernels/quantize';
+import { F32Table, Q8Table } from './embedding-table';
+import { checkLength, type Linear, type Norm } from './layers';
+import { SCALE_SUFFIX } from './q8-format';
+
+export type WeightDtype = 'f32' | 'q8';
+export const WEIGHT_DTYPES: readonly WeightDtype[] = ['f32', 'q8'];
+
+/**
+ * Reads a weight as f32 by its Hugging Face name (from one or several safetensors files).
+ * transient: the caller copies the values away at once (packs them, or into a tensor) and
+ * keeps no reference, so the source may hand out the file's bytes in place instead of a copy;
+ * they are valid only until the next weight is read (a file is read through one buffer).
+ */
+export type WeightSource = (name: string, options?: { transient?: boolean }) => Float32Array;
+
+/** The tensors of a checkpoint, by name: what Weights reads from. */
+export interface TensorSource {
+  has(name: string): boolean;
+  /** A weight as f32 (NaN and Inf refused; one stored quantized comes back dequantized). See WeightSource. */
+  float(name: string, options?: { transient?: boolean }): Float32Array;
+  /**
+   * The int8 values (rows × cols) and per-row scales of a weight the checkpoint stores quantized,
+   * or undefined for one it stores as floats. transient: the values may be the file's bytes in place.
+   */
+  quantized(name: string, options?: { transient?: boolean }): QuantizedWeights | undefined;
+}
+
+/** A TensorSource of float weights only: a WeightSource function and its has(). */
+export function floatTensors(source: WeightSource, has: (name: string) => boolean): TensorSource {
+  return { has, float: source, quantized: () => undefined };
+}
+
+export interface Weights {
+  readonly runtime: Runtime;
+  readonly dtype: WeightDtype;
+  has(name: string): boolean;
+  /** A float vector (a bias, final_logits_bias) as a tensor the kernels read in place. */
+  tensor(name: string, length: number): RuntimeTensor;
+  /** A LayerNorm: PREFIX.weight and PREFIX.bias, d each. */
+  norm(prefix: string, d: number, eps: number): Norm;
+  /** A torch.nn.Linear: PREFIX.weight (out × in, y = x·Wᵀ + b) and PREFIX.bias unless bias is false. */
+  linear(prefix: string, inFeatures: number, outFeatures: number, bias?: boolean): Linear;
+  /**
+   * `count` Linears of the same shape stacked in one (count·out) × in matrix and one bias vector,
+   * as torch.nn.MultiheadAttention's in_proj_weight and in_proj_bias (q, k, v).
+   */
+  stackedLinears(weight: string, bias: string | undefined, inFeatures: number, outFeatures: number, count: number): Linear[];
+  /** A table of `rows` embeddings of `dim` (tokens, positions, token types). */
+  embedding(name: string, rows: number, dim: number): F32Table | Q8Table;
+}
+
+export function modelWeights(rt: Runtime, tensors: TensorSource, dtype: WeightDtype): Weights {
+  /** The `count` packs of a stacked weight matrix, from its int8 values as stored or from its floats. */
+  const packStacked = (name: string, k: number, n: number, count: number): PackedMatrix[] => {
+    const parts = (pack: (j: number) => PackedMatrix) => Array.from({ length: count }, (_, j) => pack(j));
+    const stored = dtype === 'q8' ? tensors.quantized(name, { transient: true }) : undefined;
+    if (stored) {
+      // Already int8, with the scales the pack wants: never made f32.
+      const values = checkLength(stored.values, count * n * k, name);
+      const scales = checkLength(stored.scales, count * n, name + SCALE_SUFFIX);
+      return parts((j) => rt.kernels.packQ8({ values: values.subarray(j * n * k, (j + 1) * n * k), scales: scales.subarray(j * n, (j + 1) * n) }, { k, n }));
+    }
+    const values = checkLength(tensors.float(name, { transient: true }), count * n * k, name);
+    return parts((j) => rt.kernels.packB(values.subarray(j * n * k, (j + 1) * n * k), { k, n, transB: true, dtype }));
+  };
+
+  const weights: Weights = {
+    runtime: rt,
+    dtype,
+    has: (name) => tensors.has(name),
+    tensor: (name, length) => rt.tensor([length], checkLength(tensors.float(name, { transient: true }), length, name)),
+    norm: (prefix, d, eps) => ({ gamma: weights.tensor(`${prefix}.weight`, d), beta: weights.tensor(`${prefix}.bias`, d), eps }),
+    linear: (prefix, inFeatures, outFeatures, bias = true) =>
+      weights.stackedLinears(`${prefix}.weight`, bias ? `${prefix}.bias` : undefined, inFeatures, outFeatures, 1)[0]!,
+    stackedLinears(weight, bias, inFeatures, outFeatures, count) {
+      // The bias first, as a copy: the weight's transient values must be the last ones read.
+      // (Its length is checked after the weight's, the tensor a wrong config names first.)
+      const raw = bias === undefined ? undefined : tensors.float(bias);
+      const packs = packStacked(weight, inFeatures, outFeatures, count);
+      const b = raw && checkLength(raw, count * outFeatures, bias!);
+      return packs.map((packed, j) => ({
+        weight: packed,
+        bias: b ? rt.tensor([outFeatures], b.subarray(j * outFeatures, (j + 1) * outFeatures)) : undefined,
+        inFeatures, outFeatures,
+      }));
+    },
+    embedding(name, rows, dim) {
+      if (dtype === 'f32') return new F32Table(checkLength(tensors.float(name), rows * dim, name), rows, dim);
+      const stored = tensors.quantized(name);
+      if (stored) return new Q8Table({ values: checkLength(stored.values, rows * dim, name), scales: checkLength(stored.scales, rows, name + SCALE_SUFFIX) }, rows, dim);
+      // One scale per row: per token, and per output channel of a head tied to the table.
+      return new Q8Table(quantizeWeights(checkLength(tensors.float(name, { transient: true }), rows * dim, name), dim, rows, true), rows, dim);
+    },
+  };
+  return weights;
+}
