@@ -3,13 +3,20 @@
 // quantize.ts (grouped) with its row scales sa and zero points za, Bq packed by pack.ts.
 // Loops: M blocks whose quantized rows stay in L2, 8-column panels of B (8·Kp bytes, in L1),
 // 4-row tiles over the whole of K (the int32 sums need no K blocking).
-// scratch: QMR·QNR + QNR floats per thread (a tail tile and a tail bias).
+// scratch: QMR·QNR + QNR floats per thread (a tail tile and a tail bias). fused: 1 for the fused
+// relaxed dot, 0 for the split one (microkernel.ts: dot4); the plain build ignores it.
 import { activate } from "../gemm/epilogue";
 import { at, extract } from "../simd";
-import { dequantize, dot4, gemmQ8Tile, pairSums } from "./microkernel";
+import { dequantize, dot4, Fused, gemmQ8Tile, pairSums, Split } from "./microkernel";
 import { colSumsOffset, QA_BLOCK_BYTES, QMR, QNR, roundUp4, scalesOffset } from "./tile";
 
 export function gemmQ8(aq: usize, sa: usize, za: usize, bp: usize, c: usize, ldc: i32, bias: usize,
+  m: i32, k: i32, n: i32, n0: i32, n1: i32, act: i32, scratch: usize, fused: i32): void {
+  if (ASC_FEATURE_RELAXED_SIMD && fused) gemmQ8Of<Fused>(aq, sa, za, bp, c, ldc, bias, m, k, n, n0, n1, act, scratch);
+  else gemmQ8Of<Split>(aq, sa, za, bp, c, ldc, bias, m, k, n, n0, n1, act, scratch);
+}
+
+function gemmQ8Of<D>(aq: usize, sa: usize, za: usize, bp: usize, c: usize, ldc: i32, bias: usize,
   m: i32, k: i32, n: i32, n0: i32, n1: i32, act: i32, scratch: usize): void {
   const kp = roundUp4(k), kg = kp >> 2;
   const scales = bp + scalesOffset(k, n), sums = bp + colSumsOffset(k, n);
@@ -30,10 +37,10 @@ export function gemmQ8(aq: usize, sa: usize, za: usize, bp: usize, c: usize, ldc
         const ai = aq + <usize>i * kp;
         const ci = at(c, i * ldc + j);
         if (cols == QNR) {
-          gemmQ8Tile(ai, panel, kg, ci, ldcBytes, rows, at(sa, i), za + (<usize>i << 2), sw, cs, bias ? at(bias, j) : 0);
+          gemmQ8Tile<D>(ai, panel, kg, ci, ldcBytes, rows, at(sa, i), za + (<usize>i << 2), sw, cs, bias ? at(bias, j) : 0);
         } else {
           // The column tail goes through a full tile in scratch: C is never written past n.
-          gemmQ8Tile(ai, panel, kg, tile, QNR << 2, rows, at(sa, i), za + (<usize>i << 2), sw, cs, bias ? tailBias : 0);
+          gemmQ8Tile<D>(ai, panel, kg, tile, QNR << 2, rows, at(sa, i), za + (<usize>i << 2), sw, cs, bias ? tailBias : 0);
           for (let r = 0; r < rows; r++) {
             for (let q = 0; q < cols; q++) store<f32>(at(ci, r * ldc + q), load<f32>(at(tile, r * QNR + q)));
           }
@@ -53,7 +60,12 @@ export function gemmQ8ScratchFloats(): i32 {
  * One quantized row (m = 1, a decoder step; aq its kp bytes, sa and za its scale and zero
  * point) against packed B: columns [n0, n1) of c. Bound by reading B, a byte a weight.
  */
-export function gemvQ8(aq: usize, sa: usize, za: usize, bp: usize, c: usize, bias: usize, k: i32, n: i32, n0: i32, n1: i32, act: i32): void {
+export function gemvQ8(aq: usize, sa: usize, za: usize, bp: usize, c: usize, bias: usize, k: i32, n: i32, n0: i32, n1: i32, act: i32, fused: i32): void {
+  if (ASC_FEATURE_RELAXED_SIMD && fused) gemvQ8Of<Fused>(aq, sa, za, bp, c, bias, k, n, n0, n1, act);
+  else gemvQ8Of<Split>(aq, sa, za, bp, c, bias, k, n, n0, n1, act);
+}
+
+function gemvQ8Of<D>(aq: usize, sa: usize, za: usize, bp: usize, c: usize, bias: usize, k: i32, n: i32, n0: i32, n1: i32, act: i32): void {
   const kp = roundUp4(k), kg = kp >> 2;
   const scales = bp + scalesOffset(k, n), sums = bp + colSumsOffset(k, n);
   const scale = f32x4.splat(load<f32>(sa)), zp = i32x4.splat(load<i32>(za));
@@ -67,15 +79,15 @@ export function gemvQ8(aq: usize, sa: usize, za: usize, bp: usize, c: usize, bia
       for (; g + 2 <= kg; g += 2) {
         const q = panel + (<usize>g << 5);
         const a = v128.load32_splat(aq + (<usize>g << 2)), an = v128.load32_splat(aq + (<usize>g << 2), 4);
-        s0 = dot4(v128.load(q), a, s0);
-        s1 = dot4(v128.load(q, 16), a, s1);
-        t0 = dot4(v128.load(q, 32), an, t0);
-        t1 = dot4(v128.load(q, 48), an, t1);
+        s0 = dot4<D>(v128.load(q), a, s0);
+        s1 = dot4<D>(v128.load(q, 16), a, s1);
+        t0 = dot4<D>(v128.load(q, 32), an, t0);
+        t1 = dot4<D>(v128.load(q, 48), an, t1);
       }
       if (g < kg) {
         const q = panel + (<usize>g << 5), a = v128.load32_splat(aq + (<usize>g << 2));
-        s0 = dot4(v128.load(q), a, s0);
-        s1 = dot4(v128.load(q, 16), a, s1);
+        s0 = dot4<D>(v128.load(q), a, s0);
+        s1 = dot4<D>(v128.load(q, 16), a, s1);
       }
       x0 = i32x4.add(s0, t0);
       x1 = i32x4.add(s1, t1);

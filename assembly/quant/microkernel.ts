@@ -17,7 +17,7 @@
 // sw, sums: the 8 columns' scales and sums; bias: 8 floats or 0.
 import { at } from "../simd";
 
-export function gemmQ8Tile(ap: usize, bp: usize, kg: i32, c: usize, ldc: usize, rows: i32,
+export function gemmQ8Tile<D>(ap: usize, bp: usize, kg: i32, c: usize, ldc: usize, rows: i32,
   sa: usize, za: usize, sw: usize, sums: usize, bias: usize): void {
   const c0 = c;
   const c1 = rows > 1 ? c0 + ldc : c0;
@@ -30,13 +30,13 @@ export function gemmQ8Tile(ap: usize, bp: usize, kg: i32, c: usize, ldc: usize, 
       const b0 = v128.load(bp);
       const b1 = v128.load(bp, 16);
       let a = v128.load32_splat(ap);
-      x00 = dot4(b0, a, x00); x01 = dot4(b1, a, x01);
+      x00 = dot4<D>(b0, a, x00); x01 = dot4<D>(b1, a, x01);
       a = v128.load32_splat(ap, 4);
-      x10 = dot4(b0, a, x10); x11 = dot4(b1, a, x11);
+      x10 = dot4<D>(b0, a, x10); x11 = dot4<D>(b1, a, x11);
       a = v128.load32_splat(ap, 8);
-      x20 = dot4(b0, a, x20); x21 = dot4(b1, a, x21);
+      x20 = dot4<D>(b0, a, x20); x21 = dot4<D>(b1, a, x21);
       a = v128.load32_splat(ap, 12);
-      x30 = dot4(b0, a, x30); x31 = dot4(b1, a, x31);
+      x30 = dot4<D>(b0, a, x30); x31 = dot4<D>(b1, a, x31);
       ap += 16;
       bp += 32;
     }
@@ -75,16 +75,24 @@ export function gemmQ8Tile(ap: usize, bp: usize, kg: i32, c: usize, ldc: usize, 
   storeRow(c0, x00, x01, at(sa, 0), za, sw0, sw1, s0, s1, bias);
 }
 
+/** dot4 with i32x4.relaxed_dot_i8x16_i7x16_add_s: one vpdpbusd where the CPU has AVX-VNNI. */
+export type Fused = u8;
 /**
- * acc + Σ of each lane's 4 products w·a (w int8, a 7-bit): i16x8.relaxed_dot_i8x16_i7x16_s,
- * then pairs widened and added. Not the fused i32x4.relaxed_dot_i8x16_i7x16_add_s: V8 11.3
- * (Node 20) on x64 miscompiles it where an input dies at it (the ones vector it builds in a
- * temporary register overwrote an operand: wrong GEMV sums), and builds that vector anew at
- * every call; this form loads the ones as a constant. Exact: a pair of products is at most
- * 2·127·128 < 2¹⁵, so pmaddubsw never saturates.
+ * dot4 as i16x8.relaxed_dot_i8x16_i7x16_s, then pairs widened and added: for V8 11.3 (Node 20),
+ * which on x64 miscompiles the fused form where an input dies at it (the ones vector it builds
+ * in a temporary register overwrote an operand: wrong GEMV sums), and builds that vector anew
+ * at every call; this form loads it as a constant. Same pmaddubsw + pmaddwd without VNNI.
+ */
+export type Split = u16;
+
+/**
+ * acc + Σ of each lane's 4 products w·a (w int8, a 7-bit). D, Fused or Split, picks the
+ * instruction at compile time (the runtime chooses: src/wasm/features.ts). Exact either way: a
+ * pair of products is at most 2·127·128 < 2¹⁵, so pmaddubsw never saturates.
  */
 // @ts-ignore: decorator
-@inline export function dot4(w: v128, a: v128, acc: v128): v128 {
+@inline export function dot4<D>(w: v128, a: v128, acc: v128): v128 {
+  if (sizeof<D>() == 1) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, a, acc);
   return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, a)));
 }
 
