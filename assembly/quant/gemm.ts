@@ -75,19 +75,20 @@ function gemvQ8Of<D>(aq: usize, sa: usize, za: usize, bp: usize, c: usize, bias:
     if (ASC_FEATURE_RELAXED_SIMD) {
       // Two k-groups a step in separate accumulators: half the chain of dependent adds.
       let s0 = i32x4.splat(0), s1 = i32x4.splat(0), t0 = i32x4.splat(0), t1 = i32x4.splat(0);
+      const ones = i16x8.splat(1);
       let g = 0;
       for (; g + 2 <= kg; g += 2) {
         const q = panel + (<usize>g << 5);
         const a = v128.load32_splat(aq + (<usize>g << 2)), an = v128.load32_splat(aq + (<usize>g << 2), 4);
-        s0 = dot4<D>(v128.load(q), a, s0);
-        s1 = dot4<D>(v128.load(q, 16), a, s1);
-        t0 = dot4<D>(v128.load(q, 32), an, t0);
-        t1 = dot4<D>(v128.load(q, 48), an, t1);
+        s0 = dot4<D>(v128.load(q), a, s0, ones);
+        s1 = dot4<D>(v128.load(q, 16), a, s1, ones);
+        t0 = dot4<D>(v128.load(q, 32), an, t0, ones);
+        t1 = dot4<D>(v128.load(q, 48), an, t1, ones);
       }
       if (g < kg) {
         const q = panel + (<usize>g << 5), a = v128.load32_splat(aq + (<usize>g << 2));
-        s0 = dot4<D>(v128.load(q), a, s0);
-        s1 = dot4<D>(v128.load(q, 16), a, s1);
+        s0 = dot4<D>(v128.load(q), a, s0, ones);
+        s1 = dot4<D>(v128.load(q, 16), a, s1, ones);
       }
       x0 = i32x4.add(s0, t0);
       x1 = i32x4.add(s1, t1);

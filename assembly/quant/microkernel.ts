@@ -26,17 +26,18 @@ export function gemmQ8Tile<D>(ap: usize, bp: usize, kg: i32, c: usize, ldc: usiz
   let x00 = i32x4.splat(0), x01 = i32x4.splat(0), x10 = i32x4.splat(0), x11 = i32x4.splat(0);
   let x20 = i32x4.splat(0), x21 = i32x4.splat(0), x30 = i32x4.splat(0), x31 = i32x4.splat(0);
   if (ASC_FEATURE_RELAXED_SIMD) {
+    const ones = i16x8.splat(1);
     for (let g = 0; g < kg; g++) {
       const b0 = v128.load(bp);
       const b1 = v128.load(bp, 16);
       let a = v128.load32_splat(ap);
-      x00 = dot4<D>(b0, a, x00); x01 = dot4<D>(b1, a, x01);
+      x00 = dot4<D>(b0, a, x00, ones); x01 = dot4<D>(b1, a, x01, ones);
       a = v128.load32_splat(ap, 4);
-      x10 = dot4<D>(b0, a, x10); x11 = dot4<D>(b1, a, x11);
+      x10 = dot4<D>(b0, a, x10, ones); x11 = dot4<D>(b1, a, x11, ones);
       a = v128.load32_splat(ap, 8);
-      x20 = dot4<D>(b0, a, x20); x21 = dot4<D>(b1, a, x21);
+      x20 = dot4<D>(b0, a, x20, ones); x21 = dot4<D>(b1, a, x21, ones);
       a = v128.load32_splat(ap, 12);
-      x30 = dot4<D>(b0, a, x30); x31 = dot4<D>(b1, a, x31);
+      x30 = dot4<D>(b0, a, x30, ones); x31 = dot4<D>(b1, a, x31, ones);
       ap += 16;
       bp += 32;
     }
@@ -78,10 +79,11 @@ export function gemmQ8Tile<D>(ap: usize, bp: usize, kg: i32, c: usize, ldc: usiz
 /** dot4 with i32x4.relaxed_dot_i8x16_i7x16_add_s: one vpdpbusd where the CPU has AVX-VNNI. */
 export type Fused = u8;
 /**
- * dot4 as i16x8.relaxed_dot_i8x16_i7x16_s, then pairs widened and added: for V8 11.3 (Node 20),
- * which on x64 miscompiles the fused form where an input dies at it (the ones vector it builds
- * in a temporary register overwrote an operand: wrong GEMV sums), and builds that vector anew
- * at every call; this form loads it as a constant. Same pmaddubsw + pmaddwd without VNNI.
+ * dot4 as i16x8.relaxed_dot_i8x16_i7x16_s, then pairs widened by a dot with `ones` (i16x8.splat(1),
+ * kept in a register by the caller) and added: for V8 11.3 (Node 20), which on x64 miscompiles
+ * the fused form where an input dies at it (the ones vector it builds in a temporary register
+ * overwrote an operand: wrong GEMV sums), and builds that vector anew at every call. The same
+ * pmaddubsw + pmaddwd as the fused form without VNNI (extadd_pairwise reloaded its constant).
  */
 export type Split = u16;
 
@@ -91,9 +93,9 @@ export type Split = u16;
  * pair of products is at most 2·127·128 < 2¹⁵, so pmaddubsw never saturates.
  */
 // @ts-ignore: decorator
-@inline export function dot4<D>(w: v128, a: v128, acc: v128): v128 {
+@inline export function dot4<D>(w: v128, a: v128, acc: v128, ones: v128): v128 {
   if (sizeof<D>() == 1) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, a, acc);
-  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, a)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, a), ones));
 }
 
 /** [c0a, c0b, c1a, c1b] and [c2a, c2b, c3a, c3b] → [c0, c1, c2, c3]. */

@@ -1,7 +1,7 @@
 // The q8 number format, shared by both backends, the model loader and the checkpoint writer.
 //
 // Weights: int8 in [−127, 127], symmetric, one f32 scale per output channel (column of C):
-//   scale_j = max_p |w_jp| / 127,  q_jp = round(w_jp / scale_j).
+//   scale_j = max_p |w_jp| / 127,  q_jp = round(w_jp · (1/scale_j)), in f32.
 // Activations: each row of A quantized when the matmul runs, to 7-bit unsigned integers with a
 // scale and a zero point (kernels/js/quantize.ts, and its WASM twin assembly/quant/):
 //   lo = min(0, min x), hi = max(0, max x), scale = (hi − lo)/127, zp = round(−lo/scale),
@@ -29,13 +29,26 @@ export function roundHalfEven(v: number): number {
 export function quantizeWeights(b: Float32Array, k: number, n: number, transB: boolean): QuantizedWeights {
   const values = new Int8Array(n * k);
   const scales = new Float32Array(n);
-  const at = transB ? (j: number, p: number) => j * k + p : (j: number, p: number) => p * n + j;
+  // Channel j's weights: b[j·k + p] (transB) or b[p·n + j]; one pass for the maximum, one to round.
+  const base = transB ? k : 1, step = transB ? 1 : n;
   for (let j = 0; j < n; j++) {
+    const first = j * base;
     let amax = 0;
-    for (let p = 0; p < k; p++) amax = Math.max(amax, Math.abs(b[at(j, p)]!));
+    for (let p = 0, i = first; p < k; p++, i += step) {
+      const v = b[i]!;
+      if (v > amax) amax = v;
+      else if (-v > amax) amax = -v;
+    }
     const scale = amax > 0 ? Math.fround(amax / 127) : 1;
+    const inv = Math.fround(1 / scale);
     scales[j] = scale;
-    for (let p = 0; p < k; p++) values[j * k + p] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(b[at(j, p)]! / scale))));
+    for (let p = 0, i = first, o = j * k; p < k; p++, i += step, o++) {
+      const v = Math.fround(b[i]! * inv);
+      // Round half to even, inline (this loop sees every weight of a model loaded as q8).
+      let r = Math.round(v);
+      if (r - v === 0.5 && (r & 1) !== 0) r -= 1;
+      values[o] = r > 127 ? 127 : r < -127 ? -127 : r;
+    }
   }
   return { values, scales };
 }
