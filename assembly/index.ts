@@ -11,7 +11,7 @@ export { gelu } from "./rowops/gelu";
 export { exp } from "./rowops/exp";
 export { add, dot, axpy, scale } from "./vector/blas1";
 export { w2vTrain } from "./word2vec/train";
-export { quantizeRows } from "./quant/quantize";
+export { quantizeRows, quantizeWeightRows } from "./quant/quantize";
 export { packQ8 } from "./quant/pack";
 export { gemmQ8, gemvQ8, gemmQ8ScratchFloats } from "./quant/gemm";
 

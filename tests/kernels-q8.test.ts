@@ -73,6 +73,19 @@ describe.each(['first', 'second'])('q8 kernels vs JS twins (%s build of this pro
     }
   });
 
+  test('quantizeWeights: the same int8 values and scales as the twin, both layouts', () => {
+    const random = rng(36);
+    for (const [k, n] of [[1, 1], [5, 3], [17, 9], [768, 40], [33, 300]]) {
+      for (const transB of [false, true]) {
+        const b = randomArray(k! * n!, random, -0.3, 0.2);
+        if (n! > 2) b.fill(0, 0, transB ? k! : 0); // a channel of zeros (transB: the first row)
+        const got = wasm().quantizeWeights(b, { k: k!, n: n!, transB }), want = js.quantizeWeights(b, { k: k!, n: n!, transB });
+        expect(got.values, `quantizeWeights ${k}×${n} transB=${transB}`).toEqual(want.values);
+        expect(got.scales, `quantizeWeights ${k}×${n} transB=${transB}`).toEqual(want.scales);
+      }
+    }
+  });
+
   test('packQ8 of already-quantized weights equals packB with dtype q8; bad arrays are refused', () => {
     const random = rng(33);
     const [m, k, n] = [9, 70, 19];

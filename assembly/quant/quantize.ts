@@ -82,3 +82,38 @@ export function quantizeRows(x: usize, ldx: i32, rows: i32, cols: i32, out: usiz
   t = i32x4.min_s(i32x4.max_s(t, i32x4.splat(-255)), i32x4.splat(255));
   return i32x4.min_s(i32x4.max_s(i32x4.add(t, zp), i32x4.splat(0)), i32x4.splat(127));
 }
+
+/**
+ * Quantizes the rows [n0, n1) of w (n×k f32, row j the weights of output channel j) to int8:
+ * scale_j = max|w_j|/127 (1 for a row of zeros), q = clamp(round(w·(1/scale_j)), ±127), into
+ * out (n×k bytes) and scales. The twin is quantizeWeights in src/kernels/quantize.ts.
+ */
+export function quantizeWeightRows(w: usize, out: usize, scales: usize, k: i32, n0: i32, n1: i32): void {
+  for (let j = n0; j < n1; j++) {
+    const row = at(w, j * k);
+    const dst = out + <usize>j * k;
+    let vmax = f32x4.splat(0);
+    let p = 0;
+    for (; p + 4 <= k; p += 4) vmax = f32x4.pmax(vmax, f32x4.abs(v128.load(at(row, p))));
+    let amax: f32 = 0;
+    for (let l = 0; l < 4; l++) amax = max(amax, extract(vmax, l));
+    for (; p < k; p++) amax = max(amax, abs(load<f32>(at(row, p))));
+    const scale: f32 = amax > 0 ? amax / 127 : 1;
+    const inv: f32 = 1 / scale;
+    store<f32>(at(scales, j), scale);
+    const vinv = f32x4.splat(inv);
+    p = 0;
+    for (; p + 16 <= k; p += 16) {
+      const q0 = weightLevel4(v128.load(at(row, p)), vinv), q1 = weightLevel4(v128.load(at(row, p + 4)), vinv);
+      const q2 = weightLevel4(v128.load(at(row, p + 8)), vinv), q3 = weightLevel4(v128.load(at(row, p + 12)), vinv);
+      v128.store(dst + p, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+    }
+    for (; p < k; p++) store<i8>(dst + p, <i8>i32x4.extract_lane(weightLevel4(f32x4.splat(load<f32>(at(row, p))), vinv), 0));
+  }
+}
+
+/** round(w·inv), ties to even, clamped to ±127. */
+@inline function weightLevel4(w: v128, inv: v128): v128 {
+  const t = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(w, inv)));
+  return i32x4.min_s(i32x4.max_s(t, i32x4.splat(-127)), i32x4.splat(127));
+}

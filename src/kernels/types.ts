@@ -210,6 +210,11 @@ export interface Kernels {
   packB(b: Operand, options: PackOptions): PackedMatrix;
   /** Packs int8 weights that are already quantized (a q8 checkpoint's): a 'q8' PackedMatrix. */
   packQ8(w: QuantizedWeights, options: { k: number; n: number }): PackedMatrix;
+  /**
+   * Weights quantized as a 'q8' pack does (int8, one scale per column of C): b is k×n, or n×k
+   * with transB. For embedding tables (a row each) and tools.
+   */
+  quantizeWeights(b: Operand, options: { k: number; n: number; transB?: boolean }): QuantizedWeights;
   /** The activation quantization every q8 matmul applies to A, exposed for tests and tools. */
   quantizeRows(x: Operand, options: QuantizeRowsOptions): QuantizedRows;
   /**

@@ -8,7 +8,7 @@ import { checkNumber } from './check';
 import { attentionArgs } from './js/attention';
 import { geluArgs } from './js/gelu';
 import { addLayerNormArgs, layerNormArgs } from './js/layernorm';
-import { matmulArgs, packArgs, packQ8Args } from './js/matmul';
+import { matmulArgs, packArgs, packQ8Args, quantizeWeightsArgs } from './js/matmul';
 import { quantizeRowsArgs } from './js/quantize';
 import { softmaxArgs } from './js/softmax';
 import { elementwiseArgs } from './js/vector';
@@ -99,21 +99,43 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
   /** Bytes of a q8 pack (assembly/quant/tile.ts): the panels, then column scales and sums. */
   const q8Bytes = (kk: number, n: number) => roundUp(n, 8) * roundUp(kk, 4) + 8 * roundUp(n, 8);
 
-  /** Packs int8 weights (n×k) and their scales: the values are copied in a block of rows at a time. */
-  function packQ8Into(w: QuantizedWeights, kk: number, n: number): PackedMatrix {
+  /** Rows of a weight matrix handled at a time by the q8 paths: about 1 MiB of int8. */
+  const q8ChunkRows = (kk: number, n: number) => Math.min(n, Math.max(NR, Math.floor(4 * PACK_CHUNK_FLOATS / Math.max(kk, 1) / NR) * NR));
+
+  /**
+   * Runs `each(int8, scales, r0, r1)` over blocks of rows of a weight (n×k): from int8 values
+   * and their scales, copied in; or from f32 rows, copied in and quantized here (the same
+   * numbers as quantizeWeights). int8 holds the block's rows; scales all n.
+   */
+  function q8Blocks(source: QuantizedWeights | Float32Array, kk: number, n: number,
+    each: (int8: number, scales: number, r0: number, r1: number) => void): void {
+    staged((s) => {
+      const rows = q8ChunkRows(kk, n);
+      const int8 = s.scratch(Math.ceil(rows * kk / 4)), scales = s.scratch(n);
+      const floats = source instanceof Float32Array ? s.scratch(rows * kk) : 0;
+      if (!(source instanceof Float32Array)) arena.f32().set(source.scales, scales >>> 2);
+      for (let r0 = 0; r0 < n; r0 += rows) {
+        const r1 = Math.min(n, r0 + rows);
+        if (source instanceof Float32Array) {
+          arena.f32().set(source.subarray(r0 * kk, r1 * kk), floats >>> 2);
+          // The kernel addresses row j at j·k from its base: the bases are put r0 rows back (mod 2³²).
+          parallel('quantizeWeightRows', r1 - r0, 1, (r1 - r0) * kk >= minParallelFlops,
+            (lo, hi) => [floats - r0 * kk * 4, int8 - r0 * kk, scales, kk, r0 + lo, r0 + hi]);
+        } else {
+          new Int8Array(arena.buf as ArrayBuffer, int8, (r1 - r0) * kk).set(source.values.subarray(r0 * kk, r1 * kk));
+        }
+        each(int8, scales, r0, r1);
+      }
+    });
+  }
+
+  /** A q8 pack of int8 weights, or of f32 weights n×k (a Linear's, out×in) quantized on the way. */
+  function packQ8Into(source: QuantizedWeights | Float32Array, kk: number, n: number): PackedMatrix {
     const offset = arena.alloc(q8Bytes(kk, n));
     try {
-      staged((s) => {
-        const rows = Math.min(n, Math.max(NR, Math.floor(4 * PACK_CHUNK_FLOATS / Math.max(kk, 1) / NR) * NR));
-        const chunk = s.scratch(Math.ceil(rows * kk / 4)), scales = s.scratch(n);
-        arena.f32().set(w.scales, scales >>> 2);
-        for (let r0 = 0; r0 < n; r0 += rows) {
-          const r1 = Math.min(n, r0 + rows);
-          new Int8Array(arena.buf as ArrayBuffer, chunk, (r1 - r0) * kk).set(w.values.subarray(r0 * kk, r1 * kk));
-          // The kernel reads column j at src + j·k: src is put r0 rows before the chunk (mod 2³²).
-          const src = chunk - r0 * kk;
-          parallel('packQ8', r1 - r0, NR, 4 * (r1 - r0) * kk >= minParallelFlops, (lo, hi) => [src, scales, offset, kk, n, r0 + lo, r0 + hi]);
-        }
+      q8Blocks(source, kk, n, (int8, scales, r0, r1) => {
+        const src = int8 - r0 * kk;
+        parallel('packQ8', r1 - r0, NR, 4 * (r1 - r0) * kk >= minParallelFlops, (lo, hi) => [src, scales, offset, kk, n, r0 + lo, r0 + hi]);
       });
     } catch (e) {
       arena.release(offset);
@@ -173,7 +195,7 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
 
     packB(b, options) {
       const { k: kk, n, transB, dtype, B } = packArgs(b, options);
-      if (dtype === 'q8') return packQ8Into(quantizeWeights(B, kk, n, transB), kk, n);
+      if (dtype === 'q8') return packQ8Into(transB ? B : quantizeWeights(B, kk, n, false), kk, n);
       const bytes = Math.ceil(n / NR) * NR * kk * 4;
       const offset = arena.alloc(bytes);
       try {
@@ -195,6 +217,17 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     packQ8(w, options) {
       const { k: kk, n } = packQ8Args(w, options);
       return packQ8Into(w, kk, n);
+    },
+
+    quantizeWeights(b, options) {
+      const { k: kk, n, transB, B } = quantizeWeightsArgs(b, options);
+      if (!transB) return quantizeWeights(B, kk, n, false);
+      const values = new Int8Array(n * kk), scales = new Float32Array(n);
+      q8Blocks(B, kk, n, (int8, sc, r0, r1) => {
+        values.set(new Int8Array(arena.buf as ArrayBuffer, int8, (r1 - r0) * kk), r0 * kk);
+        if (r1 === n) scales.set(new Float32Array(arena.buf as ArrayBuffer, sc, n));
+      });
+      return { values, scales };
     },
 
     quantizeRows(x, options) {

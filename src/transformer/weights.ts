@@ -6,7 +6,6 @@
 // q8 as it is.
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix, QuantizedWeights } from '../kernels/types';
-import { quantizeWeights } from '../kernels/quantize';
 import { F32Table, Q8Table } from './embedding-table';
 import { checkLength, type Linear, type Norm } from './layers';
 import { SCALE_SUFFIX } from './q8-format';
@@ -98,7 +97,7 @@ export function modelWeights(rt: Runtime, tensors: TensorSource, dtype: WeightDt
       const stored = tensors.quantized(name);
       if (stored) return new Q8Table({ values: checkLength(stored.values, rows * dim, name), scales: checkLength(stored.scales, rows, name + SCALE_SUFFIX) }, rows, dim);
       // One scale per row: per token, and per output channel of a head tied to the table.
-      return new Q8Table(quantizeWeights(checkLength(tensors.float(name, { transient: true }), rows * dim, name), dim, rows, true), rows, dim);
+      return new Q8Table(rt.kernels.quantizeWeights(checkLength(tensors.float(name, { transient: true }), rows * dim, name), { k: dim, n: rows, transB: true }), rows, dim);
     },
   };
   return weights;

@@ -31,6 +31,7 @@ export interface KernelExports {
   scale(alpha: number, x: number, out: number, n: number): void;
   quantizeRows(x: number, ldx: number, rows: number, cols: number, out: number, ldo: number,
     scales: number, zeroPoints: number, grouped: number): void;
+  quantizeWeightRows(w: number, out: number, scales: number, k: number, n0: number, n1: number): void;
   packQ8(src: number, scales: number, out: number, k: number, n: number, n0: number, n1: number): void;
   gemmQ8(aq: number, sa: number, za: number, bp: number, c: number, ldc: number, bias: number,
     m: number, k: number, n: number, n0: number, n1: number, act: number, scratch: number, fused: number): void;
@@ -39,7 +40,7 @@ export interface KernelExports {
 }
 
 /** The exports a worker may be asked to run, by index (see pool.ts). */
-export const PARALLEL_KERNELS = ['packB', 'gemm', 'gemv', 'attention', 'w2vTrain', 'packQ8', 'gemmQ8', 'gemvQ8'] as const;
+export const PARALLEL_KERNELS = ['packB', 'gemm', 'gemv', 'attention', 'w2vTrain', 'quantizeWeightRows', 'packQ8', 'gemmQ8', 'gemvQ8'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 const base64 = {

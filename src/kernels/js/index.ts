@@ -3,10 +3,10 @@ import type { Kernels } from '../types';
 import { gelu } from './gelu';
 import { attention } from './attention';
 import { addLayerNorm, layerNorm } from './layernorm';
-import { matmul, packB, packQ8 } from './matmul';
+import { matmul, packB, packQ8, quantizeWeightsKernel as quantizeWeights } from './matmul';
 import { quantizeRows } from './quantize';
 import { softmax } from './softmax';
 import { add, axpy, dot, exp, scale } from './vector';
 import { word2vecTrain } from './word2vec';
 
-export const jsKernels: Kernels = { matmul, packB, packQ8, quantizeRows, attention, softmax, layerNorm, addLayerNorm, gelu, exp, add, dot, axpy, scale, word2vecTrain };
+export const jsKernels: Kernels = { matmul, packB, packQ8, quantizeWeights, quantizeRows, attention, softmax, layerNorm, addLayerNorm, gelu, exp, add, dot, axpy, scale, word2vecTrain };

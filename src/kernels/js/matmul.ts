@@ -54,6 +54,20 @@ function packDtype(dtype: unknown): PackedDtype {
   return dtype as PackedDtype;
 }
 
+export function quantizeWeightsArgs(b: Operand, options: { k: number; n: number; transB?: boolean }) {
+  checkOptions('quantizeWeights', options);
+  const k = checkDim('quantizeWeights', 'k', options.k);
+  const n = checkDim('quantizeWeights', 'n', options.n);
+  const transB = options.transB === true;
+  return { k, n, transB, B: checkOperand('quantizeWeights', 'b', b, k * n, transB ? 'n·k' : 'k·n') };
+}
+
+/** The twin of the WASM weight quantizer: kernels/quantize.ts's quantizeWeights, checked. */
+export function quantizeWeightsKernel(b: Operand, options: { k: number; n: number; transB?: boolean }): QuantizedWeights {
+  const { k, n, transB, B } = quantizeWeightsArgs(b, options);
+  return quantizeWeights(B, k, n, transB);
+}
+
 export function packQ8Args(w: QuantizedWeights, options: { k: number; n: number }) {
   checkOptions('packQ8', options);
   const k = checkDim('packQ8', 'k', options.k);
