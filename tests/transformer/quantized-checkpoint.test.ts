@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { countParameters, configFromHuggingFace, FormatError, init, loadModel, quantizeCheckpoint, type Runtime, type TextEncoderModel, type TextSeq2SeqModel } from '../../src/index';
 import { parseSafetensors, writeSafetensors, type SafetensorsFile, type WritableTensor } from '../../src/io/safetensors';
+import { serve } from '../browser/server';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const BERT = join(FIXTURES, 'bert');
@@ -98,6 +99,23 @@ describe('quantizeCheckpoint', () => {
     eb.free();
     fromQ8.dispose();
     atLoad.dispose();
+  });
+
+  test('from a URL (a local server) and from memory: the same outputs as from the directory, to the bit', async () => {
+    const server = await serve(tmp, {});
+    try {
+      const texts = ['the big red dog', 'she is very good today, and so is he'];
+      const fromDir = await loadModel(quantized['bert']!, { runtime: rt }) as TextEncoderModel;
+      const want = bits(fromDir.forward(texts).lastHiddenState);
+      fromDir.dispose();
+      for (const source of [`${server.url}/bert/`, { files: filesOf(quantized['bert']!) }]) {
+        const model = await loadModel(source, { runtime: rt }) as TextEncoderModel;
+        expect(bits(model.forward(texts).lastHiddenState), typeof source === 'string' ? 'URL' : 'memory').toEqual(want);
+        model.dispose();
+      }
+    } finally {
+      await server.close();
+    }
   });
 
   test('dtype \'f32\' on it dequantizes: the model of the dequantized weights stored as F32', async () => {
