@@ -1,13 +1,14 @@
-// The published package, as a user gets it: `npm pack`, installed into an empty folder, then
+// The published package, as a user gets it: `npm pack`, installed into an empty folder (with its
+// dependencies from this repository's node_modules, not the npm cache: see pack.ts), then
 // loaded by ESM import, CJS require, and the browser build (through the exports map's
 // "browser" condition). All three must compute the same bits.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { installPacked, ROOT as root } from './pack';
 
-const root = resolve(__dirname, '..');
 let dir: string;
 
 // Runs every kernel on fixed inputs and prints the results as JSON.
@@ -28,9 +29,7 @@ console.log(JSON.stringify(out, (key, v) => (v instanceof Float32Array ? Array.f
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-pack-'));
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-  execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--offline', join(dir, tarball)], { cwd: dir });
+  installPacked(dir);
   writeFileSync(join(dir, 'esm.mjs'), `import { init } from 'wasm-nlp';\n${body}`);
   writeFileSync(join(dir, 'cjs.cjs'), `const { init } = require('wasm-nlp');\n(async () => {${body}})();`);
 }, 120_000);

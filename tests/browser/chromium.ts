@@ -1,11 +1,12 @@
 // Debian's Chromium for the browser tests, through playwright-core (never a browser download).
-// Tests skip, saying why, where /usr/bin/chromium is missing, unless WASM_NLP_REQUIRE_BROWSER=1
-// (CI, which installs it) makes that a failure.
+// Tests skip, saying why, where /usr/bin/chromium is missing, unless WASM_NLP_REQUIRE_BROWSER=1 or
+// the references being required (CI, whose .ci/run installs it: ../references.ts) makes that a failure.
 import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
+import { referencesRequired } from '../references';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const browserAvailable = existsSync(CHROMIUM) || process.env.WASM_NLP_REQUIRE_BROWSER === '1';
+export const browserAvailable = existsSync(CHROMIUM) || process.env.WASM_NLP_REQUIRE_BROWSER === '1' || referencesRequired;
 if (!existsSync(CHROMIUM) && !browserAvailable) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 export async function launchChromium(): Promise<Browser> {

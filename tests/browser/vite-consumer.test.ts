@@ -1,9 +1,9 @@
 // The package in a user's Vite app: tests/vite-consumer/ is copied next to the packed tarball,
-// installed as a user would, then built with `vite build` and served with `vite dev` (Vite's
+// installed as a user would (its dependencies from this repository's node_modules: see
+// ../pack.ts), then built with `vite build` and served with `vite dev` (Vite's
 // API, in-process). Both pages load in Chromium, cross-origin isolated, and must compute what
 // Node computes: a threaded GEMM within 1e-4 of the JS twin, word2vec vectors equal to the bit.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -13,6 +13,7 @@ import { init, Word2Vec } from '../../src/index';
 // @ts-expect-error: plain JS shared with the app, no declarations
 import { corpus, word2vecOptions } from '../vite-consumer/inputs.js';
 import { browserAvailable, launchChromium, pageResult } from './chromium';
+import { installPacked } from '../pack';
 import { DIST as ROOT, serve } from './server';
 
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
@@ -26,9 +27,7 @@ describe.skipIf(!browserAvailable)('the package in a Vite app', () => {
 
   beforeAll(async () => {
     app = mkdtempSync(join(tmpdir(), 'wasm-nlp-vite-'));
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', app], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'vite-consumer', private: true, type: 'module' }));
-    execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--offline', join(app, tarball)], { cwd: app });
+    installPacked(app, { name: 'vite-consumer', type: 'module' });
     cpSync(join(ROOT, 'tests', 'vite-consumer'), app, { recursive: true });
     browser = await launchChromium();
     nodeModel = await Word2Vec.train(corpus(), { ...word2vecOptions, runtime: await init({ simd: 'baseline' }) });

@@ -1,20 +1,14 @@
 // countParameters: the textbook figures of issue 5 (biases and betas left out), the published
-// counts of bert-base-uncased, distilbert-base-uncased and Helsinki-NLP/opus-mt-en-de, and (when
-// Debian's torch is there) torch.nn.Transformer's own count of the same layers.
+// counts of bert-base-uncased, distilbert-base-uncased and Helsinki-NLP/opus-mt-en-de, and
+// torch.nn.Transformer's own count of the same layers (Debian's python3-torch, required in CI: see
+// tests/references.ts).
 import { execFileSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { configFromHuggingFace, type TransformerConfig } from '../../src/transformer/config';
 import { countParameters } from '../../src/transformer/count-parameters';
-import { PYTHON } from '../gensim';
+import { PYTHON, pythonReference } from '../references';
 
-const hasTorch = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTorch = pythonReference('torch', 'python3-torch', 'count-parameters.test.ts: torch comparison');
 
 /** The textbook's model: d = 768, FFN 768→384→768, vocabulary 30000, no positions counted. */
 function textbook(kind: TransformerConfig['kind'], encoderLayers: number, decoderLayers: number): TransformerConfig {
@@ -152,4 +146,3 @@ print(json.dumps({'transformer': n(t), 'encoder': n(t.encoder), 'decoder': n(t.d
       .toEqual(counts);
   });
 });
-if (!hasTorch) test('torch comparison', () => console.warn('skipped: torch is not importable by /usr/bin/python3'));

@@ -1,7 +1,8 @@
 // safetensors: round trips through writeSafetensors, f16/bf16/f64 conversions against hand-computed
-// bit patterns (and, when Debian's torch is there, against torch for all 65536 patterns), every
-// malformed file refused with the field and byte offset before any allocation of the claimed size,
-// shard indexes, and (when the python `safetensors` package is importable) files exchanged with it.
+// bit patterns (and against Debian's torch for all 65536 patterns, required in CI: see
+// tests/references.ts), every malformed file refused with the field and byte offset before any
+// allocation of the claimed size, shard indexes, and (when the python `safetensors` package is
+// importable: Debian has no package of it, so this one stays optional) files exchanged with it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,23 +12,15 @@ import { FormatError } from '../../src/io/errors';
 import {
   f16BitsToF32Bits, f32BitsToBf16Bits, f32BitsToF16Bits, parseSafetensors, parseShardIndex, writeSafetensors,
 } from '../../src/io/safetensors';
-import { PYTHON } from '../gensim';
+import { PYTHON, pythonReference } from '../references';
 import { formatError } from '../format-error';
 
 const enc = new TextEncoder();
 const dir = mkdtempSync(join(tmpdir(), 'safetensors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function canImport(module: string): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasTorch = canImport('torch');
-const hasPySafetensors = canImport('safetensors.numpy');
+const hasTorch = pythonReference('torch', 'python3-torch', 'safetensors.test.ts: F16 and BF16 against torch');
+const hasPySafetensors = pythonReference('safetensors.numpy', null, 'safetensors.test.ts: files exchanged with the python safetensors package');
 
 /** A file from a raw header string (not padded) and data bytes; N may be overridden. */
 function file(header: string, data: Uint8Array | number = 0, headerLength?: number): Uint8Array {
@@ -238,7 +231,6 @@ open(sys.argv[1], 'wb').write(torch.cat([f16, bf16]).numpy().tobytes())
       expect([dtype, mismatches]).toEqual([dtype, 0]);
     }
   });
-  if (!hasTorch) test('torch comparison', () => console.warn('skipped: torch is not importable by /usr/bin/python3'));
 });
 
 describe('bad files: a FormatError with the field and byte offset, nothing of the claimed size allocated', () => {
@@ -429,11 +421,6 @@ describe('shard index', () => {
 });
 
 describe('files exchanged with the python safetensors package', () => {
-  if (!hasPySafetensors) {
-    test('python safetensors', () => console.warn('skipped: the python safetensors package is not importable by ' +
-      '/usr/bin/python3 (Debian: apt-get install python3-safetensors)'));
-  }
-
   test.skipIf(!hasPySafetensors)('we read its files and it reads ours, value for value', () => {
     const theirs = join(dir, 'theirs.safetensors');
     execFileSync(PYTHON, ['-c', `

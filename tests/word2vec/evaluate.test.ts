@@ -1,8 +1,8 @@
 // Analogy and word-pair evaluation: hand-made vectors where every answer is known, gensim's
-// evaluate_word_analogies on the same model and questions when Debian's gensim is installed,
-// and the full questions-words.txt (when ../shared/data has it) in seconds.
+// evaluate_word_analogies on the same model and questions (Debian's gensim, required in CI: see
+// tests/references.ts), and the full questions-words.txt (data/ has it) in seconds.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,7 +11,7 @@ import { formatWord2Vec } from '../../src/io/word2vec-format';
 import { evaluateAnalogies, evaluateSimilarity, ranks, spearman } from '../../src/word2vec/evaluate';
 import { WordVectors } from '../../src/word2vec/vectors';
 import { randomArray, rng } from '../kernel-tester';
-import { hasGensim, PYTHON } from '../gensim';
+import { gensimReference, PYTHON } from '../gensim';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -131,8 +131,7 @@ describe('evaluateSimilarity', () => {
 
 // --- against gensim -----------------------------------------------------------------------
 
-const gensim = hasGensim;
-if (!gensim) console.warn('evaluate.test.ts: gensim comparison skipped: /usr/bin/python3 cannot import gensim (apt-get install python3-gensim)');
+const gensim = gensimReference('evaluate.test.ts: gensim comparison');
 
 /**
  * Concepts × sections: word c{i}{s}a = E_i + A_s + noise, c{i}{s}b = E_i + B_s + noise, in a
@@ -207,11 +206,10 @@ describe('against gensim', () => {
   });
 });
 
-const QUESTIONS_WORDS = join(import.meta.dirname, '../../../shared/data/questions-words.txt');
-const haveQuestions = existsSync(QUESTIONS_WORDS);
-if (!haveQuestions) console.warn(`evaluate.test.ts: questions-words.txt test skipped: ${QUESTIONS_WORDS} is missing`);
+// The repository's copy (data/README.md says where it comes from), so this never skips.
+const QUESTIONS_WORDS = join(import.meta.dirname, '../../data/questions-words.txt');
 
-test.skipIf(!haveQuestions)('questions-words.txt: 19 544 questions on 30 000 words × 100 in seconds', () => {
+test('questions-words.txt: 19 544 questions on 30 000 words × 100 in seconds', () => {
   const text = readFileSync(QUESTIONS_WORDS, 'utf8');
   const questionWords = [...new Set(text.split('\n').filter((l) => !l.startsWith(':')).flatMap((l) => l.split(/\s+/)).filter(Boolean))];
   const words = [...questionWords, ...Array.from({ length: 30000 - questionWords.length }, (_, i) => `filler${i}`)];

@@ -1,6 +1,6 @@
 // The word2vec text and binary formats: bit-exact round trips, the C tool's, gensim's and
 // fastText's variants, every malformed file refused with the field and byte offset, the atomic
-// writer, and (when Debian's python3-gensim is installed) files exchanged with gensim.
+// writer, and files exchanged with Debian's gensim (required in CI: see tests/references.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { FormatError } from '../../src/io/errors';
 import { writeFileAtomic } from '../../src/io/atomic-write';
 import { detectWord2VecFormat, formatFloat32, formatWord2Vec, parseWord2Vec } from '../../src/io/word2vec-format';
 import { randomArray, rng } from '../kernel-tester';
-import { hasGensim, PYTHON } from '../gensim';
+import { gensimReference, PYTHON } from '../gensim';
 
 const enc = new TextEncoder();
 const dir = mkdtempSync(join(tmpdir(), 'w2v-format-'));
@@ -204,8 +204,7 @@ describe('writeFileAtomic', () => {
   });
 });
 
-const gensim = hasGensim;
-if (!gensim) console.warn('format.test.ts: gensim round trips skipped: /usr/bin/python3 cannot import gensim (apt-get install python3-gensim)');
+const gensim = gensimReference('format.test.ts: gensim round trips');
 
 describe('with gensim', () => {
   test.skipIf(!gensim)('gensim reads our text and binary files, writes them back, and we read those bit-exactly', () => {

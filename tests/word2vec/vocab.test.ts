@@ -1,6 +1,7 @@
 // The vocabulary: counts, order, minCount, gensim's maxVocabSize pruning, keep probabilities,
 // the alias table for negative sampling, the C tool's Huffman tree, pair counts, the errors,
-// and gensim's own vocabulary on the same corpus when Debian's python3-gensim is installed.
+// and gensim's own vocabulary on the same corpus (Debian's python3-gensim, required in CI: see
+// tests/references.ts).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import {
   countPairs, countTrainingExamples, drawAlias, MAX_CODE_LENGTH, Vocab, type VocabBuildOptions,
 } from '../../src/word2vec/vocab';
 import { rng } from '../kernel-tester';
-import { hasGensim } from '../gensim';
+import { gensimReference, PYTHON } from '../gensim';
 
 const build = (text: string | string[][], options?: VocabBuildOptions) => Vocab.build(sentences(text), options);
 
@@ -319,6 +320,7 @@ describe('pair counts with a fixed window', () => {
   });
 });
 
+const hasGensim = gensimReference('vocab.test.ts: gensim vocabulary comparison');
 
 describe('against gensim 4', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-vocab-'));
@@ -355,7 +357,7 @@ print(json.dumps({
   'rawWords': m.corpus_total_words,
 }))
 `;
-    const r = spawnSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' });
+    const r = spawnSync(PYTHON, ['-c', script, file], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`gensim failed: ${r.stderr}`);
     return JSON.parse(r.stdout);
   }
@@ -380,6 +382,4 @@ print(json.dumps({
     expect(new Map(v.words.map((w, i) => [w, v.counts[i]]))).toEqual(new Map(g.words.map((w, i) => [w, g.counts[i]])));
     expect([...v.counts]).toEqual(g.counts);
   });
-
-  it.skipIf(hasGensim)('skipped: Debian python3-gensim is not installed (apt-get install python3-gensim to compare)', () => {});
 });
