@@ -6,7 +6,7 @@ import { FormatError } from '../io/errors';
 import { parseSafetensors, parseShardIndex, type ByteSource, type SafetensorsFile } from '../io/safetensors';
 import type { QuantizedWeights } from '../kernels/types';
 import type { ModelFiles } from './files';
-import { dequantize, isQ8File, isQuantizedShape, Q8_MARKER, readScales, SCALE_SUFFIX } from './q8-format';
+import { checkDequantizable, dequantize, isQ8File, isQuantizedShape, Q8_MARKER, readScales, SCALE_SUFFIX } from './q8-format';
 import type { TensorSource } from './weights';
 
 export interface Checkpoint extends TensorSource {
@@ -44,7 +44,9 @@ export async function openCheckpoint(files: ModelFiles, opened: { close(): void 
     }
     // The scales first: the values may be the file's bytes in place, valid until the next read.
     const scales = readScales(name, shape[0]!, byteOffset, byName.get(name + SCALE_SUFFIX), where);
-    return { values: st.int8Tensor(name, { view: options.transient === true }), scales };
+    const values = st.int8Tensor(name, { view: options.transient === true });
+    checkDequantizable(name, values, scales, shape[1]!, byteOffset, where);
+    return { values, scales };
   };
   return {
     byName, fileNames,

@@ -56,6 +56,24 @@ export function dequantize(w: QuantizedWeights, rows: number, cols: number): Flo
 }
 
 /**
+ * Throws if a value of the I8 tensor `name` times its row's scale is not finite: -128 (which
+ * quantizeWeights never writes) in a row whose scale readScales took, 127·scale finite, but
+ * 128·scale not, would dequantize to -Infinity. Only such rows are scanned.
+ */
+export function checkDequantizable(name: string, values: Int8Array, scales: Float32Array, cols: number, byteOffset: number, where: string): void {
+  for (let r = 0; r < scales.length; r++) {
+    if (Number.isFinite(Math.fround(128 * scales[r]!))) continue;
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c;
+      if (values[i] === -128) {
+        throw new FormatError(`${where}: element ${i} of ${name} is -128, which times its row's scale ${scales[r]} is -Infinity: ` +
+          'weights must be finite', name, byteOffset + i);
+      }
+    }
+  }
+}
+
+/**
  * The scales of the I8 tensor `name` ([rows, cols]), read from `scaleFile` (where NAME_scale is,
  * or undefined), each checked: F32 of shape [rows], every scale positive and finite (and small
  * enough that 127·scale is too). `where` names the file the I8 tensor is in, for messages.

@@ -1,14 +1,17 @@
 // The bugs the fuzz harness found, one test each: every one was a crash (RangeError, TypeError),
 // a plain Error without field or offset, a leak of WASM memory, or a model that loaded and then
 // failed or read outside its tables. Each now ends in a FormatError naming the field and offset.
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FormatError } from '../../src/io/errors';
-import { parseSafetensors, writeSafetensors } from '../../src/io/safetensors';
+import { parseSafetensors, writeSafetensors, type WritableTensor } from '../../src/io/safetensors';
 import { init, type Runtime } from '../../src/runtime';
 import { configFromHuggingFace } from '../../src/transformer/config';
 import { loadModel } from '../../src/transformer/load';
+import { quantizeCheckpoint } from '../../src/transformer/quantize-checkpoint';
+import type { TextEncoderModel } from '../../src/transformer/text-encoder';
 import { parseCheckpoint } from '../../src/word2vec/checkpoint';
 import { Word2Vec } from '../../src/word2vec/word2vec';
 import { formatError } from '../format-error';
@@ -37,9 +40,9 @@ beforeAll(async () => {
 });
 afterAll(() => rt?.dispose());
 
-async function loadError(files: Record<string, Uint8Array>): Promise<FormatError> {
+async function loadError(files: Record<string, Uint8Array> | string, options: { dtype?: 'f32' | 'q8' } = {}): Promise<FormatError> {
   const used = rt.arena!.usedBytes;
-  const e = await loadModel({ files }, { runtime: rt }).then(() => undefined, (x: unknown) => x);
+  const e = await loadModel(typeof files === 'string' ? files : { files }, { runtime: rt, ...options }).then(() => undefined, (x: unknown) => x);
   expect(e).toBeInstanceOf(FormatError);
   // A load that fails half-way frees the layers it had packed (it leaked them before).
   expect(rt.arena!.usedBytes).toBe(used);
@@ -277,3 +280,73 @@ test('JSON syntax errors name the byte where the text stops being JSON (byte 0 w
     expect([text, e.field, e.byteOffset]).toEqual([text, 'config.json', at]);
   }
 });
+
+describe('wasm-nlp-q8 checkpoints', () => {
+  const Q = 'bert.encoder.layer.0.attention.self.query.weight';
+  let tmp: string;
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'wasm-nlp-q8-regressions-'));
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  /** The BERT fixture with `edit` applied to its float weights, written to a folder and quantized: the q8 folder. */
+  async function quantizedBert(name: string, edit: (t: Record<string, WritableTensor>) => void = () => {}): Promise<string> {
+    const src = join(tmp, `${name}-f32`), out = join(tmp, name);
+    mkdirSync(src);
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(FIXTURES, 'bert', f), join(src, f));
+    const st = parseSafetensors(new Uint8Array(readFileSync(join(FIXTURES, 'bert', 'model.safetensors'))));
+    const tensors: Record<string, WritableTensor> = Object.fromEntries(st.names.map((n) => [n, { dtype: 'F32', shape: st.info(n).shape, data: st.tensor(n) }]));
+    edit(tensors);
+    writeFileSync(join(src, 'model.safetensors'), writeSafetensors(tensors));
+    await quantizeCheckpoint(src, out);
+    return out;
+  }
+
+  test('-128 in a row whose scale is finite ×127 but not ×128: a FormatError at the value\'s byte (it loaded, and dtype \'f32\' dequantized it to -Infinity)', async () => {
+    // Found by the quantized-checkpoint target: the forward pass then overflowed (f32) or ran on (q8).
+    const dir = await quantizedBert('minus-128');
+    const bytes = new Uint8Array(readFileSync(join(dir, 'model.safetensors')));
+    const st = parseSafetensors(bytes);
+    new DataView(bytes.buffer).setFloat32(st.info(`${Q}_scale`).byteOffset + 4 * 2, 2.67e36, true);  // row 2: 127·s finite, 128·s not
+    const at = st.info(Q).byteOffset + 2 * 48 + 7;
+    bytes[at] = 0x80;
+    writeFileSync(join(dir, 'model.safetensors'), bytes);
+    for (const dtype of [undefined, 'f32', 'q8'] as const) {
+      for (const source of [dir, folderOf(dir)]) {
+        const e = await loadError(source, dtype ? { dtype } : {});
+        expect([e.field, e.byteOffset]).toEqual([Q, at]);
+        expect(e.message).toBe(`model.safetensors: element ${2 * 48 + 7} of ${Q} is -128, which times its row's scale ${Math.fround(2.67e36)} is -Infinity: weights must be finite`);
+      }
+    }
+    // 127 there, or -128 under a scale whose 128× is finite, is a finite weight: it loads.
+    bytes[at] = 127;
+    writeFileSync(join(dir, 'model.safetensors'), bytes);
+    (await loadModel(dir, { runtime: rt, dtype: 'f32' })).dispose();
+  });
+
+  test('quantizeCheckpoint writes scales loadModel accepts: a row of tiny denormals (scale 0 before) and a row at float32\'s largest (127·scale overflowed)', async () => {
+    const F32_MAX = 3.4028234663852886e38;
+    const dir = await quantizedBert('extreme-rows', (t) => {
+      const w = t[Q]!.data as Float32Array;
+      w.fill(0, 0, 2 * 48);
+      w[3] = 1e-45;          // row 0: its largest |w| / 127 underflows to 0
+      w[48 + 5] = -F32_MAX;  // row 1: fround(F32_MAX / 127) · 127 rounds past F32_MAX
+    });
+    const st = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+    const scales = st.tensor(`${Q}_scale`), values = st.int8Tensor(Q);
+    // Row 0 is zeros at scale 1; row 1's scale is the float below, its weight -127 of them.
+    expect([scales[0], [...values.subarray(0, 48)].every((v) => v === 0)]).toEqual([1, true]);
+    expect(scales[1]).toBe(Math.fround(F32_MAX / 127) - 2 ** (Math.floor(Math.log2(F32_MAX / 127)) - 23));
+    expect(Number.isFinite(Math.fround(127 * scales[1]!))).toBe(true);
+    expect(values[48 + 5]).toBe(-127);
+    const model = await loadModel(dir, { runtime: rt }) as TextEncoderModel;
+    expect(model.embed(['hello world'])[0]!.every(Number.isFinite)).toBe(true);
+    model.dispose();
+    (await loadModel(dir, { runtime: rt, dtype: 'f32' })).dispose();
+  });
+});
+
+/** A folder's files in memory. */
+function folderOf(dir: string): Record<string, Uint8Array> {
+  return Object.fromEntries(readdirSync(dir).map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]));
+}

@@ -1,16 +1,18 @@
 // One fuzz target per parser and loader: where its valid inputs come from, how they are mutated,
 // how the library loads them, and what a loaded result must satisfy (the sanity check that
 // turns a silently wrong load into a failure).
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runtime } from '../../src/runtime';
 import { parseSafetensors } from '../../src/io/safetensors';
-import { loadModel } from '../../src/transformer/load';
+import { loadModel, type LoadModelOptions } from '../../src/transformer/load';
+import { quantizeCheckpoint } from '../../src/transformer/quantize-checkpoint';
 import { TextEncoderModel } from '../../src/transformer/text-encoder';
 import type { TextSeq2SeqModel } from '../../src/transformer/text-seq2seq';
 import { parseCheckpoint } from '../../src/word2vec/checkpoint';
 import { Word2Vec } from '../../src/word2vec/word2vec';
-import { mutateCheckpoint, mutateSafetensors, mutateWord2VecBinary, mutateWord2VecText } from './formats';
+import { encodeSafetensors, type StFile, mutateCheckpoint, mutateQ8Config, mutateQ8Safetensors, mutateSafetensors, mutateWord2VecBinary, mutateWord2VecText } from './formats';
 import { mutateBytes, mutateJsonText, type Rng } from './mutate';
 
 /** A target's input: one or more named files. */
@@ -51,7 +53,10 @@ function allFinite(x: ArrayLike<number>, what: string): void {
 const FIXTURES = join(__dirname, '..', 'fixtures');
 
 function folder(name: string): Files {
-  const dir = join(FIXTURES, name);
+  return readFolder(join(FIXTURES, name));
+}
+
+function readFolder(dir: string): Files {
   return Object.fromEntries(readdirSync(dir).filter((f) => f !== 'fixture.json')
     .map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]));
 }
@@ -67,32 +72,44 @@ function mutateOne(rng: Rng, seed: Files, names: string[]): Files {
 
 async function loadFolder(files: Files, rt: Runtime): Promise<Loaded> {
   const model = await loadModel({ files }, { runtime: rt });
-  return {
-    check: () => {
-      try {
-        checkModel(model);
-      } catch (e) {
-        // Finite weights too large for float32 arithmetic (x² in LayerNorm, q·k) overflow: the
-        // forward pass says so (src/transformer/finite.ts). Noted, not failed, when the checkpoint
-        // has such weights (the load cannot bound them); any other non-finite output fails.
-        const overflow = (e instanceof SanityFailure && /NaN|Infinity/.test(e.message)) || /overflow float32$/.test((e as Error).message);
-        if (overflow && largestWeight(files) > EXTREME_WEIGHT) return 'outputs overflow float32 (weights beyond ±1e4)';
-        throw e;
-      }
-    },
-    dispose: () => model.dispose(),
-  };
+  return { check: () => checkLoaded(model, files), dispose: () => model.dispose() };
+}
+
+function checkLoaded(model: TextEncoderModel | TextSeq2SeqModel, files: Files): string | void {
+  try {
+    checkModel(model);
+  } catch (e) {
+    // Finite weights too large for float32 arithmetic (x² in LayerNorm, q·k) overflow: the
+    // forward pass says so (src/transformer/finite.ts). Noted, not failed, when the checkpoint
+    // has such weights (the load cannot bound them); any other non-finite output fails.
+    const overflow = (e instanceof SanityFailure && /NaN|Infinity/.test(e.message)) || /overflow float32$/.test((e as Error).message);
+    const largest = overflow ? largestWeight(files) : 0;
+    // An I8 value times its scale that is ±Infinity is a weight the load must have refused.
+    sane(Number.isFinite(largest), `a weight of the checkpoint is ${largest} (an I8 value times its scale), yet it loaded: ${(e as Error).message}`);
+    if (largest > EXTREME_WEIGHT) return 'outputs overflow float32 (weights beyond ±1e4)';
+    throw e;
+  }
 }
 
 /** Larger than any trained transformer weight: BERT's are below 30, fp16 checkpoints below 65504. */
 const EXTREME_WEIGHT = 1e4;
 
+/** The largest |weight| of the safetensors files: float tensors as they are, I8 ones times their F32 NAME_scale (±Infinity when that overflows). */
 function largestWeight(files: Files): number {
   let largest = 0;
   for (const [name, bytes] of Object.entries(files)) {
     if (!name.endsWith('.safetensors')) continue;
     const st = parseSafetensors(bytes);
-    for (const t of st.names) for (const x of st.tensor(t)) largest = Math.max(largest, Math.abs(x));
+    for (const t of st.names) {
+      const { dtype, shape } = st.info(t);
+      if (['F32', 'F16', 'BF16', 'F64'].includes(dtype)) {
+        for (const x of st.tensor(t)) largest = Math.max(largest, Math.abs(x));
+      } else if (dtype === 'I8' && shape.length === 2 && st.has(`${t}_scale`) && st.info(`${t}_scale`).dtype === 'F32') {
+        const values = st.int8Tensor(t), scales = st.tensor(`${t}_scale`), cols = shape[1]!;
+        // As the loader dequantizes: the product rounded to float32.
+        for (let i = 0; i < values.length; i++) largest = Math.max(largest, Math.abs(Math.fround(values[i]! * (scales[Math.floor(i / cols)] ?? 0))));
+      }
+    }
   }
   return largest;
 }
@@ -193,6 +210,95 @@ function toVec(text: Uint8Array): Uint8Array {
   return new TextEncoder().encode(new TextDecoder().decode(text).replace(/\n/g, ' \n'));
 }
 
+// --- wasm-nlp-q8 checkpoints ----------------------------------------------------------------------
+
+/** A file of the input that is not the model's: how the iteration loads it (in memory or from a folder, which dtype). */
+const LOAD_OPTIONS = 'fuzz-load.json';
+
+interface Q8LoadOptions { from?: 'files' | 'directory'; dtype?: LoadModelOptions['dtype'] }
+
+/** A q8 model.safetensors in two shards with an index (a tensor and its scale often in different shards), each shard marked. */
+function shardedQ8(seed: Files): Files {
+  const st = parseSafetensors(seed['model.safetensors']!);
+  const shards: [StFile, StFile] = [{ metadata: st.metadata, tensors: [] }, { metadata: st.metadata, tensors: [] }];
+  const weightMap: Record<string, string> = {};
+  const bytes = seed['model.safetensors']!;
+  st.names.forEach((name, i) => {
+    const { dtype, shape, byteOffset, byteLength } = st.info(name);
+    shards[i % 2]!.tensors.push({ name, dtype, shape, data: bytes.slice(byteOffset, byteOffset + byteLength) });
+    weightMap[name] = `model-0000${(i % 2) + 1}-of-00002.safetensors`;
+  });
+  const { 'model.safetensors': _, ...rest } = seed;
+  return {
+    ...rest,
+    'model-00001-of-00002.safetensors': encodeSafetensors(shards[0]),
+    'model-00002-of-00002.safetensors': encodeSafetensors(shards[1]),
+    'model.safetensors.index.json': new TextEncoder().encode(JSON.stringify({ metadata: {}, weight_map: weightMap }, null, 2)),
+  };
+}
+
+/**
+ * quantizeCheckpoint's folders of the BERT, DistilBERT and Marian fixtures (and the BERT one in
+ * two shards, and BERT's float weights under its q8 config.json), their weights and config.json
+ * mutated where the q8 reader looks (formats.ts); loaded from memory or from a folder (read
+ * tensor by tensor), with the default dtype (q8, from the marker), or 'f32' (dequantized) or
+ * 'q8' asked for. A valid load runs the forward pass of the other folder targets (checkModel).
+ */
+async function quantizedTarget(): Promise<Target> {
+  const tmp = mkdtempSync(join(tmpdir(), 'wasm-nlp-fuzz-q8-'));
+  const seeds: Files[] = [];
+  try {
+    for (const name of ['bert', 'distilbert', 'marian']) {
+      await quantizeCheckpoint(join(FIXTURES, name), join(tmp, name));
+      seeds.push(readFolder(join(tmp, name)));
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  seeds.push(shardedQ8(seeds[0]!));
+  // Float weights under a config that says q8 (quantized at load), where a mutation may put I8 tensors without the marker.
+  const { 'model-f16.safetensors': _f16, 'model-bf16.safetensors': _bf16, ...f32 } = folder('bert');
+  seeds.push({ ...f32, 'config.json': seeds[0]!['config.json']! });
+  const enc = new TextEncoder(), dec = new TextDecoder();
+  return {
+    name: 'quantized-checkpoint',
+    seeds,
+    mutate: (rng, seed) => {
+      const out: Files = { ...seed };
+      const weights = rng.pick(Object.keys(seed).filter((n) => n.endsWith('.safetensors')));
+      const op = rng.int(20);
+      if (op < 12 || op >= 18) out[weights] = mutateQ8Safetensors(rng, seed[weights]!);
+      else if (op < 15) out[weights] = mutateSafetensors(rng, seed[weights]!);
+      if (op >= 15 && op < 17 || op >= 18) out['config.json'] = mutateQ8Config(rng, seed['config.json']!);
+      else if (op === 17) out['config.json'] = mutateJsonText(rng, dec.decode(seed['config.json']!));
+      const options: Q8LoadOptions = {};
+      if (rng.chance(0.25)) options.from = 'directory';
+      if (rng.chance(0.2)) options.dtype = rng.pick(['f32', 'q8'] as const);
+      if (Object.keys(options).length > 0) out[LOAD_OPTIONS] = enc.encode(JSON.stringify(options));
+      return out;
+    },
+    load: async (input, rt) => {
+      const { [LOAD_OPTIONS]: optionBytes, ...files } = input;
+      const options: Q8LoadOptions = optionBytes ? JSON.parse(dec.decode(optionBytes)) : {};
+      const dtype = options.dtype ? { dtype: options.dtype } : {};
+      let model;
+      if (options.from === 'directory') {
+        // A folder of its own, gone once loadModel has closed the files (it reads none later).
+        const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-fuzz-q8-'));
+        try {
+          for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+          model = await loadModel(dir, { runtime: rt, ...dtype });
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      } else {
+        model = await loadModel({ files }, { runtime: rt, ...dtype });
+      }
+      return { check: () => checkLoaded(model, files), dispose: () => model.dispose() };
+    },
+  };
+}
+
 export async function makeTargets(rt: Runtime): Promise<Target[]> {
   const models = await word2vecSeeds(rt);
   const text = models.map((m) => m.toBytes('text'));
@@ -206,6 +312,7 @@ export async function makeTargets(rt: Runtime): Promise<Target[]> {
     word2vecTarget('word2vec-binary', models.map((m) => m.toBytes('binary')), mutateWord2VecBinary),
     word2vecTarget('fasttext-vec', text.map(toVec), mutateWord2VecText),
     word2vecTarget('checkpoint', models.map((m) => m.toBytes('checkpoint')), mutateCheckpoint),
+    await quantizedTarget(),
   ];
   for (const m of models) m.dispose();
   return targets;
