@@ -84,6 +84,14 @@ describe.each(['first', 'second'])('q8 kernels vs JS twins (%s build of this pro
         expect(got.scales, `quantizeWeights ${k}×${n} transB=${transB}`).toEqual(want.scales);
       }
     }
+    // float32's extremes: a row near its largest value, a row too small for a finite 1/scale
+    // (weights 0, scale 1), a row of zeros. Scales stay positive with 127·scale finite.
+    const extremes = new Float32Array([3.4028234e38, -3e38, 1, 1e-40, -3e-39, 2e-45, 0, 0, 0, 1, 2, -0.5]);
+    const got = wasm().quantizeWeights(extremes, { k: 3, n: 4, transB: true }), want = js.quantizeWeights(extremes, { k: 3, n: 4, transB: true });
+    expect(got).toEqual(want);
+    expect(Array.from(want.values)).toEqual([127, -112, 0, 0, 0, 0, 0, 0, 0, 64, 127, -32]);
+    expect(Array.from(want.scales.subarray(1, 3))).toEqual([1, 1]);
+    for (const s of want.scales) expect(s > 0 && Number.isFinite(Math.fround(127 * s))).toBe(true);
   });
 
   test('packQ8 of already-quantized weights equals packB with dtype q8; bad arrays are refused', () => {

@@ -98,8 +98,14 @@ export function quantizeWeightRows(w: usize, out: usize, scales: usize, k: i32, 
     let amax: f32 = 0;
     for (let l = 0; l < 4; l++) amax = max(amax, extract(vmax, l));
     for (; p < k; p++) amax = max(amax, abs(load<f32>(at(row, p))));
-    const scale: f32 = amax > 0 ? amax / 127 : 1;
-    const inv: f32 = 1 / scale;
+    // channelScale (src/kernels/quantize.ts): 127·scale finite, 1/scale finite or the row all 0.
+    let scale: f32 = amax / 127;
+    while (!isFinite<f32>(scale * 127)) scale = reinterpret<f32>(reinterpret<u32>(scale) - 1);
+    let inv: f32 = 1 / scale;
+    if (!(scale > 0) || !isFinite<f32>(inv)) {
+      scale = 1;
+      inv = 0;
+    }
     store<f32>(at(scales, j), scale);
     const vinv = f32x4.splat(inv);
     p = 0;

@@ -1,7 +1,7 @@
 // The q8 number format, shared by both backends, the model loader and the checkpoint writer.
 //
 // Weights: int8 in [−127, 127], symmetric, one f32 scale per output channel (column of C):
-//   scale_j = max_p |w_jp| / 127,  q_jp = round(w_jp · (1/scale_j)), in f32.
+//   scale_j = max_p |w_jp| / 127,  q_jp = round(w_jp · (1/scale_j)), in f32 (channelScale).
 // Activations: each row of A quantized when the matmul runs, to 7-bit unsigned integers with a
 // scale and a zero point (kernels/js/quantize.ts, and its WASM twin assembly/quant/):
 //   lo = min(0, min x), hi = max(0, max x), scale = (hi − lo)/127, zp = round(−lo/scale),
@@ -39,8 +39,7 @@ export function quantizeWeights(b: Float32Array, k: number, n: number, transB: b
       if (v > amax) amax = v;
       else if (-v > amax) amax = -v;
     }
-    const scale = amax > 0 ? Math.fround(amax / 127) : 1;
-    const inv = Math.fround(1 / scale);
+    const [scale, inv] = channelScale(amax);
     scales[j] = scale;
     for (let p = 0, i = first, o = j * k; p < k; p++, i += step, o++) {
       const v = Math.fround(b[i]! * inv);
@@ -51,6 +50,22 @@ export function quantizeWeights(b: Float32Array, k: number, n: number, transB: b
     }
   }
   return { values, scales };
+}
+
+/**
+ * A channel's scale and its inverse, in f32: max|w|/127, with the float32 extremes made safe so
+ * that every checkpoint written loads (loadModel wants scales positive with 127·scale finite):
+ * a channel too small for a finite 1/scale (zeros, or |w| below about 4e-37) gets scale 1 and
+ * weights 0; a scale whose 127 multiple overflows is stepped down to the float below.
+ */
+export function channelScale(amax: number): [number, number] {
+  let scale = Math.fround(amax / 127);
+  const bits = new Float32Array(1), word = new Uint32Array(bits.buffer);
+  bits[0] = scale;
+  while (!Number.isFinite(Math.fround(127 * bits[0]!))) word[0]!--;
+  scale = bits[0]!;
+  const inv = Math.fround(1 / scale);
+  return scale > 0 && Number.isFinite(inv) ? [scale, inv] : [1, 0];
 }
 
 /** Σ_p q_jp for each channel: the zero-point correction of the q8 matmul. */
