@@ -32,6 +32,13 @@ export interface InitOptions {
   minParallelFlops?: number;
   /** Run every kernel a few times at init so the first real call is optimised (default true). */
   warmUp?: boolean;
+  /**
+   * How the relaxed build's q8 kernels take their int8 dot products: 'fused'
+   * (i32x4.relaxed_dot_i8x16_i7x16_add_s, one instruction with AVX-VNNI), 'split' (the same sums
+   * as a 16-bit dot and a widening one), or 'auto' (default): fused, except on V8 before 11.4
+   * (Node 20), which miscompiles it and where 'fused' is refused. Results are the same to the bit.
+   */
+  integerDot?: 'auto' | 'fused' | 'split';
 }
 
 export interface RuntimeFeatures extends Features {
@@ -86,6 +93,8 @@ export function workerPoolOf(runtime: Runtime): WorkerPool | undefined {
   return pools.get(runtime);
 }
 
+const INIT_OPTIONS = ['backend', 'simd', 'threads', 'maxMemoryBytes', 'minParallelFlops', 'warmUp', 'integerDot'];
+
 /** More threads than this is a mistake (or a hostile checkpoint), not a machine: each is a worker. */
 export const MAX_THREADS = 256;
 
@@ -95,6 +104,10 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
   const threads = options.threads ?? 1;
   if (!['auto', 'wasm', 'js'].includes(backend)) throw new Error(`init: option backend must be 'wasm' or 'js', got ${String(backend)}`);
   if (!['auto', 'relaxed', 'baseline'].includes(simd)) throw new Error(`init: option simd must be 'auto', 'relaxed' or 'baseline', got ${String(simd)}`);
+  const integerDot = options.integerDot ?? 'auto';
+  if (!['auto', 'fused', 'split'].includes(integerDot)) throw new Error(`init: option integerDot must be 'auto', 'fused' or 'split', got ${String(integerDot)}`);
+  const unknown = Object.keys(options).filter((key) => !INIT_OPTIONS.includes(key));
+  if (unknown.length) throw new Error(`init: unknown option ${unknown.join(', ')} (known: ${INIT_OPTIONS.join(', ')})`);
   if (!Number.isSafeInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new Error(`init: option threads must be an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`);
   }
@@ -106,7 +119,11 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
     throw new Error(`init: option maxMemoryBytes must be between ${PAGE} and ${WASM32_LIMIT_BYTES}, got ${String(maxBytes)}`);
   }
 
-  const detected = detectFeatures();
+  const found = detectFeatures();
+  if (integerDot === 'fused' && !found.fusedIntegerDot) {
+    throw new Error('init: option integerDot \'fused\' is refused on this engine: V8 before 11.4 (Node 20) miscompiles i32x4.relaxed_dot_i8x16_i7x16_add_s');
+  }
+  const detected = { ...found, fusedIntegerDot: integerDot === 'auto' ? found.fusedIntegerDot : integerDot === 'fused' };
   const notes: string[] = [];
   const features = (b: 'wasm' | 'js', build: BuildName | null, used = 1): RuntimeFeatures =>
     ({ ...detected, backend: b, build, threadsRequested: threads, threads: used, notes });

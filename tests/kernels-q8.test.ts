@@ -2,7 +2,7 @@
 // on every build this process can run, and the quantized result against the exact f32 product
 // within a bound derived from the scales.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { jsKernels as js } from '../src/index';
+import { init, jsKernels as js } from '../src/index';
 import type { Runtime } from '../src/index';
 import { quantizeWeights } from '../src/kernels/quantize';
 import { expectClose, randomArray, rng, runtimes, SIZES } from './kernel-tester';
@@ -149,5 +149,30 @@ describe('q8 accuracy and threads', () => {
       const r2 = two!.kernels.matmul(a, two!.kernels.packB(b, { k: k!, n: n!, transB: true, dtype: 'q8' }), { m: m!, bias, activation: 'gelu' });
       expect(r2, `q8 matmul ${m}×${k}×${n}`).toEqual(r1);
     }
+  });
+});
+
+describe('the integer dot of the relaxed build', () => {
+  test('integerDot: split and the default give the same bits; fused is refused where V8 miscompiles it; bad values and unknown options are errors', async () => {
+    const relaxed = process.env.WASM_NLP_EXPECT_RELAXED === '1';
+    const simd = relaxed ? 'relaxed' as const : 'baseline' as const;
+    const [major, minor] = process.versions.v8.split('.').map(Number);
+    const oldV8 = major! < 11 || (major === 11 && minor! < 4);
+    const random = rng(37);
+    const a = randomArray(9 * 300, random), b = randomArray(300 * 70, random);
+    const results = [];
+    for (const integerDot of ['auto', 'split'] as const) {
+      const rt = await init({ simd, integerDot });
+      expect(rt.features.fusedIntegerDot).toBe(integerDot === 'auto' && !oldV8);
+      for (const m of [9, 1]) results.push(rt.kernels.matmul(a.subarray(0, m * 300), rt.kernels.packB(b, { k: 300, n: 70, dtype: 'q8' }), { m }));
+      rt.dispose();
+    }
+    expect(results[2]).toEqual(results[0]);
+    expect(results[3]).toEqual(results[1]);
+    if (oldV8) {
+      await expect(init({ simd, integerDot: 'fused' })).rejects.toThrow("init: option integerDot 'fused' is refused on this engine: V8 before 11.4 (Node 20)");
+    }
+    await expect(init({ integerDot: 'vnni' as 'fused' })).rejects.toThrow("init: option integerDot must be 'auto', 'fused' or 'split', got vnni");
+    await expect(init({ thread: 2 } as object)).rejects.toThrow('init: unknown option thread (known: backend, simd, threads, maxMemoryBytes, minParallelFlops, warmUp, integerDot)');
   });
 });
