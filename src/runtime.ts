@@ -11,6 +11,7 @@ import { sizeOf, Tensor, type DType } from './wasm/tensor';
 import { WorkerPool } from './wasm/pool';
 import { canSpawnWorkers } from './wasm/spawn';
 import { warmUp, warmUpWorkers } from './wasm/warmup';
+import { fusedIsFaster } from './wasm/integer-dot';
 
 export interface InitOptions {
   /** 'wasm' (the default when the engine has WASM SIMD) or the pure-JS twins. */
@@ -35,8 +36,9 @@ export interface InitOptions {
   /**
    * How the relaxed build's q8 kernels take their int8 dot products: 'fused'
    * (i32x4.relaxed_dot_i8x16_i7x16_add_s, one instruction with AVX-VNNI), 'split' (the same sums
-   * as a 16-bit dot and a widening one), or 'auto' (default): fused, except on V8 before 11.4
-   * (Node 20), which miscompiles it and where 'fused' is refused. Results are the same to the bit.
+   * as a 16-bit dot and a widening one), or 'auto' (default): the faster of the two, timed at
+   * the first q8 matmul or pack (about 10 ms), except on V8 before 11.4 (Node 20), which
+   * miscompiles the fused form: split there, and 'fused' refused. Results are the same to the bit.
    */
   integerDot?: 'auto' | 'fused' | 'split';
 }
@@ -157,15 +159,20 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
   const exports = await instantiate(module, memory);
   const arena = new Arena(memory, exports.heapBase(), maxPages * PAGE);
   const pool = threaded ? await WorkerPool.start(threads, module, memory, exports) : undefined;
-  const kernels = wasmKernels(exports, arena, pool, options.minParallelFlops, detected.fusedIntegerDot);
+  // 'auto' where the fused form is safe: the faster form on this machine, timed at the first q8
+  // call (integer-dot.ts); the plain build has one form.
+  let fused: boolean | undefined = relaxed && integerDot === 'auto' && detected.fusedIntegerDot ? undefined : detected.fusedIntegerDot;
+  const useFused = () => (fused ??= fusedIsFaster(exports, arena));
+  const kernels = wasmKernels(exports, arena, pool, options.minParallelFlops, useFused);
   if (options.warmUp !== false) {
-    const fused = detected.fusedIntegerDot ? 1 : 0;
-    warmUp(exports, arena, fused);
-    if (pool) warmUpWorkers(exports, arena, pool, fused);
+    const bothForms = relaxed && detected.fusedIntegerDot;
+    warmUp(exports, arena, bothForms);
+    if (pool) warmUpWorkers(exports, arena, pool, bothForms);
   }
 
   const runtime: Runtime = {
-    features: features('wasm', build, pool?.threads ?? 1),
+    // fusedIntegerDot: the form in use (reading it makes the 'auto' choice, if not made yet).
+    features: Object.defineProperty(features('wasm', build, pool?.threads ?? 1), 'fusedIntegerDot', { get: useFused, enumerable: true }),
     kernels,
     arena,
     tensor(shape, data) {

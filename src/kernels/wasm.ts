@@ -34,9 +34,9 @@ const GEMM_MIN_M = 4;
  */
 export const PARALLEL_MIN_FLOPS = 2e6;
 
-export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, minParallelFlops = PARALLEL_MIN_FLOPS, fusedIntegerDot = false): Kernels {
+export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, minParallelFlops = PARALLEL_MIN_FLOPS,
+  useFusedIntegerDot: () => boolean = () => false): Kernels {
   const threads = pool?.threads ?? 1;
-  const fused = fusedIntegerDot ? 1 : 0;
   // GEMM scratch (a tail tile and a packed block of A, 240 KiB) per thread, for the runtime's life.
   const gemmScratch = Array.from({ length: threads }, () => arena.alloc(Math.max(k.gemmScratchFloats(), k.gemmQ8ScratchFloats()) * 4));
 
@@ -156,7 +156,7 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       const kp = roundUp(kk, 4), mp = roundUp(m, 4);
       const pq = s.scratch(mp * kp / 4), ps = s.scratch(mp), pz = s.scratch(mp);
       s.copyIn();
-      const ops = 2 * m * kk * n;
+      const ops = 2 * m * kk * n, fused = useFusedIntegerDot() ? 1 : 0;
       if (m === 1) {
         k.quantizeRows(pa, kk, 1, kk, pq, kp, ps, pz, 0);
         // Bound by reading B, a byte a weight: worth splitting at a quarter of the f32 GEMV's size.

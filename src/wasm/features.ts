@@ -12,9 +12,10 @@ export interface Features {
   /** Why sharedMemory is false, if it is. */
   sharedMemoryMissing?: string;
   /**
-   * The q8 kernels may use the fused i32x4.relaxed_dot_i8x16_i7x16_add_s (one instruction with
-   * AVX-VNNI). False on V8 before 11.4 (Node 20), which miscompiles it on x64: the one check
-   * here made by version, since a probe would have to reproduce a register allocation.
+   * The q8 kernels use the fused i32x4.relaxed_dot_i8x16_i7x16_add_s (one instruction with
+   * AVX-VNNI). Detected: false on V8 before 11.4 (Node 20), which miscompiles it on x64 (the one
+   * check here made by version: a probe would have to reproduce a register allocation). In a
+   * runtime's features: the form init chose (InitOptions.integerDot).
    */
   fusedIntegerDot: boolean;
 }

@@ -11,7 +11,7 @@ import type { WorkerPool } from './pool';
 const ROUNDS = 40;
 const SIDE = 64;
 
-export function warmUp(k: KernelExports, arena: Arena, fused: number): void {
+export function warmUp(k: KernelExports, arena: Arena, bothForms: boolean): void {
   const n = SIDE * SIDE;
   const blocks = [n, n, n, n, SIDE, k.gemmScratchFloats(), k.attentionScratchFloats(SIDE, 16), ...q8Floats()].map((f) => arena.alloc(f * 4));
   const [a, b, c, d, v, gemmScratch, attnScratch, qa, qs, qz, q8] = blocks as [number, number, number, number, number, number, number, number, number, number, number];
@@ -39,6 +39,8 @@ export function warmUp(k: KernelExports, arena: Arena, fused: number): void {
     // q8: b's bytes serve as int8 weights, v's halves as their scales.
     k.quantizeRows(a, SIDE, SIDE, SIDE, qa, 0, qs, qz, 1);
     k.packQ8(b, v, q8, SIDE, SIDE, 0, SIDE);
+    // Both forms of the relaxed integer dot where either may be chosen (integer-dot.ts).
+    const fused = bothForms ? r & 1 : 0;
     k.gemmQ8(qa, qs, qz, q8, c, SIDE, v, SIDE, SIDE, SIDE, 0, SIDE, r & 3, gemmScratch, fused);
     k.gemvQ8(qa, qs, qz, q8, c, v, SIDE, SIDE, 0, SIDE, r & 3, fused);
   }
@@ -55,7 +57,7 @@ function q8Floats(): number[] {
  * split kernels (GEMM, GEMV, packing, attention) on its own small block. Without it, the first
  * parallel GEMM of a benchmark ran at half the one-thread speed.
  */
-export function warmUpWorkers(k: KernelExports, arena: Arena, pool: WorkerPool, fused: number): void {
+export function warmUpWorkers(k: KernelExports, arena: Arena, pool: WorkerPool, bothForms: boolean): void {
   const n = SIDE * SIDE, threads = pool.threads;
   const perThread = [n, n, n, n, SIDE, k.gemmScratchFloats(), k.attentionScratchFloats(SIDE, 16), ...q8Floats()];
   const blocks = Array.from({ length: threads }, () => perThread.map((f) => arena.alloc(f * 4)));
@@ -74,6 +76,7 @@ export function warmUpWorkers(k: KernelExports, arena: Arena, pool: WorkerPool, 
     pool.run('attention', jobs(([a, b, c, , , , s]) => [a!, b!, b!, c!, 4, SIDE, SIDE, 16, SIDE, SIDE, SIDE, SIDE, 0.25, 0, r & 1, 0, 4, s!]));
     if (r === 0) for (const [a, , , , , , , qa, qs, qz] of blocks) k.quantizeRows(a!, SIDE, SIDE, SIDE, qa!, 0, qs!, qz!, 1);
     pool.run('packQ8', jobs(([, b, , , v, , , , , , q8]) => [b!, v!, q8!, SIDE, SIDE, 0, SIDE]));
+    const fused = bothForms ? r & 1 : 0;
     pool.run('gemmQ8', jobs(([, , c, , v, g, , qa, qs, qz, q8]) => [qa!, qs!, qz!, q8!, c!, SIDE, v!, SIDE, SIDE, SIDE, 0, SIDE, r & 3, g!, fused]));
     pool.run('gemvQ8', jobs(([, , c, , v, , , qa, qs, qz, q8]) => [qa!, qs!, qz!, q8!, c!, v!, SIDE, SIDE, 0, SIDE, r & 3, fused]));
   }
