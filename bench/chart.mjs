@@ -4,8 +4,9 @@
 //   node bench/chart.mjs [RESULTS.md] [chart.svg]
 //
 // Panels: kernels on one thread as wasm-nlp's speed over each peer (log scale: pure JS is two
-// orders of magnitude away), transformer forward latency against onnxruntime-web when that
-// section exists, and word2vec words/s against gensim, fastText and the JS twin.
+// orders of magnitude away), transformer forward latency against onnxruntime-web (f32 and q8)
+// when that section exists, the int8 GEMM rates (bench/q8-gemm.mjs) when that one does, and
+// word2vec words/s against gensim, fastText and the JS twin.
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -117,22 +118,40 @@ export function chartPanels(tables) {
     const h = transformer.header;
     const model = h.findIndex((c) => /model/i.test(c)), threads = h.findIndex((c) => /thread/i.test(c));
     const ours = h.findIndex((c) => /wasm-nlp|ours/i.test(c) && /ms/.test(c)), ort = h.findIndex((c) => /ort-web/.test(c) && /ms/.test(c));
+    // The int8 columns, where the table has them ('wasm-nlp q8 ms', 'ort-web q8 ms').
+    const oursQ8 = h.findIndex((c) => /wasm-nlp q8 ms/.test(c)), ortQ8 = h.findIndex((c) => /ort-web q8 ms/.test(c));
     if (model >= 0 && ours >= 0 && ort >= 0) {
-      const series = ['wasm-nlp', 'onnxruntime-web'];
+      const q8 = oursQ8 >= 0 && ortQ8 >= 0 && transformer.rows.some((r) => parseNumber(r[oursQ8]) || parseNumber(r[ortQ8]));
+      const columns = q8 ? [[ours, 'wasm-nlp f32'], [ort, 'onnxruntime-web f32'], [oursQ8, 'wasm-nlp q8'], [ortQ8, 'onnxruntime-web q8']]
+        : [[ours, 'wasm-nlp'], [ort, 'onnxruntime-web']];
+      const series = columns.map(([, name]) => name);
       panels.push({
         title: 'Transformers against onnxruntime-web: latency in ms (shorter is better)',
-        subtitle: 'forward passes at sequence 128, batch 1; a greedy decode step with a KV cache',
+        subtitle: `forward passes at sequence 128, batch 1; a greedy decode step with a KV cache${q8 ? '; f32 and int8 (q8) weights' : ''}`,
         scale: 'linear',
         series,
         groups: transformer.rows.filter((r) => parseNumber(r[ours]) && parseNumber(r[ort])).map((r) => ({
           label: `${r[model]}${threads >= 0 ? `, ${r[threads]} thr` : ''}`,
-          bars: [
-            { series: series[0], value: parseNumber(r[ours]), text: `${r[ours]} ms` },
-            { series: series[1], value: parseNumber(r[ort]), text: `${r[ort]} ms` },
-          ],
+          bars: columns.map(([i, name]) => ({ series: name, value: parseNumber(r[i]), text: `${r[i]} ms` })).filter((b) => b.value),
         })),
       });
     }
+  }
+  const q8 = tables.find((t) => /^Node, 1 thread/.test(t.heading) && t.header.some((h) => /q8 relaxed, G op\/s/.test(h)));
+  if (q8) {
+    // In the transformer panel's order, so that a colour means the same engine in both.
+    const wanted = [['wasm-nlp f32 relaxed', 'wasm-nlp f32'], ['ort-web f32', 'onnxruntime-web f32'], ['wasm-nlp q8 relaxed', 'wasm-nlp q8'], ['ort-web q8', 'onnxruntime-web q8']];
+    const cols = wanted.map(([h, name]) => [q8.header.indexOf(`${h}, G op/s`), name]).filter(([i]) => i >= 0);
+    panels.push({
+      title: 'int8 (q8) GEMM, 1 thread, Node: G op/s (longer is better)',
+      subtitle: 'C = A·Bᵀ at BERT-base shapes (m×k×n), B as int8 weights or f32; A quantized on every call',
+      scale: 'linear',
+      series: cols.map(([, name]) => name),
+      groups: q8.rows.map((r) => ({
+        label: r[0],
+        bars: cols.map(([i, name]) => ({ series: name, value: parseNumber(r[i]), text: r[i] })).filter((b) => b.value),
+      })),
+    });
   }
   const w2v = tables.find((t) => /word2vec/i.test(t.heading) && t.header.some((h) => /words\/s, 1 thread/.test(h)));
   if (w2v) {

@@ -8,25 +8,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../dist/index.js';
+import { rowCosines } from './numbers.mjs';
 
 const MODELS = 'bench/.models';
 if (!existsSync(join(MODELS, 'bert-base', 'reference.json'))) {
   console.log(`q8 accuracy skipped: ${MODELS} is missing; make it with /usr/bin/python3 tools/make_bench_models.py`);
   process.exit(0);
-}
-
-/** The worst cosine between rows of width d of a and b, and the mean. */
-function cosines(a, b, d) {
-  let worst = 1, sum = 0;
-  const rows = a.length / d;
-  for (let r = 0; r < rows; r++) {
-    let ab = 0, aa = 0, bb = 0;
-    for (let j = r * d; j < (r + 1) * d; j++) { ab += a[j] * b[j]; aa += a[j] * a[j]; bb += b[j] * b[j]; }
-    const c = ab / Math.sqrt(aa * bb);
-    worst = Math.min(worst, c);
-    sum += c;
-  }
-  return { worst, mean: sum / rows };
 }
 
 const results = {};
@@ -39,7 +26,7 @@ for (const name of ['bert-base', 'minilm-l6']) {
     out[dtype] = model.model.forward({ inputIds: ids }).lastHiddenState;
     model.dispose();
   }
-  results[name] = cosines(out.f32, out.q8, out.f32.length / ids.flat().length);
+  results[name] = rowCosines(out.f32, out.q8, out.f32.length / ids.flat().length);
 }
 {
   const dir = join(MODELS, 'marian-base');
@@ -54,7 +41,7 @@ for (const name of ['bert-base', 'minilm-l6']) {
     enc.free();
     model.dispose();
   }
-  results['marian-base encoder'] = cosines(out.f32.enc, out.q8.enc, 512);
-  results['marian-base logits'] = cosines(out.f32.logits, out.q8.logits, out.f32.logits.length);
+  results['marian-base encoder'] = rowCosines(out.f32.enc, out.q8.enc, 512);
+  results['marian-base logits'] = rowCosines(out.f32.logits, out.q8.logits, out.f32.logits.length);
 }
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(22)} worst token cosine ${v.worst.toFixed(6)}  mean ${v.mean.toFixed(6)}`);

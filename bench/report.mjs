@@ -16,18 +16,7 @@ export function parseArgs(argv, extra = {}) {
   return args;
 }
 
-/** Deterministic inputs in [-0.5, 0.5]. */
-export function fill(n, seed) {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = Math.sin(seed + i * 0.7) * 0.5;
-  return a;
-}
-
-export function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
+export { fill, median } from './numbers.mjs';
 
 export function machine() {
   const cpus = os.cpus();

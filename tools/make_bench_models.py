@@ -17,6 +17,9 @@ torch.onnx.export at opset 17, and reference outputs from the torch forward pass
   (input_ids [B,1], encoder_attention_mask [B,S], past_key_values.{i}.decoder.key/value [B,H,P,Dh],
   past_key_values.{i}.encoder.key/value [B,H,S,Dh]) -> (logits [B,1,V], present.{i}.decoder.key/value).
 
+encoder-q8.onnx / decoder_with_past-q8.onnx: the same graphs in onnxruntime quantize_dynamic's int8 form
+(tools/make_q8_onnx.py, per-tensor int8 weights; the worst token cosine against f32 is printed).
+
 reference.json / reference.bin: the inputs the benchmark checks with and torch's outputs for them (raw
 little-endian float32, offsets in the JSON), so ort-web and wasm-nlp are compared to torch before timing.
 
@@ -354,6 +357,19 @@ def make_marian(outdir):
     ref.write(d)
 
 
+def make_q8(outdir):
+    """The q8 twins of the ONNX exports (encoder-q8.onnx, decoder_with_past-q8.onnx), as onnxruntime's
+    quantize_dynamic would write them (tools/make_q8_onnx.py), checked against the f32 graphs on
+    onnxruntime-web (needs node and the npm devDependencies)."""
+    import make_q8_onnx as q8
+    pairs = []
+    for name in [*ENCODERS, "marian-base"]:
+        f = os.path.join(outdir, name, "decoder_with_past.onnx" if name == "marian-base" else "encoder.onnx")
+        pairs.append((f, q8.quantize_file(f, per_channel=False, gather=True)))
+    if q8.check(pairs) != 0:
+        sys.exit("tools/check_q8_onnx.mjs: a q8 graph failed its comparison with the f32 one")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     outdir = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "bench", ".models"))
@@ -361,6 +377,7 @@ def main():
     for name, c in ENCODERS.items():
         make_encoder(outdir, name, c)
     make_marian(outdir)
+    make_q8(outdir)
 
 
 if __name__ == "__main__":

@@ -52,13 +52,20 @@ class Writer {
 
 // --- ONNX messages, each returned as a Writer so it can be nested without re-copying ---
 
-/** TensorProto of FLOAT; the data goes into raw_data (little-endian, as ONNX requires). */
+/** TensorProto.DataType of the typed arrays tensor() takes (a plain array is FLOAT). */
+const DATA_TYPES = new Map([[Float32Array, FLOAT], [Uint8Array, 2], [Int8Array, 3], [Int32Array, 6]]);
+
+/**
+ * TensorProto of FLOAT, or of UINT8 / INT8 / INT32 when data is a Uint8Array / Int8Array /
+ * Int32Array (the quantized weights and zero points of a MatMulInteger); the data goes into
+ * raw_data (little-endian, as ONNX requires).
+ */
 export function tensor(name, dims, data) {
-  const f = data instanceof Float32Array ? data : Float32Array.from(data);
+  const f = DATA_TYPES.has(data.constructor) ? data : Float32Array.from(data);
   if (f.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`tensor ${name}: ${f.length} values for dims [${dims}]`);
   const w = new Writer();
   for (const d of dims) w.int(1, d); // dims (unpacked repeated int64 is accepted by every parser)
-  w.int(2, FLOAT); // data_type
+  w.int(2, DATA_TYPES.get(f.constructor)); // data_type
   w.string(8, name); // name
   w.bytes(9, new Uint8Array(f.buffer, f.byteOffset, f.byteLength)); // raw_data (this is x86/ARM: LE)
   return w;

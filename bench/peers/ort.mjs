@@ -84,6 +84,29 @@ export async function ortEngine({ threads = 1 } = {}) {
       return session(bytes, { a: [[m, k], a] }, 'c');
     },
 
+    /**
+     * The q8 C = A·B of onnxruntime's quantize_dynamic (tools/make_q8_onnx.py makes the same
+     * rewrite of whole models): B quantized here to int8, symmetric, zero point 0, one scale for
+     * the tensor (perChannel: one per column of C); A quantized on every run by
+     * DynamicQuantizeLinear (uint8, per tensor), then MatMulInteger, Cast to float and a Mul by
+     * the product of the scales. With graph optimisation 'all', ort fuses these nodes into its
+     * DynamicQuantizeMatMul kernel, as it does in a q8 model. B as in matmul(); no bias.
+     */
+    async matmulQ8({ m, k, n, transB = false, a, b, perChannel = false }) {
+      const { values, scales } = quantizeInt8(transB ? transpose(b, n, k) : b, k, n, perChannel);
+      const sDims = perChannel ? [n] : [];
+      const nodes = [
+        node('DynamicQuantizeLinear', ['a'], ['a_q', 'a_scale', 'a_zp']),
+        node('MatMulInteger', ['a_q', 'b_q', 'a_zp', 'b_zp'], ['c_int']),
+        node('Cast', ['c_int'], ['c_float'], { to: 1 }),
+        node('Mul', ['a_scale', 'b_scale'], ['scales']),
+        node('Mul', ['c_float', 'scales'], ['c']),
+      ];
+      const inits = [tensor('b_q', [k, n], values), tensor('b_scale', sDims, scales), tensor('b_zp', sDims, new Int8Array(perChannel ? n : 1))];
+      const bytes = model({ opset: 17, nodes, initializers: inits, inputs: [valueInfo('a', [m, k])], outputs: [valueInfo('c', [m, n])] });
+      return session(bytes, { a: [[m, k], a] }, 'c');
+    },
+
     /** Row softmax over the last axis (Softmax-13); an optional scale adds a Mul before it. */
     async softmax({ rows, cols, x, scale = 1 }) {
       const nodes = [];
@@ -142,6 +165,29 @@ export async function ortEngine({ threads = 1 } = {}) {
       return session(bytes, { x: [[n], x] }, 'y');
     },
   };
+}
+
+/**
+ * onnxruntime's QInt8 weight quantization (quant_utils: symmetric range [-127, 127], zero point 0,
+ * round half to even): B k×n, one scale for all (or per column n).
+ */
+export function quantizeInt8(b, k, n, perChannel = false) {
+  const values = new Int8Array(k * n);
+  const scales = new Float32Array(perChannel ? n : 1);
+  for (let j = 0; j < scales.length; j++) {
+    let amax = 0;
+    for (let p = 0; p < k; p++) for (let c = perChannel ? j : 0; c < (perChannel ? j + 1 : n); c++) amax = Math.max(amax, Math.abs(b[p * n + c]));
+    scales[j] = amax > 0 ? Math.fround(amax / 127) : 1;
+  }
+  for (let p = 0; p < k; p++) {
+    for (let c = 0; c < n; c++) {
+      const v = b[p * n + c] / scales[perChannel ? c : 0];
+      let r = Math.round(v);
+      if (r - v === 0.5 && r % 2 !== 0) r -= 1; // ties to even, as numpy's rint
+      values[p * n + c] = Math.max(-127, Math.min(127, r));
+    }
+  }
+  return { values, scales };
 }
 
 function transpose(b, rows, cols) {

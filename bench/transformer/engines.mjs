@@ -1,11 +1,15 @@
 // The transformer benchmark's engines on the models of tools/make_bench_models.py: wasm-nlp
-// (loadModel from the checkpoint folder) and onnxruntime-web (InferenceSession from the .onnx
-// bytes exported from the same weights), each as { loadMs, run(), output(), dispose() }. Both
-// are timed as a caller sees them: token ids in, a Float32Array out.
+// (loadModel from the checkpoint folder, f32 or q8) and onnxruntime-web (InferenceSession from
+// the .onnx bytes exported from the same weights, or their q8 rewrite by tools/make_q8_onnx.py),
+// each as { loadMs, run(), output(), dispose() }. All are timed as a caller sees them: token ids
+// in, a Float32Array out.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { loadModel } from '../../dist/index.js';
+import { rowCosines } from '../numbers.mjs';
+
+export { rowCosines };
 
 /** reference.json (inputs, float tensor offsets) and reference.bin (their float32 data). */
 export function readReference(dir) {
@@ -27,9 +31,9 @@ async function timed(load) {
   return { value, ms: performance.now() - t0 };
 }
 
-/** wasm-nlp on an encoder folder: forward of the reference ids (batch 1). */
-export async function oursEncoder(dir, runtime, ids) {
-  const { value: m, ms } = await timed(() => loadModel(dir, { runtime }));
+/** wasm-nlp on an encoder folder: forward of the reference ids (batch 1). options: more loadModel options ({ dtype }). */
+export async function oursEncoder(dir, runtime, ids, options = {}) {
+  const { value: m, ms } = await timed(() => loadModel(dir, { runtime, ...options }));
   let last;
   return {
     loadMs: ms,
@@ -46,9 +50,9 @@ async function ortSession(file) {
   return timed(() => ort.InferenceSession.create(readFileSync(file), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }));
 }
 
-/** onnxruntime-web on encoder.onnx (input_ids, attention_mask → last_hidden_state). */
-export async function ortEncoder(dir, ids) {
-  const { value: s, ms } = await ortSession(join(dir, 'encoder.onnx'));
+/** onnxruntime-web on encoder.onnx, or another file of the folder (input_ids, attention_mask → last_hidden_state). */
+export async function ortEncoder(dir, ids, file = 'encoder.onnx') {
+  const { value: s, ms } = await ortSession(join(dir, file));
   const feeds = {
     input_ids: new ort.Tensor('int64', int64(ids), [1, ids.length]),
     attention_mask: new ort.Tensor('int64', int64(ids.map(() => 1)), [1, ids.length]),
@@ -68,8 +72,8 @@ export async function ortEncoder(dir, ids) {
  * token at position P through the decoder (its keys and values written at P, each time the
  * same) and the LM head, as one iteration of generate().
  */
-export async function oursDecoderStep(dir, runtime, ref) {
-  const { value: m, ms } = await timed(() => loadModel(dir, { runtime }));
+export async function oursDecoderStep(dir, runtime, ref, options = {}) {
+  const { value: m, ms } = await timed(() => loadModel(dir, { runtime, ...options }));
   const dec = ref.meta.decoder_input_ids[0], P = dec.length - 1;
   const enc = m.model.encode(ref.meta.input_ids);
   const decoder = m.model.stepDecoder(enc, 64);
@@ -87,9 +91,9 @@ export async function oursDecoderStep(dir, runtime, ref) {
   };
 }
 
-/** onnxruntime-web on decoder_with_past.onnx, fed the reference cache (torch's) of P positions. */
-export async function ortDecoderStep(dir, ref) {
-  const { value: s, ms } = await ortSession(join(dir, 'decoder_with_past.onnx'));
+/** onnxruntime-web on decoder_with_past.onnx (or another file of the folder), fed the reference cache (torch's) of P positions. */
+export async function ortDecoderStep(dir, ref, file = 'decoder_with_past.onnx') {
+  const { value: s, ms } = await ortSession(join(dir, file));
   const dec = ref.meta.decoder_input_ids[0], src = ref.meta.input_ids[0];
   const feeds = {
     input_ids: new ort.Tensor('int64', int64([dec[dec.length - 1]]), [1, 1]),
@@ -106,6 +110,13 @@ export async function ortDecoderStep(dir, ref) {
     output: () => last,
     dispose: () => s.release(),
   };
+}
+
+/** Index of the largest value. */
+export function argmax(x) {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+  return best;
 }
 
 /** Largest |a − b| over two float arrays of the same length. */
