@@ -37,7 +37,7 @@ export interface InitOptions {
    * How the relaxed build's q8 kernels take their int8 dot products: 'fused'
    * (i32x4.relaxed_dot_i8x16_i7x16_add_s, one instruction with AVX-VNNI), 'split' (the same sums
    * as a 16-bit dot and a widening one), or 'auto' (default): the faster of the two, timed at
-   * the first q8 matmul or pack (about 10 ms), except on V8 before 11.4 (Node 20), which
+   * the first q8 matmul (about 20 ms), except on V8 before 11.4 (Node 20), which
    * miscompiles the fused form: split there, and 'fused' refused. Results are the same to the bit.
    */
   integerDot?: 'auto' | 'fused' | 'split';
@@ -160,8 +160,8 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
   const arena = new Arena(memory, exports.heapBase(), maxPages * PAGE);
   const pool = threaded ? await WorkerPool.start(threads, module, memory, exports) : undefined;
   // 'auto' where the fused form is safe: the faster form on this machine, timed at the first q8
-  // call (integer-dot.ts); the plain build has one form.
-  let fused: boolean | undefined = relaxed && integerDot === 'auto' && detected.fusedIntegerDot ? undefined : detected.fusedIntegerDot;
+  // matmul (integer-dot.ts). The plain build has only the split form.
+  let fused: boolean | undefined = !relaxed ? false : integerDot === 'auto' && detected.fusedIntegerDot ? undefined : detected.fusedIntegerDot;
   const useFused = () => (fused ??= fusedIsFaster(exports, arena));
   const kernels = wasmKernels(exports, arena, pool, options.minParallelFlops, useFused);
   if (options.warmUp !== false) {

@@ -20,8 +20,8 @@ const ROUNDS = 8;
 
 /**
  * True when the fused form is at least as fast as the split one here. Called at a runtime's first
- * q8 matmul or pack (not at init: a page that never runs q8 does not pay for it), after warmUp
- * has run both forms; about 20 ms.
+ * q8 matmul (not at init: a page that never runs q8 does not pay for it), after warmUp has run
+ * both forms; about 20 ms.
  */
 export function fusedIsFaster(k: KernelExports, arena: Arena): boolean {
   const qa = arena.alloc(M * K), scales = arena.alloc(4 * M), zeros = arena.alloc(4 * M);

@@ -37,13 +37,17 @@ export function matmulArgs(owner: object, a: Operand, b: Operand | PackedMatrix,
 }
 
 export function packArgs(b: Operand, options: PackOptions) {
-  checkOptions('packB', options);
-  const k = checkDim('packB', 'k', options.k);
-  const n = checkDim('packB', 'n', options.n);
+  const weights = weightArgs('packB', b, options);
+  return { ...weights, dtype: packDtype(options.dtype) };
+}
+
+/** The checked arguments of a kernel that takes a weight matrix B: k×n, or n×k with transB. */
+function weightArgs(kernel: string, b: Operand, options: { k: number; n: number; transB?: boolean }) {
+  checkOptions(kernel, options);
+  const k = checkDim(kernel, 'k', options.k);
+  const n = checkDim(kernel, 'n', options.n);
   const transB = options.transB === true;
-  const dtype = packDtype(options.dtype);
-  const B = checkOperand('packB', 'b', b, k * n, transB ? 'n·k' : 'k·n');
-  return { k, n, transB, dtype, B };
+  return { k, n, transB, B: checkOperand(kernel, 'b', b, k * n, transB ? 'n·k' : 'k·n') };
 }
 
 const DTYPES: readonly PackedDtype[] = ['f32', 'q8'];
@@ -55,11 +59,7 @@ function packDtype(dtype: unknown): PackedDtype {
 }
 
 export function quantizeWeightsArgs(b: Operand, options: { k: number; n: number; transB?: boolean }) {
-  checkOptions('quantizeWeights', options);
-  const k = checkDim('quantizeWeights', 'k', options.k);
-  const n = checkDim('quantizeWeights', 'n', options.n);
-  const transB = options.transB === true;
-  return { k, n, transB, B: checkOperand('quantizeWeights', 'b', b, k * n, transB ? 'n·k' : 'k·n') };
+  return weightArgs('quantizeWeights', b, options);
 }
 
 /** The twin of the WASM weight quantizer: kernels/quantize.ts's quantizeWeights, checked. */
