@@ -1,9 +1,11 @@
 // Scaled dot-product attention for a range of (batch, head) units:
-//   O_h = softmax(Q_h·K_hᵀ·scale + mask) · V_h
+//   O_h = softmax(Q_h·K_hᵀ·scale + bias_h + mask) · V_h
 // Q, K, V, O hold every head side by side, as the projections produce them: element (b, t, h, d)
 // of Q at row b·tq + t, column h·dh + d, with ldq floats per row (likewise K, V with tk rows,
 // O with tq rows). mask: 0, or batch×tk additive floats (padding: -Infinity or a large
-// negative). causal: query t sees keys j ≤ t + (tk − tq) (the last tq of tk positions).
+// negative). bias: 0, or heads×tq×tk additive floats, the same for every batch item (T5's and
+// MPNet's relative position bias), added to the scaled scores before the mask. causal: query t
+// sees keys j ≤ t + (tk − tq) (the last tq of tk positions).
 //
 // Per unit, K_h and V_h are packed once for the GEMM micro-kernel, then the queries go through
 // in blocks of BQ rows: only one BQ×tk block of scores exists at a time. Threads take disjoint
@@ -30,7 +32,7 @@ export function attentionScratchFloats(tk: i32, dh: i32): i32 {
 export function attention(
   q: usize, k: usize, v: usize, out: usize,
   heads: i32, tq: i32, tk: i32, dh: i32, ldq: i32, ldk: i32, ldv: i32, ldo: i32,
-  scale: f32, mask: usize, causal: bool, u0: i32, u1: i32, scratch: usize,
+  scale: f32, mask: usize, bias: usize, causal: bool, u0: i32, u1: i32, scratch: usize,
 ): void {
   const kp = scratch;
   const vp = at(kp, dh * roundUp8(tk));
@@ -44,8 +46,9 @@ export function attention(
     const vh = at(v, b * tk * ldv + h * dh);
     const oh = at(out, b * tq * ldo + h * dh);
     const mb = mask ? at(mask, b * tk) : 0;
+    const bh = bias ? at(bias, h * tq * tk) : 0;
     if (tq == 1) {
-      singleQuery(qh, kh, vh, oh, tk, dh, ldk, ldv, scale, mb, causal ? min(tk, shift + 1) : tk, scores);
+      singleQuery(qh, kh, vh, oh, tk, dh, ldk, ldv, scale, mb, bh, causal ? min(tk, shift + 1) : tk, scores);
       continue;
     }
     packB(kh, ldk, kp, dh, tk, true, 0, tk);
@@ -55,7 +58,13 @@ export function attention(
       gemm(at(qh, i0 * ldq), ldq, kp, scores, tk, 0, bq, dh, tk, 0, tk, 0, gemmScratch);
       for (let r = 0; r < bq; r++) {
         const seen = causal ? min(tk, max(0, i0 + r + shift + 1)) : tk;
-        softmaxRow(at(scores, r * tk), at(scores, r * tk), tk, seen, scale, mb);
+        const sr = at(scores, r * tk);
+        if (bh) {
+          scaleAddBias(sr, at(bh, (i0 + r) * tk), seen, scale);
+          softmaxRow(sr, sr, tk, seen, 1, mb);
+        } else {
+          softmaxRow(sr, sr, tk, seen, scale, mb);
+        }
       }
       gemm(scores, tk, vp, at(oh, i0 * ldo), ldo, 0, bq, tk, dh, 0, dh, 0, gemmScratch);
     }
@@ -64,7 +73,7 @@ export function attention(
 
 /** One query (a decoder step): dot products with each key, softmax, then Σ p_j·v_j. */
 function singleQuery(qh: usize, kh: usize, vh: usize, oh: usize, tk: i32, dh: i32, ldk: i32, ldv: i32,
-  scale: f32, mb: usize, seen: i32, scores: usize): void {
+  scale: f32, mb: usize, bh: usize, seen: i32, scores: usize): void {
   for (let j = 0; j < seen; j++) {
     const kj = at(kh, j * ldk);
     let s = f32x4.splat(0);
@@ -74,7 +83,12 @@ function singleQuery(qh: usize, kh: usize, vh: usize, oh: usize, tk: i32, dh: i3
     for (; d < dh; d++) dot += load<f32>(at(qh, d)) * load<f32>(at(kj, d));
     store<f32>(at(scores, j), dot);
   }
-  softmaxRow(scores, scores, tk, seen, scale, mb);
+  if (bh) {
+    scaleAddBias(scores, bh, seen, scale);
+    softmaxRow(scores, scores, tk, seen, 1, mb);
+  } else {
+    softmaxRow(scores, scores, tk, seen, scale, mb);
+  }
   for (let d = 0; d < dh; d++) store<f32>(at(oh, d), 0);
   for (let j = 0; j < seen; j++) {
     const p = f32x4.splat(load<f32>(at(scores, j)));
@@ -83,4 +97,15 @@ function singleQuery(qh: usize, kh: usize, vh: usize, oh: usize, tk: i32, dh: i3
     for (; d + 4 <= dh; d += 4) v128.store(at(oh, d), madd(p, v128.load(at(vj, d)), v128.load(at(oh, d))));
     for (; d < dh; d++) store<f32>(at(oh, d), load<f32>(at(scores, j)) * load<f32>(at(vj, d)) + load<f32>(at(oh, d)));
   }
+}
+
+/**
+ * The first `seen` scores of a row become score·scale + bias (scale applied here rather than
+ * in softmaxRow, so the bias is not scaled; the mask is then added by softmaxRow with scale 1).
+ */
+function scaleAddBias(sr: usize, br: usize, seen: i32, scale: f32): void {
+  const vscale = f32x4.splat(scale);
+  let j = 0;
+  for (; j + 4 <= seen; j += 4) v128.store(at(sr, j), f32x4.add(f32x4.mul(v128.load(at(sr, j)), vscale), v128.load(at(br, j))));
+  for (; j < seen; j++) store<f32>(at(sr, j), load<f32>(at(sr, j)) * scale + load<f32>(at(br, j)));
 }

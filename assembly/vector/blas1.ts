@@ -8,6 +8,13 @@ export function add(a: usize, b: usize, out: usize, n: i32): void {
   for (; i < n; i++) store<f32>(at(out, i), load<f32>(at(a, i)) + load<f32>(at(b, i)));
 }
 
+/** out = a · b, elementwise */
+export function mul(a: usize, b: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), f32x4.mul(v128.load(at(a, i)), v128.load(at(b, i))));
+  for (; i < n; i++) store<f32>(at(out, i), load<f32>(at(a, i)) * load<f32>(at(b, i)));
+}
+
 /** Σ a[i]·b[i], in four lanes of two accumulators each. */
 export function dot(a: usize, b: usize, n: i32): f32 {
   let s0 = f32x4.splat(0);

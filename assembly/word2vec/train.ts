@@ -12,7 +12,7 @@ import {
   P_DIM, P_KEEP, P_LOSS, P_MAXCODE, P_MODEL, P_NEGATIVE, P_NTOKENS, P_OUT_ALPHA, P_OUT_EXAMPLES, P_OUT_LOSS,
   P_OUT_WORDS, P_POINTS, P_SCRATCH, P_SEED, P_STRIDE, P_SUBSAMPLE, P_SYN0, P_SYN1, P_TABLES, P_TOKENS, P_VOCAB,
   P_SHARED_NEGATIVES, P_WINDOW, P_WORDS_BEFORE, P_WORDS_TOTAL,
-} from "./params";
+} from "../../build/assembly/word2vec-params"; // generated from ./params.json by tools/build-wasm.mjs
 import { at, hsum, madd } from "../simd";
 import { exp4 } from "../rowops/exp";
 

@@ -4,7 +4,7 @@
 // Arrays are row-major f32. An operand is a plain Float32Array (the WASM backend copies it in
 // and out) or a tensor (anything with a Float32Array `data`; a WASM-resident Tensor is used in
 // place, without copying). Shape letters: m, k, n for matmul (A is m×k, B is k×n); rows, cols
-// for row ops; batch, heads, tq, tk, dHead for attention.
+// for row ops; batch, heads, tq, tk, dHead for attention and rotary.
 
 export interface TensorLike {
   readonly data: Float32Array;
@@ -112,6 +112,33 @@ export interface AddLayerNormOptions extends LayerNormOptions {
   sumOut?: Operand;
 }
 
+/** RMSNorm (Llama's LlamaRMSNorm, T5's T5LayerNorm): no mean subtracted, no beta. */
+export interface RmsNormOptions {
+  rows: number;
+  cols: number;
+  /** cols floats; default 1. */
+  gamma?: Operand;
+  /** Default 1e-6 (Llama's and T5's). */
+  eps?: number;
+  out?: Operand;
+}
+
+export interface RotaryOptions {
+  /** Rows of x (positions, over every sequence of the batch), each heads·dHead floats. */
+  rows: number;
+  heads: number;
+  dHead: number;
+  /** Leading columns of each head that rotate (R): even, at most dHead; default dHead. The rest are copied. */
+  rotaryDim?: number;
+  /**
+   * false (default): Llama/GPT-NeoX "rotate_half", column i pairs with i + R/2. true: GPT-J,
+   * columns 2i and 2i+1 pair.
+   */
+  interleaved?: boolean;
+  /** rows·heads·dHead floats; may be x itself. */
+  out?: Operand;
+}
+
 export interface AttentionOptions {
   /** Sequences in the batch (default 1). */
   batch?: number;
@@ -125,6 +152,12 @@ export interface AttentionOptions {
   scale?: number;
   /** Additive mask on keys: batch·tk floats (0 to keep, -Infinity or a large negative to hide). */
   mask?: Operand;
+  /**
+   * Additive score bias, heads·tq·tk floats: bias[(h·tq + i)·tk + j] is added to query i's score
+   * for key j in head h, after the scale and before the mask, the same for every sequence of the
+   * batch (T5's and MPNet's relative position bias).
+   */
+  bias?: Operand;
   /** Query t sees keys j ≤ t + (tk − tq). */
   causal?: boolean;
   out?: Operand;
@@ -218,7 +251,7 @@ export interface Kernels {
   /** The activation quantization every q8 matmul applies to A, exposed for tests and tools. */
   quantizeRows(x: Operand, options: QuantizeRowsOptions): QuantizedRows;
   /**
-   * Multi-head attention softmax(Q·Kᵀ·scale + mask)·V. Q and out are (batch·tq)×(heads·dHead),
+   * Multi-head attention softmax(Q·Kᵀ·scale + bias + mask)·V. Q and out are (batch·tq)×(heads·dHead),
    * K and V (batch·tk)×(heads·dHead), every head side by side in each row.
    */
   attention(q: Operand, k: Operand, v: Operand, options: AttentionOptions): Float32Array;
@@ -228,11 +261,22 @@ export interface Kernels {
   layerNorm(x: Operand, options: LayerNormOptions): Float32Array;
   /** layerNorm(x + residual), with x + residual also written to sumOut when given. */
   addLayerNorm(x: Operand, residual: Operand, options: AddLayerNormOptions): Float32Array;
+  /** Each row divided by its root mean square, √(mean(x²) + eps), then times gamma. */
+  rmsNorm(x: Operand, options: RmsNormOptions): Float32Array;
+  /**
+   * Rotary position embedding on each head of each row of x (rows × heads·dHead). table is
+   * rows × R floats (R = rotaryDim): row r is [cos_0 … cos_{R/2−1}, sin_0 … sin_{R/2−1}] for that
+   * row's position. Each pair (x1, x2) becomes (x1·cos_i − x2·sin_i, x2·cos_i + x1·sin_i);
+   * columns R…dHead−1 are copied.
+   */
+  rotary(x: Operand, table: Operand, options: RotaryOptions): Float32Array;
   gelu(x: Operand, options?: GeluOptions): Float32Array;
   /** Elementwise e^x. */
   exp(x: Operand, options?: OutOptions): Float32Array;
   /** a + b */
   add(a: Operand, b: Operand, options?: OutOptions): Float32Array;
+  /** a·b elementwise (a gated FFN's gate ⊙ up). */
+  mul(a: Operand, b: Operand, options?: OutOptions): Float32Array;
   /** Σ a·b */
   dot(a: Operand, b: Operand): number;
   /** y += alpha·x, in place; returns y. */

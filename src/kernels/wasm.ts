@@ -1,17 +1,15 @@
-// The WASM backend: the same checks as the JS twins, then the arguments staged into memory and
-// the kernels of the loaded build called, split across the worker pool when there is one and
-// the problem is large enough to pay for it.
+// The WASM backend: the same argument checks as the JS twins (kernels/args/), then the arguments
+// staged into memory and the kernels of the loaded build called, split across the worker pool
+// when there is one and the problem is large enough to pay for it.
 import type { Arena } from '../wasm/arena';
 import type { KernelExports, ParallelKernel } from '../wasm/builds';
 import type { WorkerPool } from '../wasm/pool';
-import { checkNumber } from './check';
-import { attentionArgs } from './js/attention';
-import { geluArgs } from './js/gelu';
-import { addLayerNormArgs, layerNormArgs } from './js/layernorm';
-import { matmulArgs, packArgs, packQ8Args, quantizeWeightsArgs } from './js/matmul';
-import { quantizeRowsArgs } from './js/quantize';
-import { softmaxArgs } from './js/softmax';
-import { elementwiseArgs } from './js/vector';
+import { attentionArgs } from './args/attention';
+import { matmulArgs, packArgs, packQ8Args, quantizeWeightsArgs } from './args/matmul';
+import { quantizeRowsArgs } from './args/quantize';
+import { addLayerNormArgs, geluArgs, layerNormArgs, rmsNormArgs, rotaryArgs, softmaxArgs } from './args/rowops';
+import { axpyArgs, elementwiseArgs, scaleArgs } from './args/vector';
+import { word2vecJobArgs } from './args/word2vec';
 import { PackedB } from './packed';
 import { quantizeWeights } from './quantize';
 import { splitRange } from './split';
@@ -93,6 +91,19 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       s.copyIn();
       run(px, po, X.length);
       return s.result(po, X.length, O);
+    });
+  }
+
+  /** A two-operand elementwise kernel. */
+  function binary(kernel: string, a: Operand, b: Operand, out: Operand | undefined,
+    run: (a: number, b: number, out: number, n: number) => void): Float32Array {
+    const { n, arrays: [A, B], out: O } = elementwiseArgs(kernel, ['a', 'b'], [a, b], out);
+    return staged((s) => {
+      const pa = s.place(a, A), pb = s.place(b, B);
+      const po = O ? s.place(out, O) : s.scratch(n);
+      s.copyIn();
+      run(pa, pb, po, n);
+      return s.result(po, n, O);
     });
   }
 
@@ -247,18 +258,19 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     },
 
     attention(q, kx, v, options) {
-      const { batch, heads, tq, tk, dHead, scale, Q, K, V, mask, causal, out } = attentionArgs(q, kx, v, options);
+      const { batch, heads, tq, tk, dHead, scale, Q, K, V, mask, bias, causal, out } = attentionArgs(q, kx, v, options);
       const width = heads * dHead, units = batch * heads;
       const split = 4 * batch * heads * tq * tk * dHead >= minParallelFlops;
       const parts = pool && split ? Math.min(threads, units) : 1;
       return staged((s) => {
         const pq = s.place(q, Q), pk = s.place(kx, K), pv = s.place(v, V), pm = s.place(options.mask, mask);
+        const pbias = s.place(options.bias, bias);
         const po = out ? s.place(options.out, out) : s.scratch(batch * tq * width);
         const scratchFloats = k.attentionScratchFloats(tk, dHead);
         const scratch = Array.from({ length: parts }, () => s.scratch(scratchFloats));
         s.copyIn();
         parallel('attention', units, 1, parts > 1, (lo, hi, t) =>
-          [pq, pk, pv, po, heads, tq, tk, dHead, width, width, width, width, scale, pm, causal ? 1 : 0, lo, hi, scratch[t]!]);
+          [pq, pk, pv, po, heads, tq, tk, dHead, width, width, width, width, scale, pm, pbias, causal ? 1 : 0, lo, hi, scratch[t]!]);
         return s.result(po, batch * tq * width, out);
       });
     },
@@ -299,6 +311,29 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       });
     },
 
+    rmsNorm(x, options) {
+      const { rows, cols, eps, X, gamma, out } = rmsNormArgs(x, options);
+      return staged((s) => {
+        const px = s.place(x, X), pg = s.place(options.gamma, gamma);
+        const po = out ? s.place(options.out, out) : s.scratch(rows * cols);
+        s.copyIn();
+        k.rmsNorm(px, pg, po, rows, cols, eps);
+        return s.result(po, rows * cols, out);
+      });
+    },
+
+    rotary(x, table, options) {
+      const { rows, heads, dHead, rotaryDim, interleaved, X, T, out } = rotaryArgs(x, table, options);
+      const n = rows * heads * dHead;
+      return staged((s) => {
+        const px = s.place(x, X), pt = s.place(table, T);
+        const po = out ? s.place(options.out, out) : s.scratch(n);
+        s.copyIn();
+        k.rotary(px, pt, po, rows, heads, dHead, rotaryDim, interleaved ? 1 : 0);
+        return s.result(po, n, out);
+      });
+    },
+
     gelu(x, options = {}) {
       const { tanh, X, out } = geluArgs(x, options);
       return unary(x, X, options.out, out, (px, po, n) => k.gelu(px, po, n, tanh ? 1 : 0));
@@ -310,20 +345,16 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     },
 
     scale(alpha, x, options = {}) {
-      checkNumber('scale', 'alpha', alpha);
-      const { arrays: [X], out } = elementwiseArgs('scale', ['x'], [x], options.out);
-      return unary(x, X!, options.out, out, (px, po, n) => k.scale(alpha, px, po, n));
+      const { alpha: a, X, out } = scaleArgs(alpha, x, options.out);
+      return unary(x, X, options.out, out, (px, po, n) => k.scale(a, px, po, n));
     },
 
     add(a, b, options = {}) {
-      const { n, arrays: [A, B], out } = elementwiseArgs('add', ['a', 'b'], [a, b], options.out);
-      return staged((s) => {
-        const pa = s.place(a, A), pb = s.place(b, B);
-        const po = out ? s.place(options.out, out) : s.scratch(n);
-        s.copyIn();
-        k.add(pa, pb, po, n);
-        return s.result(po, n, out);
-      });
+      return binary('add', a, b, options.out, k.add);
+    },
+
+    mul(a, b, options = {}) {
+      return binary('mul', a, b, options.out, k.mul);
     },
 
     dot(a, b) {
@@ -342,15 +373,13 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
         return t.offset;
       };
       if (jobs.length > threads) throw new Error(`word2vecTrain: ${jobs.length} jobs for ${threads} thread(s)`);
+      word2vecJobArgs(jobs);
       const shared = {
         syn0: offset('syn0', model.syn0), syn1: offset('syn1', model.syn1), keep: offset('keep', model.keep),
         aliasProb: offset('aliasProb', model.aliasProb), alias: offset('alias', model.alias), codes: offset('codes', model.codes),
         points: offset('points', model.points), codeLen: offset('codeLen', model.codeLen), tables: offset('tables', model.tables),
       };
-      const tokenOffsets = jobs.map((j, i) => {
-        if (!Number.isInteger(j.length) || j.length < 0 || j.length > j.tokens.data.length) throw new Error(`word2vecTrain: job ${i} length ${j.length} is outside its tokens`);
-        return offset(`job ${i} tokens`, j.tokens);
-      });
+      const tokenOffsets = jobs.map((j, i) => offset(`job ${i} tokens`, j.tokens));
       return staged((s) => {
         const params = jobs.map(() => s.scratch(PARAMS_BYTES / 4));
         const scratch = jobs.map(() => s.scratch(scratchFloats(model.stride, model.vocab, model.negative)));
@@ -366,12 +395,11 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     },
 
     axpy(alpha, x, y) {
-      checkNumber('axpy', 'alpha', alpha);
-      const { n, arrays: [X, Y] } = elementwiseArgs('axpy', ['x', 'y'], [x, y]);
+      const { alpha: a, n, X, Y } = axpyArgs(alpha, x, y);
       return staged((s) => {
         const px = s.place(x, X), py = s.place(y, Y);
         s.copyIn();
-        k.axpy(alpha, px, py, n);
+        k.axpy(a, px, py, n);
         return s.result(py, n, Y);
       });
     },

@@ -1,17 +1,10 @@
-// The layout of a word2vec training job's parameter block: the mirror of assembly/word2vec/params.ts
-// (byte offsets; tests/word2vec/train.test.ts checks both agree by training the same chunk).
-export const P = {
-  TOKENS: 0, NTOKENS: 4, SYN0: 8, SYN1: 12, DIM: 16, STRIDE: 20, VOCAB: 24, WINDOW: 28, NEGATIVE: 32,
-  MODEL: 36, LOSS: 40, KEEP: 44, ALIAS_PROB: 48, ALIAS: 52, CODES: 56, POINTS: 60, CODELEN: 64, MAXCODE: 68,
-  TABLES: 72, SCRATCH: 76, SEED: 80, ALPHA_START: 84, ALPHA_END: 88, SUBSAMPLE: 92,
-  WORDS_BEFORE: 96, WORDS_TOTAL: 104, OUT_LOSS: 112, OUT_WORDS: 120, OUT_EXAMPLES: 128, OUT_ALPHA: 136,
-  SHARED_NEGATIVES: 144,
-} as const;
-export const PARAMS_BYTES = 152;
-export const EXP_TABLE_SIZE = 1000;
-export const MAX_EXP = 6;
-/** Longest sentence a job holds: gensim's MAX_WORDS_IN_BATCH; longer ones are split. */
-export const MAX_SENTENCE = 10000;
+// The word2vec training job's parameter block: its layout (P, PARAMS_BYTES) and the constants
+// shared with the kernel come from assembly/word2vec/params.json through the generated
+// build/word2vec-params.ts, the same source as the kernel's own offsets; the helpers below are
+// the façade's.
+import { EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE } from '../../build/word2vec-params';
+
+export { EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE, P, PARAMS_BYTES } from '../../build/word2vec-params';
 
 /** Floats of scratch one job needs: neu1 and neu1e, the sentence, the softmax scores, the shared negatives. */
 export function scratchFloats(stride: number, vocabSize: number, negative: number): number {

@@ -18,14 +18,17 @@ export interface KernelExports {
   layerNorm(x: number, gamma: number, beta: number, out: number, rows: number, cols: number, eps: number): void;
   addLayerNorm(x: number, res: number, gamma: number, beta: number, out: number, sum: number,
     rows: number, cols: number, eps: number): void;
+  rmsNorm(x: number, gamma: number, out: number, rows: number, cols: number, eps: number): void;
+  rotary(x: number, table: number, out: number, rows: number, heads: number, dh: number, rd: number, interleaved: number): void;
   attention(q: number, k: number, v: number, out: number, heads: number, tq: number, tk: number, dh: number,
-    ldq: number, ldk: number, ldv: number, ldo: number, scale: number, mask: number, causal: number,
+    ldq: number, ldk: number, ldv: number, ldo: number, scale: number, mask: number, bias: number, causal: number,
     u0: number, u1: number, scratch: number): void;
   attentionScratchFloats(tk: number, dh: number): number;
   gelu(x: number, out: number, n: number, tanhForm: number): void;
   w2vTrain(params: number): void;
   exp(x: number, out: number, n: number): void;
   add(a: number, b: number, out: number, n: number): void;
+  mul(a: number, b: number, out: number, n: number): void;
   dot(a: number, b: number, n: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
   scale(alpha: number, x: number, out: number, n: number): void;

@@ -26,13 +26,19 @@ export function warmUp(k: KernelExports, arena: Arena, bothForms: boolean): void
     k.packB(b, SIDE, d, SIDE, SIDE, r & 1, 0, SIDE);
     k.gemm(a, SIDE, d, c, SIDE, v, SIDE, SIDE, SIDE, 0, SIDE, r & 3, gemmScratch);
     k.gemv(a, d, c, v, SIDE, SIDE, 0, SIDE, r & 3);
-    k.attention(a, b, b, c, 4, SIDE, SIDE, 16, SIDE, SIDE, SIDE, SIDE, 0.25, 0, r & 1, 0, 4, attnScratch);
+    // Every other pair of rounds with a score bias (one head, so d's SIDE² floats are its heads·tq·tk).
+    const biased = (r & 2) !== 0;
+    k.attention(a, b, b, c, biased ? 1 : 4, SIDE, SIDE, 16, SIDE, SIDE, SIDE, SIDE, 0.25, 0, biased ? d : 0, r & 1, 0, biased ? 1 : 4, attnScratch);
     k.softmax(a, c, SIDE, SIDE, 0.5, v, 0, r & 1, 0);
     k.layerNorm(a, v, v, c, SIDE, SIDE, 1e-5);
     k.addLayerNorm(a, b, v, v, c, d, SIDE, SIDE, 1e-5);
+    k.rmsNorm(a, v, c, SIDE, SIDE, 1e-6);
+    // SIDE rows of 4 heads × 16; b's first SIDE·16 floats as the cos/sin table; half the rounds partial (8 of 16).
+    k.rotary(a, b, c, SIDE, 4, 16, r & 2 ? 8 : 16, r & 1);
     k.gelu(a, c, n, r & 1);
     k.exp(a, c, n);
     k.add(a, b, c, n);
+    k.mul(a, b, c, n);
     k.dot(a, b, n);
     k.axpy(0.5, a, c, n);
     k.scale(0.5, a, c, n);
@@ -73,7 +79,9 @@ export function warmUpWorkers(k: KernelExports, arena: Arena, pool: WorkerPool, 
     pool.run('packB', jobs(([, b, , d]) => [b!, SIDE, d!, SIDE, SIDE, r & 1, 0, SIDE]));
     pool.run('gemm', jobs(([a, , c, d, v, g]) => [a!, SIDE, d!, c!, SIDE, v!, SIDE, SIDE, SIDE, 0, SIDE, r & 3, g!]));
     pool.run('gemv', jobs(([a, , c, d, v]) => [a!, d!, c!, v!, SIDE, SIDE, 0, SIDE, r & 3]));
-    pool.run('attention', jobs(([a, b, c, , , , s]) => [a!, b!, b!, c!, 4, SIDE, SIDE, 16, SIDE, SIDE, SIDE, SIDE, 0.25, 0, r & 1, 0, 4, s!]));
+    const biased = (r & 2) !== 0;
+    pool.run('attention', jobs(([a, b, c, d, , , s]) =>
+      [a!, b!, b!, c!, biased ? 1 : 4, SIDE, SIDE, 16, SIDE, SIDE, SIDE, SIDE, 0.25, 0, biased ? d! : 0, r & 1, 0, biased ? 1 : 4, s!]));
     if (r === 0) for (const [a, , , , , , , qa, qs, qz] of blocks) k.quantizeRows(a!, SIDE, SIDE, SIDE, qa!, 0, qs!, qz!, 1);
     pool.run('packQ8', jobs(([, b, , , v, , , , , , q8]) => [b!, v!, q8!, SIDE, SIDE, 0, SIDE]));
     const fused = bothForms ? r & 1 : 0;

@@ -57,7 +57,7 @@ describe.skipIf(!relaxedHere)('the plain SIMD build against the relaxed one (sam
     expect([plain.features.build, relaxed.features.build]).toEqual(['simd', 'relaxed']);
   };
 
-  test('kernels without madd are bitwise equal: layerNorm, addLayerNorm, add, scale', async () => {
+  test('kernels without madd are bitwise equal: layerNorm, addLayerNorm, rmsNorm, rotary, add, mul, scale', async () => {
     await load();
     const rows = 33, cols = 77, x = randomArray(rows * cols, random), r = randomArray(rows * cols, random);
     const gamma = randomArray(cols, random), beta = randomArray(cols, random);
@@ -65,11 +65,15 @@ describe.skipIf(!relaxedHere)('the plain SIMD build against the relaxed one (sam
     const run = (rt: Runtime) => [
       rt.kernels.layerNorm(x, { rows, cols, gamma, beta }),
       rt.kernels.addLayerNorm(x, r, { rows, cols, gamma, beta }),
+      rt.kernels.rmsNorm(x, { rows, cols, gamma }),
+      // 33 rows of 7 heads × 11 (rotaryDim 8 of Dh 11: a partial rotation), a table row per row.
+      rt.kernels.rotary(x, r.subarray(0, rows * 8), { rows, heads: 7, dHead: 11, rotaryDim: 8 }),
       rt.kernels.add(x, r),
+      rt.kernels.mul(x, r),
       rt.kernels.scale(0.37, x),
     ];
     const p = run(plain), q = run(relaxed);
-    ['layerNorm', 'addLayerNorm', 'add', 'scale'].forEach((name, i) => expectBitwise(name, q[i]!, p[i]!));
+    ['layerNorm', 'addLayerNorm', 'rmsNorm', 'rotary', 'add', 'mul', 'scale'].forEach((name, i) => expectBitwise(name, q[i]!, p[i]!));
   });
 
   test('kernels with madd agree to rounding (with FMA hardware they differ in the last bits)', async () => {

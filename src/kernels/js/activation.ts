@@ -1,16 +1,6 @@
-import type { Activation } from '../types';
 import { erf } from './gelu';
 
-export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'gelu', 'gelu_tanh', 'silu'];
-
-/** The activation's code in the WASM kernels (assembly/gemm/epilogue.ts). */
-export function activationCode(kernel: string, act: unknown): number {
-  const code = ACTIVATIONS.indexOf((act ?? 'none') as Activation);
-  if (code < 0) throw new Error(`${kernel}: option activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(act)}`);
-  return code;
-}
-
-/** One value through an activation, in f64. */
+/** One value through an activation (its code from args/matmul.ts's activationCode), in f64. */
 export function activate(v: number, code: number): number {
   switch (code) {
     case 1: return v > 0 ? v : 0;

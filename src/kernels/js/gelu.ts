@@ -1,16 +1,6 @@
-import { checkOperand, lengthOf } from '../check';
+import { geluArgs } from '../args/rowops';
 import type { GeluOptions, Operand } from '../types';
 import { activate } from './activation';
-
-export function geluArgs(x: Operand, options: GeluOptions = {}) {
-  const approximate = options.approximate ?? 'none';
-  if (approximate !== 'none' && approximate !== 'tanh') {
-    throw new Error(`gelu: option approximate must be 'none' or 'tanh', got ${String(approximate)}`);
-  }
-  const X = checkOperand('gelu', 'x', x, lengthOf(x), 'its length');
-  const out = options.out === undefined ? undefined : checkOperand('gelu', 'out', options.out, X.length, 'x.length');
-  return { tanh: approximate === 'tanh', X, out };
-}
 
 /**
  * erf(x) to f64 precision: its Taylor series below |x| = 2.5, else the continued fraction of

@@ -1,18 +1,5 @@
-import { checkDim, checkNumber, checkOperand, checkOptions } from '../check';
+import { addLayerNormArgs, layerNormArgs } from '../args/rowops';
 import type { AddLayerNormOptions, LayerNormOptions, Operand } from '../types';
-
-export function layerNormArgs(x: Operand, options: LayerNormOptions) {
-  checkOptions('layerNorm', options);
-  const rows = checkDim('layerNorm', 'rows', options.rows);
-  const cols = checkDim('layerNorm', 'cols', options.cols);
-  const eps = Math.fround(options.eps === undefined ? 1e-5 : checkNumber('layerNorm', 'option eps', options.eps));
-  if (eps < 0) throw new Error(`layerNorm: option eps must be ≥ 0, got ${eps}`);
-  const X = checkOperand('layerNorm', 'x', x, rows * cols, 'rows·cols');
-  const gamma = options.gamma === undefined ? undefined : checkOperand('layerNorm', 'gamma', options.gamma, cols, 'cols');
-  const beta = options.beta === undefined ? undefined : checkOperand('layerNorm', 'beta', options.beta, cols, 'cols');
-  const out = options.out === undefined ? undefined : checkOperand('layerNorm', 'out', options.out, rows * cols, 'rows·cols');
-  return { rows, cols, eps, X, gamma, beta, out };
-}
 
 /** y = (x − mean) / √(var + eps) · gamma + beta per row, var biased (÷ cols). Sums in f64. */
 export function layerNorm(x: Operand, options: LayerNormOptions): Float32Array {
@@ -31,13 +18,6 @@ export function layerNorm(x: Operand, options: LayerNormOptions): Float32Array {
     }
   }
   return Y;
-}
-
-export function addLayerNormArgs(x: Operand, residual: Operand, options: AddLayerNormOptions) {
-  const args = layerNormArgs(x, options);
-  const R = checkOperand('addLayerNorm', 'residual', residual, args.rows * args.cols, 'rows·cols');
-  const sumOut = options.sumOut === undefined ? undefined : checkOperand('addLayerNorm', 'sumOut', options.sumOut, args.rows * args.cols, 'rows·cols');
-  return { ...args, R, sumOut };
 }
 
 /** s = x + residual (rounded to f32, kept in sumOut if given), then layerNorm(s). */

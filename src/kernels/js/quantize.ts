@@ -1,17 +1,10 @@
 // The twin of the WASM row quantizer (assembly/quant/quantize.ts), operation for operation in
 // f32, so both give the same integers: see kernels/quantize.ts for the format.
-import { checkDim, checkOperand, checkOptions } from '../check';
+import { quantizeRowsArgs } from '../args/quantize';
 import { roundHalfEven } from '../quantize';
 import type { Operand, QuantizedRows, QuantizeRowsOptions } from '../types';
 
 const f = Math.fround;
-
-export function quantizeRowsArgs(x: Operand, options: QuantizeRowsOptions) {
-  checkOptions('quantizeRows', options);
-  const rows = checkDim('quantizeRows', 'rows', options.rows);
-  const cols = checkDim('quantizeRows', 'cols', options.cols);
-  return { rows, cols, X: checkOperand('quantizeRows', 'x', x, rows * cols, 'rows·cols') };
-}
 
 /** round(v), NaN as 0, clamped to [−255, 255] (as trunc_sat then a clamp in WASM) plus zp, into [0, 127]. */
 function toLevel(v: number, zp: number): number {

@@ -1,21 +1,5 @@
-import { checkDim, checkNumber, checkOperand, checkOptions, lengthOf } from '../check';
+import { softmaxArgs } from '../args/rowops';
 import type { Operand, SoftmaxOptions } from '../types';
-
-export function softmaxArgs(x: Operand, options: SoftmaxOptions) {
-  checkOptions('softmax', options);
-  const rows = checkDim('softmax', 'rows', options.rows);
-  const cols = checkDim('softmax', 'cols', options.cols);
-  const scale = Math.fround(options.scale === undefined ? 1 : checkNumber('softmax', 'option scale', options.scale));
-  const X = checkOperand('softmax', 'x', x, rows * cols, 'rows·cols');
-  let mask: Float32Array | undefined;
-  let maskStride = 0;
-  if (options.mask !== undefined) {
-    maskStride = lengthOf(options.mask) === rows * cols && rows !== 1 ? cols : 0;
-    mask = checkOperand('softmax', 'mask', options.mask, maskStride ? rows * cols : cols, maskStride ? 'rows·cols' : 'cols');
-  }
-  const out = options.out === undefined ? undefined : checkOperand('softmax', 'out', options.out, rows * cols, 'rows·cols');
-  return { rows, cols, scale, X, mask, maskStride, causal: options.causal === true, out };
-}
 
 /** out[r,:] = softmax(scale·x[r,:] + mask), with the row's max subtracted first. */
 export function softmax(x: Operand, options: SoftmaxOptions): Float32Array {

@@ -1,13 +1,5 @@
-import { checkNumber, checkOperand, lengthOf } from '../check';
+import { axpyArgs, elementwiseArgs, scaleArgs } from '../args/vector';
 import type { Operand, OutOptions } from '../types';
-
-/** The checked arguments of an elementwise op: `first` fixes the length, the others must match. */
-export function elementwiseArgs(kernel: string, names: string[], xs: Operand[], out?: Operand) {
-  const n = lengthOf(xs[0]!);
-  const arrays = xs.map((x, i) => checkOperand(kernel, names[i]!, x, n, i ? `${names[0]}.length` : 'its length'));
-  const O = out === undefined ? undefined : checkOperand(kernel, 'out', out, n, `${names[0]}.length`);
-  return { n, arrays, out: O };
-}
 
 export function exp(x: Operand, options: OutOptions = {}): Float32Array {
   const { n, arrays: [X], out } = elementwiseArgs('exp', ['x'], [x], options.out);
@@ -23,6 +15,13 @@ export function add(a: Operand, b: Operand, options: OutOptions = {}): Float32Ar
   return Y;
 }
 
+export function mul(a: Operand, b: Operand, options: OutOptions = {}): Float32Array {
+  const { n, arrays: [A, B], out } = elementwiseArgs('mul', ['a', 'b'], [a, b], options.out);
+  const Y = out ?? new Float32Array(n);
+  for (let i = 0; i < n; i++) Y[i] = A![i]! * B![i]!;
+  return Y;
+}
+
 /** Σ a·b, summed in f64. */
 export function dot(a: Operand, b: Operand): number {
   const { n, arrays: [A, B] } = elementwiseArgs('dot', ['a', 'b'], [a, b]);
@@ -33,17 +32,15 @@ export function dot(a: Operand, b: Operand): number {
 
 /** y += alpha·x, alpha rounded to f32 as the WASM kernel receives it. */
 export function axpy(alpha: number, x: Operand, y: Operand): Float32Array {
-  const a = Math.fround(checkNumber('axpy', 'alpha', alpha));
-  const { n, arrays: [X, Y] } = elementwiseArgs('axpy', ['x', 'y'], [x, y]);
-  for (let i = 0; i < n; i++) Y![i] = a * X![i]! + Y![i]!;
-  return Y!;
+  const { alpha: a, n, X, Y } = axpyArgs(alpha, x, y);
+  for (let i = 0; i < n; i++) Y[i] = a * X[i]! + Y[i]!;
+  return Y;
 }
 
 /** alpha·x, alpha rounded to f32 as the WASM kernel receives it. */
 export function scale(alpha: number, x: Operand, options: OutOptions = {}): Float32Array {
-  const a = Math.fround(checkNumber('scale', 'alpha', alpha));
-  const { n, arrays: [X], out } = elementwiseArgs('scale', ['x'], [x], options.out);
+  const { alpha: a, n, X, out } = scaleArgs(alpha, x, options.out);
   const Y = out ?? new Float32Array(n);
-  for (let i = 0; i < n; i++) Y[i] = a * X![i]!;
+  for (let i = 0; i < n; i++) Y[i] = a * X[i]!;
   return Y;
 }

@@ -2,11 +2,13 @@
 // order of updates, over plain typed arrays, readable top to bottom. It is the reference the
 // kernel is tested against, the fallback backend, and the "plain JS" line of the benchmark.
 // Sums are in f32 lanes in the kernel and in f64 here, so results agree closely, not bitwise.
+import { word2vecJobArgs } from '../args/word2vec';
 import type { Word2VecJob, Word2VecJobResult, Word2VecModelArrays } from '../types';
 import { EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE } from '../word2vec-params';
 
 /** Runs the jobs one after the other (the twin has no threads). */
 export function word2vecTrain(model: Word2VecModelArrays, jobs: Word2VecJob[]): Word2VecJobResult[] {
+  word2vecJobArgs(jobs);
   return jobs.map((job) => trainChunk(model, job));
 }
 

@@ -1,7 +1,7 @@
 // Bad arguments get the same clear Error from both backends, naming what is wrong, and leave
 // nothing allocated.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { init, jsKernels, type Kernels, type Runtime } from '../src/index';
+import { init, jsKernels, type Kernels, type Runtime } from '../../src/index';
 
 let rt: Runtime;
 beforeAll(async () => {

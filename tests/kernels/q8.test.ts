@@ -2,10 +2,10 @@
 // on every build this process can run, and the quantized result against the exact f32 product
 // within a bound derived from the scales.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { init, jsKernels as js } from '../src/index';
-import type { Runtime } from '../src/index';
-import { quantizeWeights } from '../src/kernels/quantize';
-import { expectClose, randomArray, rng, runtimes, SIZES } from './kernel-tester';
+import { init, jsKernels as js } from '../../src/index';
+import type { Runtime } from '../../src/index';
+import { quantizeWeights } from '../../src/kernels/quantize';
+import { expectClose, randomArray, rng, runtimes, SIZES } from '../kernel-tester';
 
 const U = 2 ** -24;
 

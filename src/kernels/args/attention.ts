@@ -1,0 +1,22 @@
+// Argument checks of attention, shared by the WASM backend and the JS twin.
+import { checkDim, checkNumber, checkOperand, checkOptions } from '../check';
+import type { AttentionOptions, Operand } from '../types';
+
+export function attentionArgs(q: Operand, k: Operand, v: Operand, options: AttentionOptions) {
+  checkOptions('attention', options);
+  const batch = options.batch === undefined ? 1 : checkDim('attention', 'batch', options.batch);
+  const heads = checkDim('attention', 'heads', options.heads);
+  const tq = checkDim('attention', 'tq', options.tq);
+  const tk = options.tk === undefined ? tq : checkDim('attention', 'tk', options.tk);
+  const dHead = checkDim('attention', 'dHead', options.dHead);
+  const scale = Math.fround(options.scale === undefined ? 1 / Math.sqrt(dHead) : checkNumber('attention', 'option scale', options.scale));
+  const width = heads * dHead;
+  const Q = checkOperand('attention', 'q', q, batch * tq * width, 'batch·tq·heads·dHead');
+  const K = checkOperand('attention', 'k', k, batch * tk * width, 'batch·tk·heads·dHead');
+  const V = checkOperand('attention', 'v', v, batch * tk * width, 'batch·tk·heads·dHead');
+  const mask = options.mask === undefined ? undefined : checkOperand('attention', 'mask', options.mask, batch * tk, 'batch·tk');
+  // One bias for every sequence of the batch: it depends on positions, not on the tokens.
+  const bias = options.bias === undefined ? undefined : checkOperand('attention', 'bias', options.bias, heads * tq * tk, 'heads·tq·tk');
+  const out = options.out === undefined ? undefined : checkOperand('attention', 'out', options.out, batch * tq * width, 'batch·tq·heads·dHead');
+  return { batch, heads, tq, tk, dHead, scale, Q, K, V, mask, bias, causal: options.causal === true, out };
+}
