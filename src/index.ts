@@ -4,7 +4,7 @@ export type { InitOptions, Runtime, RuntimeBuffer, RuntimeFeatures, RuntimeTenso
 export type {
   Kernels, Operand, TensorLike, MatmulOptions, SoftmaxOptions, LayerNormOptions, GeluOptions, OutOptions,
   Activation, AddLayerNormOptions, AttentionOptions, PackOptions, PackedMatrix, PackedDtype,
-  QuantizedWeights, QuantizedRows, QuantizeRowsOptions,
+  QuantizedWeights, QuantizedRows, QuantizeRowsOptions, RmsNormOptions, RotaryOptions,
   Word2VecJob, Word2VecJobResult, Word2VecModelArrays, Resident,
 } from './kernels/types';
 export { jsKernels } from './kernels/js/index';
@@ -29,7 +29,7 @@ export {
   type Word2VecFormat, type Word2VecData, type ParseWord2VecOptions,
 } from './io/word2vec-format';
 export { FormatError } from './io/errors';
-export { loadModel, type LoadModelOptions } from './transformer/load';
+export { loadModel, type LoadModelOptions, type TextModel, type ModelKind } from './transformer/load';
 export type { ModelSource } from './transformer/files';
 export { TextEncoderModel, type EmbedOptions, type Classification, type TruncationOptions } from './transformer/text-encoder';
 export type { EncoderModel, EncoderOutput, EncoderInput } from './transformer/encoder';
@@ -37,9 +37,12 @@ export type { Seq2SeqModel, Encoded } from './transformer/seq2seq';
 export type { GenerateOptions, SearchResult, StepDecoder } from './transformer/generation';
 export { TextSeq2SeqModel, type TranslateOptions } from './transformer/text-seq2seq';
 export { DecoderOnlyModel } from './transformer/decoder-only';
-export { loadCustomDecoder, type CustomDecoderOptions } from './transformer/models/custom';
+export { loadCustomDecoder, type CustomDecoderOptions } from './transformer/custom-decoder';
 export type { WeightSource, WeightDtype } from './transformer/weights';
 export { quantizeCheckpoint, type QuantizeCheckpointOptions, type QuantizeCheckpointResult } from './transformer/quantize-checkpoint';
-export { configFromHuggingFace, validateConfig, type TransformerConfig, type Family, type Activation as TransformerActivation } from './transformer/config';
+export { validateConfig, maxTokens, type TransformerConfig, type Family, type HeadKind, type Activation as TransformerActivation } from './transformer/config';
+export { configFromHuggingFace } from './transformer/families/index';
 export { countParameters, type ParameterCount, type CountOptions } from './transformer/count-parameters';
 export { parseSafetensors, writeSafetensors, type SafetensorsFile, type ByteSource, type WritableTensor, type TensorInfo, type TensorOptions } from './io/safetensors';
+export { POOLINGS, type Pooling } from './transformer/pooling';
+export type { SentenceEmbedding } from './transformer/sentence-transformers';

@@ -4,18 +4,22 @@
 // Marian's in frozen Parameters, so its model.num_parameters() includes them; only_trainable
 // does not).
 //
-// Shapes (d = dModel, f = dFF, V = vocabSize, P = maxPositions, T = typeVocabSize):
-//   embeddings   tokens V·d (twice in an encoder-decoder that does not share them), learned
-//                positions P·d per stack, token types T·d, a LayerNorm per stack if embeddingNorm
-//   attention    q, k, v, o: 4·d² weights + 4·d biases
-//   FFN          d→f→d: 2·d·f weights + f + d biases
-//   LayerNorm    d gammas + d betas
+// Shapes (D = dModel, F = dFF, V = vocabSize, P = maxPositions, types = typeVocabSize):
+//   embeddings   tokens V·D (twice in an encoder-decoder that does not share them), learned
+//                positions P·D per stack, token types T·D, a LayerNorm per stack if embeddingNorm
+//   attention    q, k, v, o: 4·D² weights + 4·D biases
+//   FFN          D→F→D: 2·D·f weights + F + D biases
+//   LayerNorm    D gammas + D betas
 //   encoder layer   self-attention, its LayerNorm, FFN, its LayerNorm
 //   decoder layer   self-attention, LayerNorm, cross-attention (encoder-decoder only), LayerNorm,
 //                   FFN, LayerNorm; a final LayerNorm per stack when finalNorm
-//   heads        BERT pooler d² + d; classifier d·L + L (DistilBERT adds pre_classifier d² + d);
-//                output projection V·d when it is not tied to the token embedding
+//   heads        the family's (families/*.ts countExtras): BERT's pooler D² + d, a classifier
+//                D·L + L (DistilBERT, RoBERTa and MPNet add a dense D² + d before it), QA's
+//                D·2 + 2, a masked-LM head's transform D² + d, norm and V biases (its decoder is
+//                the tied embedding); MPNet's relative bias buckets·heads; output projection
+//                V·D when it is not tied to the token embedding
 import { validateConfig, type TransformerConfig } from './config';
+import { familyOf } from './families/index';
 
 export interface CountOptions {
   /** Linear-layer biases (default true). */
@@ -30,10 +34,10 @@ export interface CountOptions {
   embeddings?: boolean;
   /** Count a tied output projection again, as its own V·d (default false: PyTorch counts a tied matrix once). */
   tiedOutput?: boolean;
-  /** BERT's pooler, dense d×d + bias (default: true for the bert family, as BertModel has it). */
+  /** The base model's pooler, dense d×d + bias (default: as the family's class has it: BertModel does, BertForMaskedLM does not). */
   pooler?: boolean;
-  /** The sequence-classification head (default: true when config.numLabels is set). */
-  classifier?: boolean;
+  /** The task head of config.head (default true). */
+  head?: boolean;
   /** Marian's final_logits_bias, V values (default false: it is a buffer, not a parameter). */
   finalLogitsBias?: boolean;
 }
@@ -56,14 +60,15 @@ export interface ParameterCount {
    * 'encoder.selfAttentionNorm', 'encoder.ffn', 'encoder.ffnNorm', 'encoder.finalNorm',
    * 'decoder.selfAttention', 'decoder.selfAttentionNorm', 'decoder.crossAttention',
    * 'decoder.crossAttentionNorm', 'decoder.ffn', 'decoder.ffnNorm', 'decoder.finalNorm',
-   * 'head.pooler', 'head.preClassifier', 'head.classifier', 'head.output', 'head.finalLogitsBias'.
+   * 'encoder.relativeBias', 'head.pooler', 'head.preClassifier', 'head.classifier', 'head.qa',
+   * 'head.maskedLm', 'head.output', 'head.finalLogitsBias'.
    * Pieces a model does not have are 0.
    */
   breakdown: Record<string, number>;
 }
 
 const OPTION_KEYS = ['biases', 'layerNormBetas', 'layerNormGammas', 'positions', 'embeddings', 'tiedOutput', 'pooler',
-  'classifier', 'finalLogitsBias'] as const;
+  'head', 'finalLogitsBias'] as const;
 
 export function countParameters(config: TransformerConfig, options: CountOptions = {}): ParameterCount {
   validateConfig(config);
@@ -75,24 +80,24 @@ export function countParameters(config: TransformerConfig, options: CountOptions
   const gammas = options.layerNormGammas ?? true;
   const betas = options.layerNormBetas ?? true;
   const withEmbeddings = options.embeddings ?? true;
-  const { dModel: d, dFF: f, vocabSize: V } = config;
+  const { dModel: D, dFF: F, vocabSize: V } = config;
   const encoderDecoder = config.kind === 'encoder-decoder';
   const hasDecoder = config.kind !== 'encoder';
   /** Stacks that embed tokens: one, or two in an encoder-decoder. */
   const stacks = encoderDecoder ? 2 : 1;
 
   const linear = (inputs: number, outputs: number) => inputs * outputs + (biases ? outputs : 0);
-  const norm = (gammas ? d : 0) + (betas ? d : 0);
-  const attention = 4 * linear(d, d);
-  const ffn = linear(d, f) + linear(f, d);
+  const norm = (gammas ? D : 0) + (betas ? D : 0);
+  const attention = 4 * linear(D, D);
+  const ffn = linear(D, F) + linear(F, D);
 
   const b: Record<string, number> = {};
   // Embeddings.
   const shared = !encoderDecoder || (config.shareEncoderDecoderEmbeddings ?? true);
-  b['embeddings.tokens'] = withEmbeddings ? V * d * (shared ? 1 : 2) : 0;
+  b['embeddings.tokens'] = withEmbeddings ? V * D * (shared ? 1 : 2) : 0;
   b['embeddings.positions'] = withEmbeddings && (options.positions ?? true) && config.positions === 'learned'
-    ? config.maxPositions * d * stacks : 0;
-  b['embeddings.tokenTypes'] = withEmbeddings ? config.typeVocabSize * d : 0;
+    ? config.maxPositions * D * stacks : 0;
+  b['embeddings.tokenTypes'] = withEmbeddings ? config.typeVocabSize * D : 0;
   b['embeddings.norm'] = withEmbeddings && config.embeddingNorm ? norm * stacks : 0;
 
   // Encoder.
@@ -113,14 +118,10 @@ export function countParameters(config: TransformerConfig, options: CountOptions
   b['decoder.ffnNorm'] = M * norm;
   b['decoder.finalNorm'] = M > 0 && config.finalNorm ? norm : 0;
 
-  // Heads.
-  const labels = config.numLabels;
-  const classifier = (options.classifier ?? labels !== undefined);
-  if (classifier && labels === undefined) throw new Error('countParameters: option classifier needs config.numLabels');
-  b['head.pooler'] = (options.pooler ?? config.family === 'bert') ? linear(d, d) : 0;
-  b['head.preClassifier'] = classifier && config.family === 'distilbert' ? linear(d, d) : 0;
-  b['head.classifier'] = classifier ? linear(d, labels!) : 0;
-  b['head.output'] = hasDecoder && (!config.tieWordEmbeddings || (options.tiedOutput ?? false)) ? V * d : 0;
+  // Heads, and what else the family adds.
+  for (const key of ['encoder.relativeBias', 'head.pooler', 'head.preClassifier', 'head.classifier', 'head.qa', 'head.maskedLm']) b[key] = 0;
+  Object.assign(b, familyOf(config.family)?.countExtras(config, linear, norm, { pooler: options.pooler, head: options.head }));
+  b['head.output'] = hasDecoder && (!config.tieWordEmbeddings || (options.tiedOutput ?? false)) ? V * D : 0;
   b['head.finalLogitsBias'] = options.finalLogitsBias ?? false ? V : 0;
 
   const sum = (prefix: string) => Object.entries(b).reduce((s, [k, v]) => (k.startsWith(prefix) ? s + v : s), 0);

@@ -1,5 +1,5 @@
 // A self-attention KV cache for decoding: each layer's keys and values of every row's earlier
-// positions, resident in the runtime's memory (rows × positions × d per layer, the positions
+// positions, resident in the runtime's memory (rows × positions × D per layer, the positions
 // allocated growing by doubling up to a capacity, so a long maxLength costs only what a
 // generation actually reaches). A decoding step writes its new keys and values and attends
 // over the cached ones in place; beam search reorders rows by copying within WASM memory.
@@ -11,16 +11,16 @@ export class KVCache {
   /** Positions allocated per row: grown by doubling up to `capacity` as decoding goes on. */
   private size: number;
 
-  constructor(private readonly rt: Runtime, private readonly layers: number, readonly rows: number, readonly capacity: number, private readonly d: number) {
+  constructor(private readonly rt: Runtime, private readonly layers: number, readonly rows: number, readonly capacity: number, private readonly D: number) {
     this.size = Math.min(capacity, 16);
     this.tensors = this.allocate(this.size);
   }
 
-  /** 2 · layers tensors of rows × size × d, all or none (a failed allocation frees the others). */
+  /** 2 · layers tensors of rows × size × D, all or none (a failed allocation frees the others). */
   private allocate(size: number): RuntimeTensor[] {
     const out: RuntimeTensor[] = [];
     try {
-      for (let i = 0; i < 2 * this.layers; i++) out.push(this.rt.tensor([this.rows * size, this.d]));
+      for (let i = 0; i < 2 * this.layers; i++) out.push(this.rt.tensor([this.rows * size, this.D]));
       return out;
     } catch (e) {
       for (const t of out) t.free();
@@ -36,25 +36,25 @@ export class KVCache {
     return this.tensors[this.layers + layer]!;
   }
 
-  /** Stores a layer's new keys and values (rows·T × d, T per row) at positions pos..pos+T−1. */
+  /** Stores a layer's new keys and values (rows·T × D, T per row) at positions pos..pos+T−1. */
   write(layer: number, k: RuntimeTensor, v: RuntimeTensor, pos: number, T: number): void {
-    const d = this.d;
+    const D = this.D;
     if (pos + T > this.capacity) throw new Error(`KV cache: positions up to ${pos + T} do not fit its capacity of ${this.capacity}`);
     if (pos + T > this.size) this.grow(Math.min(this.capacity, Math.max(2 * this.size, pos + T)));
     const size = this.size;
     for (const [from, to] of [[k, this.keys(layer)], [v, this.values(layer)]] as const) {
       const src = from.data, dst = to.data;
-      for (let r = 0; r < this.rows; r++) dst.set(src.subarray(r * T * d, (r + 1) * T * d), (r * size + pos) * d);
+      for (let r = 0; r < this.rows; r++) dst.set(src.subarray(r * T * D, (r + 1) * T * D), (r * size + pos) * D);
     }
   }
 
   /** Reallocates every layer for `size` positions per row, keeping what each row holds. */
   private grow(size: number): void {
-    const d = this.d, old = this.size, bigger = this.allocate(size);
+    const D = this.D, old = this.size, bigger = this.allocate(size);
     // Views taken after the allocations, which may grow memory and detach older views.
     this.tensors.forEach((t, i) => {
       const src = t.data, dst = bigger[i]!.data;
-      for (let r = 0; r < this.rows; r++) dst.set(src.subarray(r * old * d, (r + 1) * old * d), r * size * d);
+      for (let r = 0; r < this.rows; r++) dst.set(src.subarray(r * old * D, (r + 1) * old * D), r * size * D);
       t.free();
     });
     this.tensors = bigger;
@@ -62,34 +62,34 @@ export class KVCache {
   }
 
   /**
-   * Attention of T new queries per row (q: rows·T × d) over the row's cached positions
+   * Attention of T new queries per row (q: rows·T × D) over the row's cached positions
    * 0..pos+T−1, each query seeing only itself and earlier positions; the context into `out`.
    */
   attend(layer: number, q: RuntimeTensor, pos: number, T: number, out: RuntimeTensor, heads: number, dHead: number): void {
-    const d = this.d, cap = this.size, kernels = this.rt.kernels;
+    const D = this.D, cap = this.size, kernels = this.rt.kernels;
     for (let r = 0; r < this.rows; r++) {
       // Views taken afresh for each call: a call may grow memory and detach older views.
-      const cached = (t: RuntimeTensor) => t.data.subarray(r * cap * d, (r * cap + pos + T) * d);
-      const ctx = kernels.attention(q.data.subarray(r * T * d, (r + 1) * T * d), cached(this.keys(layer)), cached(this.values(layer)),
+      const cached = (t: RuntimeTensor) => t.data.subarray(r * cap * D, (r * cap + pos + T) * D);
+      const ctx = kernels.attention(q.data.subarray(r * T * D, (r + 1) * T * D), cached(this.keys(layer)), cached(this.values(layer)),
         { heads, tq: T, tk: pos + T, dHead, causal: true });
-      out.data.set(ctx, r * T * d);
+      out.data.set(ctx, r * T * D);
     }
   }
 
   /** Row r takes the first `length` cached positions of row from[r] (beam search's reordering). */
   reorder(from: number[], length: number): void {
-    const d = this.d, cap = this.size, span = length * d;
+    const D = this.D, cap = this.size, span = length * D;
     const moved = from.flatMap((f, r) => (f === r ? [] : [r]));
     if (moved.length === 0) return;
     // Rows that are overwritten may be sources of others: copy the sources aside first.
     const sources = [...new Set(moved.map((r) => from[r]!))];
     const slot = new Map(sources.map((s, i) => [s, i]));
-    const aside = this.rt.tensor([sources.length * length, d]);
+    const aside = this.rt.tensor([sources.length * length, D]);
     try {
       for (const t of this.tensors) {
         const data = t.data, tmp = aside.data;
-        sources.forEach((s, i) => tmp.set(data.subarray(s * cap * d, s * cap * d + span), i * span));
-        for (const r of moved) data.set(tmp.subarray(slot.get(from[r]!)! * span, (slot.get(from[r]!)! + 1) * span), r * cap * d);
+        sources.forEach((s, i) => tmp.set(data.subarray(s * cap * D, s * cap * D + span), i * span));
+        for (const r of moved) data.set(tmp.subarray(slot.get(from[r]!)! * span, (slot.get(from[r]!)! + 1) * span), r * cap * D);
       }
     } finally {
       aside.free();

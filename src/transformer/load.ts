@@ -1,20 +1,22 @@
 // loadModel: a Hugging Face model folder (config.json, model.safetensors or its sharded index,
-// tokenizer.json) into the family's model class, on a runtime's kernels.
+// tokenizer.json; a sentence-transformers folder's modules.json) into the family's model (the
+// registry, families/index.ts, finds it by model_type), wrapped with its tokenizer into the
+// class users call: TextEncoderModel or TextSeq2SeqModel, told apart by `kind`.
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { init, type Runtime } from '../runtime';
 import { FormatError } from '../io/errors';
 import { recordAllocations } from './allocations';
 import { openCheckpoint, type Checkpoint } from './checkpoint';
 import { WASM32_LIMIT_BYTES } from '../wasm/arena';
-import { configFromHuggingFace, configKeyError, type TransformerConfig } from './config';
+import type { TransformerConfig } from './config';
+import { configKeyError } from './config-reader';
 import { countParameters } from './count-parameters';
+import { configFromHuggingFace, familyOf } from './families/index';
 import { modelFiles, type ModelFiles, type ModelSource } from './files';
 import { generationDefaults } from './generation-config';
+import { readSentenceTransformer } from './sentence-transformers';
 import { TextEncoderModel } from './text-encoder';
 import { tokenizerFromFiles } from './tokenizer-file';
-import { loadBert } from './models/bert';
-import { loadDistilBert } from './models/distilbert';
-import { loadMarian } from './models/marian';
 import { TextSeq2SeqModel } from './text-seq2seq';
 import { configDeclaresQ8, isFloatDtype, isQuantizedShape } from './q8-format';
 import { modelWeights, WEIGHT_DTYPES, type WeightDtype } from './weights';
@@ -34,11 +36,29 @@ export interface LoadModelOptions {
    * checkpoint dequantizes it.
    */
   dtype?: WeightDtype;
+  /**
+   * The kind of model expected: 'encoder' (BERT, RoBERTa, MPNet…: embed, classify, heads) or
+   * 'seq2seq' (Marian: translate). A checkpoint of another kind is refused. With it the result
+   * is typed as that class.
+   */
+  kind?: ModelKind;
 }
 
-const OPTION_KEYS: readonly (keyof LoadModelOptions)[] = ['runtime', 'threads', 'dtype'];
+/** What loadModel gives: an encoder or a sequence-to-sequence model, told apart by `kind`. */
+export type TextModel = TextEncoderModel | TextSeq2SeqModel;
+export type ModelKind = TextModel['kind'];
+const KINDS: readonly ModelKind[] = ['encoder', 'seq2seq'];
 
-export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<TextEncoderModel | TextSeq2SeqModel> {
+const OPTION_KEYS: readonly (keyof LoadModelOptions)[] = ['runtime', 'threads', 'dtype', 'kind'];
+
+/**
+ * Loads a Hugging Face model folder (a directory, a URL or files in memory). The family comes
+ * from config.json; `kind` says which class you expect, and types the result.
+ */
+export function loadModel(source: ModelSource, options: LoadModelOptions & { kind: 'encoder' }): Promise<TextEncoderModel>;
+export function loadModel(source: ModelSource, options: LoadModelOptions & { kind: 'seq2seq' }): Promise<TextSeq2SeqModel>;
+export function loadModel(source: ModelSource, options?: LoadModelOptions): Promise<TextModel>;
+export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<TextModel> {
   checkOptions(options);
   const files = modelFiles(source);
   // Weight files opened to be read tensor by tensor are closed once the model is built (or not).
@@ -58,11 +78,21 @@ function checkOptions(options: LoadModelOptions): void {
   if (options.dtype !== undefined && !WEIGHT_DTYPES.includes(options.dtype)) {
     throw new Error(`loadModel: option dtype must be ${WEIGHT_DTYPES.map((d) => `'${d}'`).join(' or ')}, got ${String(options.dtype)}`);
   }
+  if (options.kind !== undefined && !KINDS.includes(options.kind)) {
+    throw new Error(`loadModel: option kind must be ${KINDS.map((k) => `'${k}'`).join(' or ')}, got ${String(options.kind)}`);
+  }
 }
 
-async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { close(): void }[]): Promise<TextEncoderModel | TextSeq2SeqModel> {
+async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { close(): void }[]): Promise<TextModel> {
   const configBytes = await need(files, 'config.json');
   const config = configFromHuggingFace(configBytes);
+  const family = familyOf(config.family)!;
+  const kind: ModelKind = config.kind === 'encoder' ? 'encoder' : 'seq2seq';
+  if (options.kind !== undefined && options.kind !== kind) {
+    throw new Error(`loadModel: ${files.where} holds ${kind === 'encoder' ? 'an encoder' : 'a sequence-to-sequence'} model (${config.family}), ` +
+      `not the ${options.kind === 'encoder' ? 'encoder' : 'sequence-to-sequence model'} option kind asks for`);
+  }
+  const sentenceEmbedding = kind === 'encoder' ? await readSentenceTransformer(files, config.dModel) : undefined;
   // The dtype as far as config.json tells, to check the fit before any weight file is read.
   const declared = options.dtype ?? (configDeclaresQ8(configBytes) ? 'q8' : undefined);
   checkWeightsFit(config, options.runtime?.arena?.limitBytes ?? WASM32_LIMIT_BYTES, declared ?? 'f32');
@@ -75,16 +105,13 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
   // A load that fails half-way frees what it had allocated, and names a misshapen tensor's bytes.
   const recording = recordAllocations(runtime);
   const weights = modelWeights(recording.runtime, checkpoint, dtype);
-  const build = async (): Promise<TextEncoderModel | TextSeq2SeqModel> => {
-    if (config.family === 'bert') return new TextEncoderModel(loadBert(config, weights), tokenizer);
-    if (config.family === 'distilbert') return new TextEncoderModel(loadDistilBert(config, weights), tokenizer);
-    if (config.family === 'marian') {
-      const generation = await files.read('generation_config.json');
-      const defaults = generation ? generationDefaults(new TextDecoder().decode(generation), 'generation_config.json')
-        : generationDefaults(new TextDecoder().decode(configBytes), 'config.json');
-      return new TextSeq2SeqModel(loadMarian(config, weights), tokenizer, defaults);
-    }
-    throw new Error(`loadModel: ${config.family} checkpoints are not supported (BERT, DistilBERT and Marian are)`);
+  const build = async (): Promise<TextModel> => {
+    const built = family.load(config, weights);
+    if (built.kind === 'encoder') return new TextEncoderModel(built.model, tokenizer, sentenceEmbedding);
+    const generation = await files.read('generation_config.json');
+    const defaults = generation ? generationDefaults(new TextDecoder().decode(generation), 'generation_config.json')
+      : generationDefaults(new TextDecoder().decode(configBytes), 'config.json');
+    return new TextSeq2SeqModel(built.model, tokenizer, defaults);
   };
   try {
     const model = await build();
@@ -146,7 +173,8 @@ async function need(files: ModelFiles, name: string): Promise<Uint8Array> {
 }
 
 async function loadTokenizer(files: ModelFiles, config: TransformerConfig): Promise<Tokenizer> {
-  return tokenizerFromFiles(await need(files, 'tokenizer.json'), await files.read('tokenizer_config.json'), config);
+  const typeVocabSize = config.ignoresTokenTypeIds ? 0 : config.typeVocabSize;
+  return tokenizerFromFiles(await need(files, 'tokenizer.json'), await files.read('tokenizer_config.json'), { ...config, typeVocabSize });
 }
 
 /** A shape error of a tensor (layers.checkLength names it, at offset 0) moved to the tensor's bytes. */
@@ -164,7 +192,8 @@ function locate(e: unknown, checkpoint: Checkpoint): unknown {
  * an int8 tensor counts 4 bytes a value), as every other allocation of a load.
  */
 function checkPositionTable(config: TransformerConfig, checkpoint: Checkpoint, configBytes: Uint8Array): void {
-  if (config.family !== 'marian') return;
+  // Encoder-decoders compute theirs (Marian's); DistilBERT's sinusoidal table is in its checkpoint.
+  if (config.positions !== 'sinusoidal' || config.kind === 'encoder') return;
   const files = new Set(checkpoint.byName.values());
   let checkpointBytes = 0;
   for (const st of files) for (const n of st.names) checkpointBytes += st.info(n).byteLength * (st.info(n).dtype === 'I8' ? 4 : 1);

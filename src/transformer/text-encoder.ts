@@ -1,20 +1,27 @@
 // What a user of an encoder checkpoint calls: text in, embeddings or labels out. Tokenization
 // is Hugging Face's own tokenizer.json, run by @huggingface/tokenizers.
 import type { Tokenizer } from '@huggingface/tokenizers';
+import { maxTokens } from './config';
 import type { EncoderModel, EncoderOutput } from './encoder';
+import type { Pooling } from './pooling';
+import type { SentenceEmbedding } from './sentence-transformers';
 
 export interface TruncationOptions {
   /**
-   * Texts longer than the model's positions: 'error' (the default) refuses them, naming the
-   * length; 'truncate' keeps the first maxPositions − 1 tokens and the last one (the [SEP]).
+   * Texts longer than the model takes: 'error' (the default) refuses them, naming the length;
+   * 'truncate' keeps the first tokens and the last one (the [SEP] or </s>).
    */
   truncation?: 'error' | 'truncate';
 }
 
 export interface EmbedOptions extends TruncationOptions {
-  /** 'mean' over the tokens (sentence-transformers, the default) or the 'cls' token. */
-  pooling?: 'mean' | 'cls';
-  /** L2-normalise (default true). */
+  /**
+   * How token states become one vector: 'mean' over the tokens, the 'cls' token, 'max', … or
+   * several concatenated. Default: the checkpoint's own (a sentence-transformers folder's
+   * 1_Pooling/config.json), else 'mean'.
+   */
+  pooling?: Pooling | Pooling[];
+  /** L2-normalise. Default: whether the sentence-transformers folder has a Normalize module, else true. */
   normalize?: boolean;
 }
 
@@ -26,12 +33,16 @@ export interface Classification {
 }
 
 export class TextEncoderModel {
+  readonly kind = 'encoder' as const;
   readonly model: EncoderModel;
   readonly tokenizer: Tokenizer;
+  /** The sentence-transformers folder's pooling and normalisation, when it is one. */
+  readonly sentenceEmbedding: SentenceEmbedding | undefined;
 
-  constructor(model: EncoderModel, tokenizer: Tokenizer) {
+  constructor(model: EncoderModel, tokenizer: Tokenizer, sentenceEmbedding?: SentenceEmbedding) {
     this.model = model;
     this.tokenizer = tokenizer;
+    this.sentenceEmbedding = sentenceEmbedding;
   }
 
   get config() {
@@ -51,18 +62,19 @@ export class TextEncoderModel {
       }
       throw new Error(`forward: text ${i} must be a string or a [text, pair] of strings`);
     });
-    const max = this.config.maxPositions;
+    const max = maxTokens(this.config);
     const cut = (xs: number[]) => (truncation === 'truncate' && xs.length > max ? [...xs.slice(0, max - 1), xs[xs.length - 1]!] : xs);
     return this.model.forward({
       inputIds: encodings.map((e) => cut(e.ids)),
-      tokenTypeIds: encodings.map((e) => cut(e.token_type_ids ?? e.ids.map(() => 0))),
+      tokenTypeIds: this.config.ignoresTokenTypeIds ? undefined : encodings.map((e) => cut(e.token_type_ids ?? e.ids.map(() => 0))),
       outputHiddenStates: options.outputHiddenStates,
     });
   }
 
   /** Sentence embeddings, one Float32Array per text. */
   embed(texts: string | string[], options: EmbedOptions = {}): Float32Array[] {
-    return this.model.pool(this.forward(texts, options), options.pooling ?? 'mean', options.normalize ?? true);
+    const st = this.sentenceEmbedding;
+    return this.model.pool(this.forward(texts, options), options.pooling ?? st?.pooling ?? 'mean', options.normalize ?? st?.normalize ?? true);
   }
 
   /** Label probabilities of a …ForSequenceClassification checkpoint (e.g. sentiment). */

@@ -10,6 +10,7 @@ import type { TruncationOptions } from './text-encoder';
 export type TranslateOptions = GenerateOptions & TruncationOptions;
 
 export class TextSeq2SeqModel {
+  readonly kind = 'seq2seq' as const;
   readonly model: Seq2SeqModel;
   readonly tokenizer: Tokenizer;
   /** The checkpoint's generation defaults (numBeams, maxLength, …). */

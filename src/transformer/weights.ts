@@ -4,11 +4,32 @@
 // and every embedding table is kept as int8 with one scale per row; LayerNorm parameters, biases
 // and other vectors stay f32. A family file never says which, so a family added later runs in
 // q8 as it is.
+import { FormatError } from '../io/errors';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix, QuantizedWeights } from '../kernels/types';
 import { F32Table, Q8Table } from './embedding-table';
-import { checkLength, type Linear, type Norm } from './layers';
 import { SCALE_SUFFIX } from './q8-format';
+
+/** A torch.nn.Linear, its weight packed once for the GEMM micro-kernel: y = x·Wᵀ + b. */
+export interface Linear {
+  weight: PackedMatrix;
+  bias: RuntimeTensor | undefined;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+/** A LayerNorm (gamma, beta), or an RMSNorm (gamma only: beta undefined). */
+export interface Norm {
+  gamma: RuntimeTensor;
+  beta: RuntimeTensor | undefined;
+  eps: number;
+}
+
+/** A FormatError naming the tensor (byte offset 0: loadModel, which knows the file, puts the tensor's own). */
+export function checkLength<T extends { readonly length: number }>(x: T, n: number, name: string): T {
+  if (x.length !== n) throw new FormatError(`${name} has ${x.length} values, expected ${n}`, name, 0);
+  return x;
+}
 
 export type WeightDtype = 'f32' | 'q8';
 export const WEIGHT_DTYPES: readonly WeightDtype[] = ['f32', 'q8'];
@@ -44,8 +65,12 @@ export interface Weights {
   has(name: string): boolean;
   /** A float vector (a bias, final_logits_bias) as a tensor the kernels read in place. */
   tensor(name: string, length: number): RuntimeTensor;
-  /** A LayerNorm: PREFIX.weight and PREFIX.bias, d each. */
-  norm(prefix: string, d: number, eps: number): Norm;
+  /** Floats the model reads in JS (MPNet's relative bias table), as a copy. */
+  vector(name: string, length: number): Float32Array;
+  /** A LayerNorm: PREFIX.weight and PREFIX.bias, D each. */
+  norm(prefix: string, D: number, eps: number): Norm;
+  /** An RMSNorm: PREFIX.weight, D values. */
+  rmsNorm(prefix: string, D: number, eps: number): Norm;
   /** A torch.nn.Linear: PREFIX.weight (out × in, y = x·Wᵀ + b) and PREFIX.bias unless bias is false. */
   linear(prefix: string, inFeatures: number, outFeatures: number, bias?: boolean): Linear;
   /**
@@ -77,7 +102,9 @@ export function modelWeights(rt: Runtime, tensors: TensorSource, dtype: WeightDt
     dtype,
     has: (name) => tensors.has(name),
     tensor: (name, length) => rt.tensor([length], checkLength(tensors.float(name, { transient: true }), length, name)),
-    norm: (prefix, d, eps) => ({ gamma: weights.tensor(`${prefix}.weight`, d), beta: weights.tensor(`${prefix}.bias`, d), eps }),
+    vector: (name, length) => checkLength(tensors.float(name), length, name),
+    norm: (prefix, D, eps) => ({ gamma: weights.tensor(`${prefix}.weight`, D), beta: weights.tensor(`${prefix}.bias`, D), eps }),
+    rmsNorm: (prefix, D, eps) => ({ gamma: weights.tensor(`${prefix}.weight`, D), beta: undefined, eps }),
     linear: (prefix, inFeatures, outFeatures, bias = true) =>
       weights.stackedLinears(`${prefix}.weight`, bias ? `${prefix}.bias` : undefined, inFeatures, outFeatures, 1)[0]!,
     stackedLinears(weight, bias, inFeatures, outFeatures, count) {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FormatError } from '../../src/io/errors';
 import { parseSafetensors, writeSafetensors, type WritableTensor } from '../../src/io/safetensors';
 import { init, type Runtime } from '../../src/runtime';
-import { configFromHuggingFace } from '../../src/transformer/config';
+import { configFromHuggingFace } from '../../src/transformer/families/index';
 import { loadModel } from '../../src/transformer/load';
 import { quantizeCheckpoint } from '../../src/transformer/quantize-checkpoint';
 import type { TextEncoderModel } from '../../src/transformer/text-encoder';

@@ -3,7 +3,9 @@
 // Helsinki-NLP/opus-mt-en-de as published on the hub, and every bad field named in the Error.
 import { describe, expect, test } from 'vitest';
 import { formatError } from '../format-error';
-import { configFromHuggingFace, validateConfig, type TransformerConfig } from '../../src/transformer/config';
+import { maxTokens, validateConfig, type TransformerConfig } from '../../src/transformer/config';
+import { countParameters } from '../../src/transformer/count-parameters';
+import { configFromHuggingFace } from '../../src/transformer/families/index';
 
 /** bert-base-uncased/config.json. */
 const BERT_BASE_UNCASED = {
@@ -130,7 +132,7 @@ describe('configs of published checkpoints', () => {
       family: 'bert', kind: 'encoder', dModel: 768, heads: 12, dHead: 64, dFF: 3072, encoderLayers: 12, decoderLayers: 0,
       vocabSize: 30522, maxPositions: 512, positions: 'learned', typeVocabSize: 2, norm: 'post', embeddingNorm: true,
       finalNorm: false, activation: 'gelu', layerNormEps: 1e-12, bias: true, scaleEmbedding: false, tieWordEmbeddings: true,
-      padTokenId: 0,
+      padTokenId: 0, head: 'masked-lm', // architectures: …ForMaskedLM
     } satisfies TransformerConfig);
     // The text of config.json works too.
     expect(configFromHuggingFace(JSON.stringify(BERT_BASE_UNCASED))).toEqual(c);
@@ -148,7 +150,7 @@ describe('configs of published checkpoints', () => {
       family: 'distilbert', kind: 'encoder', dModel: 768, heads: 12, dHead: 64, dFF: 3072, encoderLayers: 6, decoderLayers: 0,
       vocabSize: 30522, maxPositions: 512, positions: 'learned', typeVocabSize: 0, norm: 'post', embeddingNorm: true,
       finalNorm: false, activation: 'gelu', layerNormEps: 1e-12, bias: true, scaleEmbedding: false, tieWordEmbeddings: true,
-      padTokenId: 0,
+      padTokenId: 0, head: 'masked-lm', // architectures: …ForMaskedLM
     } satisfies TransformerConfig);
     // A layer_norm_eps key (some converted configs carry one) does not change it: HF's code ignores it.
     expect(configFromHuggingFace({ ...DISTILBERT_BASE_UNCASED, layer_norm_eps: 1e-5 }).layerNormEps).toBe(1e-12);
@@ -271,5 +273,63 @@ describe('config.json as text or bytes: a FormatError names the key and its byte
     expect(formatError(() => configFromHuggingFace(deep)).message).toMatch(/nests deeper than 32 levels/);
     const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"model_type": "bert"}')]);
     expect(configFromHuggingFace(bom).dModel).toBe(768);
+  });
+});
+
+describe('the families added with the registry: published configs', () => {
+  // xlm-roberta-base's config.json (model_type xlm-roberta; intfloat/multilingual-e5-base has the same keys).
+  const XLM_ROBERTA_BASE = {
+    architectures: ['XLMRobertaForMaskedLM'], attention_probs_dropout_prob: 0.1, bos_token_id: 0, eos_token_id: 2,
+    hidden_act: 'gelu', hidden_dropout_prob: 0.1, hidden_size: 768, initializer_range: 0.02, intermediate_size: 3072,
+    layer_norm_eps: 1e-5, max_position_embeddings: 514, model_type: 'xlm-roberta', num_attention_heads: 12,
+    num_hidden_layers: 12, output_past: true, pad_token_id: 1, type_vocab_size: 1, vocab_size: 250002,
+  };
+  // sentence-transformers/all-mpnet-base-v2's config.json.
+  const ALL_MPNET_BASE_V2 = {
+    architectures: ['MPNetForMaskedLM'], attention_probs_dropout_prob: 0.1, bos_token_id: 0, eos_token_id: 2,
+    hidden_act: 'gelu', hidden_dropout_prob: 0.1, hidden_size: 768, initializer_range: 0.02, intermediate_size: 3072,
+    layer_norm_eps: 1e-5, max_position_embeddings: 514, model_type: 'mpnet', num_attention_heads: 12, num_hidden_layers: 12,
+    pad_token_id: 1, relative_attention_num_buckets: 32, vocab_size: 30527,
+  };
+
+  test('xlm-roberta-base: positions past the padding id (512 tokens of 514 rows), one token type, eps 1e-5', () => {
+    const c = configFromHuggingFace(XLM_ROBERTA_BASE);
+    expect(c).toMatchObject({
+      family: 'xlm-roberta', kind: 'encoder', dModel: 768, heads: 12, vocabSize: 250002, maxPositions: 514,
+      paddingAwarePositions: true, typeVocabSize: 1, ignoresTokenTypeIds: true, layerNormEps: 1e-5, padTokenId: 1, head: 'masked-lm',
+    });
+    expect(maxTokens(c)).toBe(512);
+    // The same reader serves roberta and camembert; their class names are their own.
+    expect(configFromHuggingFace({ ...XLM_ROBERTA_BASE, model_type: 'camembert', architectures: ['CamembertForMaskedLM'] }).family).toBe('camembert');
+    expect(configFromHuggingFace({ model_type: 'roberta' }).vocabSize).toBe(50265);
+    expect(() => configFromHuggingFace({ ...XLM_ROBERTA_BASE, max_position_embeddings: 2 })).toThrow(/leaves no position after the padding id 1/);
+  });
+
+  test('all-mpnet-base-v2: relative attention buckets, no token types', () => {
+    const c = configFromHuggingFace(ALL_MPNET_BASE_V2);
+    expect(c).toMatchObject({
+      family: 'mpnet', dModel: 768, vocabSize: 30527, maxPositions: 514, paddingAwarePositions: true, typeVocabSize: 0,
+      relativeAttention: { buckets: 32, maxDistance: 128 }, layerNormEps: 1e-5, head: 'masked-lm',
+    });
+    expect(countParameters(c).breakdown['encoder.relativeBias']).toBe(32 * 12);
+  });
+
+  test('the head of each class, and labels only for the classification heads', () => {
+    const head = (architectures: string[], modelType = 'bert') => configFromHuggingFace({ model_type: modelType, architectures, id2label: { 0: 'O', 1: 'B-PER' } });
+    expect(head(['BertModel']).head).toBeUndefined();
+    expect(head(['BertForTokenClassification'])).toMatchObject({ head: 'token-classification', numLabels: 2, id2label: ['O', 'B-PER'] });
+    expect(head(['BertForQuestionAnswering'])).toMatchObject({ head: 'question-answering' });
+    expect(head(['BertForQuestionAnswering']).id2label).toBeUndefined();
+    expect(head(['RobertaForSequenceClassification'], 'roberta')).toMatchObject({ head: 'sequence-classification', numLabels: 2 });
+    expect(head(['DistilBertForMaskedLM'], 'distilbert').head).toBe('masked-lm');
+    expect(head(['MPNetForQuestionAnswering'], 'mpnet').head).toBe('question-answering');
+  });
+
+  test('an unsupported model_type or class is refused, with the list of supported ones', () => {
+    expect(() => configFromHuggingFace({ model_type: 'deberta-v2' }))
+      .toThrow('model_type "deberta-v2" is not supported (supported: "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "mpnet", "marian")');
+    expect(() => configFromHuggingFace({ model_type: 'bert', architectures: ['BertForMultipleChoice'] }))
+      .toThrow(/architectures names BertForMultipleChoice, which is not supported for bert \(supported: BertModel, BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering, BertForMaskedLM, BertForPreTraining\)/);
+    expect(() => configFromHuggingFace({ model_type: 'roberta', architectures: ['BertForMaskedLM'] })).toThrow(/architectures names BertForMaskedLM, which is not supported for roberta/);
   });
 });

@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { init, type Runtime } from '../../src/index';
 import { parseSafetensors } from '../../src/io/safetensors';
-import { configFromHuggingFace } from '../../src/transformer/config';
+import { configFromHuggingFace } from '../../src/transformer/families/index';
 import type { EncoderModel } from '../../src/transformer/encoder';
-import { loadBert } from '../../src/transformer/models/bert';
-import { loadDistilBert } from '../../src/transformer/models/distilbert';
+import { familyOf } from '../../src/transformer/families/index';
 import { floatTensors, modelWeights } from '../../src/transformer/weights';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
@@ -19,8 +18,7 @@ type T = { shape: number[]; data: number[] };
 function load(rt: Runtime, name: string, weightsFile = 'model.safetensors'): EncoderModel {
   const config = configFromHuggingFace(readFileSync(join(FIXTURES, name, 'config.json'), 'utf8'));
   const st = parseSafetensors(new Uint8Array(readFileSync(join(FIXTURES, name, weightsFile))));
-  const loader = config.family === 'bert' ? loadBert : loadDistilBert;
-  return loader(config, modelWeights(rt, floatTensors((n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n)), 'f32'));
+  return familyOf(config.family)!.load(config, modelWeights(rt, floatTensors((n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n)), 'f32')).model as EncoderModel;
 }
 
 /** Largest |a − b| over the positions the mask keeps (padding rows are not compared: HF's are arbitrary). */
@@ -75,7 +73,7 @@ describe.each(['bert', 'distilbert'])('%s against PyTorch', (name) => {
 
 test('sequences longer than the model\'s positions are refused', () => {
   const model = load(rt, 'bert');
-  expect(() => model.forward({ inputIds: [Array.from({ length: 65 }, () => 1)] })).toThrow(/65 tokens, the model's maxPositions is 64/);
+  expect(() => model.forward({ inputIds: [Array.from({ length: 65 }, () => 1)] })).toThrow(/65 tokens, the model takes at most 64/);
   expect(() => model.forward({ inputIds: [[1, 500]] })).toThrow(/token id 500 .* outside the vocabulary of 120/);
   model.dispose();
 });

@@ -56,7 +56,7 @@ describe('loadModel', () => {
   test('texts past the model\'s positions are refused, or truncated when asked', async () => {
     const model = await loadModel(join(FIXTURES, 'bert'), { runtime: rt }) as TextEncoderModel;
     const long = Array.from({ length: 100 }, () => 'great').join(' ');
-    expect(() => model.embed(long)).toThrow(/102 tokens, the model's maxPositions is 64/);
+    expect(() => model.embed(long)).toThrow(/102 tokens, the model takes at most 64/);
     const out = model.forward(long, { truncation: 'truncate' });
     expect(out.T).toBe(64);
     // The truncated text keeps [CLS] first and [SEP] last, as the tokenizer would truncate it.

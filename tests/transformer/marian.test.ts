@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { beforeAll, expect, test, vi } from 'vitest';
 import { init, type Runtime } from '../../src/index';
 import { parseSafetensors } from '../../src/io/safetensors';
-import { configFromHuggingFace, type TransformerConfig } from '../../src/transformer/config';
+import type { TransformerConfig } from '../../src/transformer/config';
+import { configFromHuggingFace } from '../../src/transformer/families/index';
 import { beamSearch, greedySearch, tokenRules, type StepDecoder } from '../../src/transformer/generation';
 import { KVCache } from '../../src/transformer/kv-cache';
-import { loadMarian, sinusoidalPositions } from '../../src/transformer/models/marian';
+import { marian, sinusoidalPositions } from '../../src/transformer/families/marian';
 import type { Seq2SeqModel } from '../../src/transformer/seq2seq';
 import { floatTensors, modelWeights } from '../../src/transformer/weights';
 
@@ -41,7 +42,7 @@ interface BeamRun {
 
 let rt: Runtime, config: TransformerConfig, model: Seq2SeqModel;
 const st = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'model.safetensors'))));
-const load = (c: TransformerConfig) => loadMarian(c, modelWeights(rt, floatTensors((n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n)), 'f32'));
+const load = (c: TransformerConfig) => marian.load(c, modelWeights(rt, floatTensors((n) => st.tensor(n, { checkFinite: true }), (n) => st.has(n)), 'f32')).model as Seq2SeqModel;
 beforeAll(async () => {
   rt = await init();
   config = configFromHuggingFace(readFileSync(join(DIR, 'config.json'), 'utf8'));
