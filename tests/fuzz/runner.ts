@@ -8,7 +8,7 @@
 //            beyond a bound proportional to the input's size.
 // A failure's input is saved to artifacts/fuzz/ with the error, so it can be replayed.
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { FormatError } from '../../src/io/errors';
 import type { Runtime } from '../../src/runtime';
 import { iterationRng } from './mutate';
@@ -137,7 +137,10 @@ function describe(e: unknown): string {
 function save(dir: string, target: string, seed: number, iteration: number, input: Files, reason: string): string {
   const path = join(dir, `${target}-seed${seed}-iteration${iteration}`);
   mkdirSync(path, { recursive: true });
-  for (const [name, bytes] of Object.entries(input)) writeFileSync(join(path, name), bytes);
+  for (const [name, bytes] of Object.entries(input)) {
+    mkdirSync(dirname(join(path, name)), { recursive: true });
+    writeFileSync(join(path, name), bytes);
+  }
   writeFileSync(join(path, 'FAILURE.txt'), `${reason}\nreplay: npm run fuzz -- --target ${target} --seed ${seed} --from ${iteration} --iterations 1\n`);
   return path;
 }

@@ -56,9 +56,14 @@ function folder(name: string): Files {
   return readFolder(join(FIXTURES, name));
 }
 
+/** The folder's files by relative path ("1_Pooling/config.json"), but the reference outputs. */
 function readFolder(dir: string): Files {
-  return Object.fromEntries(readdirSync(dir).filter((f) => f !== 'fixture.json')
-    .map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]));
+  return Object.fromEntries(readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name !== 'fixture.json')
+    .map((e) => {
+      const path = join(e.parentPath, e.name);
+      return [path.slice(dir.length + 1), new Uint8Array(readFileSync(path))];
+    }));
 }
 
 /** Mutates one file of a folder (one of `names`), by its kind; the other files are kept. */
@@ -119,13 +124,19 @@ function checkModel(model: TextEncoderModel | TextSeq2SeqModel): void {
   const c = model.config;
   if (model instanceof TextEncoderModel) {
     const embeddings = model.embed(['hello world', 'the cat sat on the mat.'], { truncation: 'truncate' });
-    sane(embeddings.length === 2 && embeddings.every((e) => e.length === c.dModel), 'embed: wrong shape');
+    // A sentence-transformers Pooling with several modes concatenates their vectors.
+    const width = c.dModel * (model.sentenceEmbedding?.pooling.length ?? 1);
+    sane(embeddings.length === 2 && embeddings.every((e) => e.length === width), `embed: not 2 vectors of ${width}`);
     embeddings.forEach((e, i) => allFinite(e, `embedding ${i}`));
-    if (c.numLabels !== undefined) {
+    if (c.head === 'sequence-classification') {
       for (const r of model.classify('what a film', { truncation: 'truncate' })) {
         sane(Number.isFinite(r.score) && r.score >= 0 && r.score <= 1, `classify: score ${r.score}`);
       }
     }
+    const out = model.forward('what a film', { truncation: 'truncate' });
+    if (c.head === 'token-classification') allFinite(model.model.tokenLogits(out), 'token logits');
+    if (c.head === 'question-answering') allFinite(model.model.spanLogits(out).start, 'start logits');
+    if (c.head === 'masked-lm') allFinite(model.model.maskedLmLogits(out, [0]), 'masked-LM logits');
   } else {
     const [out] = model.translate('hello world', { maxLength: 6, truncation: 'truncate' });
     sane(typeof out === 'string', 'translate: not a string');
@@ -306,8 +317,9 @@ export async function makeTargets(rt: Runtime): Promise<Target[]> {
     safetensorsTarget(),
     folderTarget('sharded-index', ['bert-sharded'], ['model.safetensors.index.json', 'model-00001-of-00002.safetensors',
       'model-00002-of-00002.safetensors']),
-    folderTarget('config', ['bert', 'distilbert', 'marian'], ['config.json']),
-    folderTarget('tokenizer', ['bert', 'distilbert', 'marian'], ['tokenizer.json', 'tokenizer_config.json']),
+    folderTarget('config', ['bert', 'distilbert', 'marian', 'roberta', 'mpnet-qa', 'xlm-roberta-ner', 'camembert'], ['config.json']),
+    folderTarget('tokenizer', ['bert', 'distilbert', 'marian', 'roberta', 'xlm-roberta'], ['tokenizer.json', 'tokenizer_config.json']),
+    folderTarget('sentence-transformers', ['xlm-roberta', 'mpnet-st'], ['modules.json', '1_Pooling/config.json']),
     word2vecTarget('word2vec-text', text, mutateWord2VecText),
     word2vecTarget('word2vec-binary', models.map((m) => m.toBytes('binary')), mutateWord2VecBinary),
     word2vecTarget('fasttext-vec', text.map(toVec), mutateWord2VecText),
