@@ -1,7 +1,7 @@
 // The arena and resident tensors: allocation, reuse, growth between calls, the wasm32 limit.
 import { describe, expect, test } from 'vitest';
-import { Arena, init, jsKernels as js, Tensor, WASM32_LIMIT_BYTES } from '../src/index';
-import { randomArray, rng } from './kernel-tester';
+import { Arena, init, jsKernels as js, Tensor, WASM32_LIMIT_BYTES } from '../../src/index';
+import { randomArray, rng } from '../kernel-tester';
 
 describe('Arena', () => {
   test('blocks are 64-byte aligned, freed blocks are coalesced and reused', () => {
