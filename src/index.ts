@@ -44,5 +44,17 @@ export { validateConfig, maxTokens, type TransformerConfig, type Family, type He
 export { configFromHuggingFace } from './transformer/families/index';
 export { countParameters, type ParameterCount, type CountOptions } from './transformer/count-parameters';
 export { parseSafetensors, writeSafetensors, type SafetensorsFile, type ByteSource, type WritableTensor, type TensorInfo, type TensorOptions } from './io/safetensors';
+export {
+  pipeline, type Task, type Pipelines, type PipelineOptions, type FeatureExtractionOutput, type TextPair,
+  type FeatureExtractionPipeline, type FeatureExtractionOptions, type TextClassificationPipeline, type TextClassificationOptions,
+  type TokenClassificationPipeline, type TokenClassificationOptions, type QuestionAnsweringPipeline, type QuestionAnsweringOptions,
+  type FillMaskPipeline, type FillMaskOptions, type TranslationPipeline, type ZeroShotClassificationPipeline, type ZeroShotClassificationOptions,
+} from './pipeline/pipeline';
+export type { LabelScore } from './pipeline/text-classification';
+export type { TokenEntity, EntityGroup, AggregationStrategy } from './pipeline/token-classification';
+export type { QuestionAnswer } from './pipeline/question-answering';
+export type { FillMaskPrediction } from './pipeline/fill-mask';
+export type { ZeroShotResult } from './pipeline/zero-shot';
+export { encode as encodeWithOffsets, encodeWindows, type Encoding, type Offset } from './tokenizer/index';
 export { POOLINGS, type Pooling } from './transformer/pooling';
 export type { SentenceEmbedding } from './transformer/sentence-transformers';

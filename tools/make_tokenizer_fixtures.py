@@ -76,16 +76,16 @@ def added_token(i, content, lstrip=False, normalized=False):
             "normalized": normalized, "special": True}
 
 
-def split_on_mask(text, mask):
-    """How Hugging Face's AddedVocabulary cuts a text around a special token with lstrip=True (rstrip False):
-    the whitespace before the token is part of the token's match. Returns [(start, end, is_mask)] in code points."""
+def split_on_mask(text, mask, lstrip=True):
+    """How Hugging Face's AddedVocabulary cuts a text around a special token (rstrip False): with lstrip the
+    whitespace before the token is part of the token's match. Returns [(start, end, is_mask)] in code points."""
     parts, pos = [], 0
     while True:
         at = text.find(mask, pos)
         if at < 0:
             break
         start = at
-        while start > pos and text[start - 1].isspace():
+        while lstrip and start > pos and text[start - 1].isspace():
             start -= 1
         if start > pos:
             parts.append((pos, start, False))

@@ -50,7 +50,7 @@ export function encode(tokenizer: Tokenizer, text: string, options: EncodeOption
   if (typeof addSpecialTokens !== 'boolean') throw new Error(`addSpecialTokens must be a boolean, got ${String(addSpecialTokens)}`);
   const lib = internals(tokenizer);
   const { a, b, full } = encodeTexts(lib, text, options.pair ?? null, addSpecialTokens);
-  if (maxLength === undefined) return full;
+  if (maxLength === undefined) return hfTypeIds(lib, full);
   checkCount('maxLength', maxLength, 0);
   if (!['longest_first', 'only_first', 'only_second'].includes(truncation)) {
     throw new Error(`truncation must be 'longest_first', 'only_first' or 'only_second', got ${JSON.stringify(truncation)}`);
@@ -58,7 +58,7 @@ export function encode(tokenizer: Tokenizer, text: string, options: EncodeOption
   const added = addSpecialTokens ? specialCount(lib, b !== null) : 0;
   if (maxLength < added) throw new Error(`maxLength ${maxLength} is less than the ${added} special tokens the tokenizer adds`);
   const [n1, n2] = truncatedLengths(a.length, b?.length ?? null, maxLength - added, truncation);
-  return assemble(lib, a.slice(0, n1), b ? b.slice(0, n2) : null, addSpecialTokens);
+  return hfTypeIds(lib, assemble(lib, a.slice(0, n1), b ? b.slice(0, n2) : null, addSpecialTokens));
 }
 
 /**
@@ -81,7 +81,7 @@ export function encodeWindows(tokenizer: Tokenizer, first: string, second: strin
   const lib = internals(tokenizer);
   const { a, b, full } = encodeTexts(lib, first, second, true);
   const added = specialCount(lib, b !== null);
-  if (a.length + (b?.length ?? 0) + added <= maxLength) return [full];
+  if (a.length + (b?.length ?? 0) + added <= maxLength) return [hfTypeIds(lib, full)];
   const target = b ?? a;
   const room = maxLength - added - (b ? a.length : 0);
   if (room < 1) {
@@ -94,7 +94,7 @@ export function encodeWindows(tokenizer: Tokenizer, first: string, second: strin
   for (let start = 0; ; start += room - stride) {
     const stop = Math.min(start + room, target.length);
     const part = target.slice(start, stop);
-    windows.push(b ? assemble(lib, a, part, true) : assemble(lib, part, null, true));
+    windows.push(hfTypeIds(lib, b ? assemble(lib, a, part, true) : assemble(lib, part, null, true)));
     if (stop === target.length) break;
   }
   return windows;
@@ -148,6 +148,17 @@ function encodeTexts(lib: LibTokenizer, text: string, pair: string | null, addSp
     }
   }
   return { a, b, full: ours };
+}
+
+/**
+ * Segment ids as Hugging Face's tokenizers set them, where the library differs: RobertaProcessing
+ * makes every type id 0 ("Roberta is weird, and every encoding is type_id=0", roberta.rs), while
+ * the library gives the pair's tokens 1. The rest of the encoding was checked against the library.
+ */
+function hfTypeIds(lib: LibTokenizer, enc: Encoding): Encoding {
+  const pp = lib.tokenizer['post_processor'] as Json | null | undefined;
+  if (pp && typeof pp === 'object' && pp.type === 'RobertaProcessing') enc.typeIds.fill(0);
+  return enc;
 }
 
 /**

@@ -16,7 +16,7 @@ import { modelFiles, type ModelFiles, type ModelSource } from './files';
 import { generationDefaults } from './generation-config';
 import { readSentenceTransformer } from './sentence-transformers';
 import { TextEncoderModel } from './text-encoder';
-import { tokenizerFromFiles } from './tokenizer-file';
+import { modelMaxLength, tokenizerFromFiles } from './tokenizer-file';
 import { TextSeq2SeqModel } from './text-seq2seq';
 import { configDeclaresQ8, isFloatDtype, isQuantizedShape } from './q8-format';
 import { modelWeights, WEIGHT_DTYPES, type WeightDtype } from './weights';
@@ -107,7 +107,9 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
   const weights = modelWeights(recording.runtime, checkpoint, dtype);
   const build = async (): Promise<TextModel> => {
     const built = family.load(config, weights);
-    if (built.kind === 'encoder') return new TextEncoderModel(built.model, tokenizer, sentenceEmbedding);
+    if (built.kind === 'encoder') {
+      return new TextEncoderModel(built.model, tokenizer, { sentenceEmbedding, modelMaxLength: modelMaxLength(await files.read('tokenizer_config.json')) });
+    }
     const generation = await files.read('generation_config.json');
     const defaults = generation ? generationDefaults(new TextDecoder().decode(generation), 'generation_config.json')
       : generationDefaults(new TextDecoder().decode(configBytes), 'config.json');

@@ -10,6 +10,8 @@ export interface SentenceEmbedding {
   /** The modes to concatenate, in sentence-transformers' order. */
   pooling: Pooling[];
   normalize: boolean;
+  /** sentence_bert_config.json's max_seq_length: the longest text SentenceTransformer embeds (it cuts longer ones). */
+  maxSeqLength?: number;
 }
 
 const MODULE = 'sentence_transformers.models.';
@@ -49,7 +51,22 @@ export async function readSentenceTransformer(files: ModelFiles, D: number): Pro
     }
   }
   if (!pooling) throw fail('no Pooling module: the folder does not say how to pool token states into a sentence embedding');
-  return { pooling, normalize };
+  const maxSeqLength = await readMaxSeqLength(files);
+  return { pooling, normalize, ...(maxSeqLength === undefined ? {} : { maxSeqLength }) };
+}
+
+async function readMaxSeqLength(files: ModelFiles): Promise<number | undefined> {
+  const file = 'sentence_bert_config.json';
+  const bytes = await files.read(file);
+  if (!bytes) return undefined;
+  const { value, keys } = readJson(bytes, file);
+  const v = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)['max_seq_length'] : undefined;
+  if (v === undefined || v === null) return undefined;
+  if (!Number.isSafeInteger(v) || (v as number) < 1) {
+    const at = keys.get('max_seq_length') ?? 0;
+    throw new FormatError(`${file}: max_seq_length must be a positive integer, got ${showJson(v)} (field max_seq_length, byte offset ${at})`, 'max_seq_length', at);
+  }
+  return v as number;
 }
 
 async function readPooling(files: ModelFiles, path: string, D: number): Promise<Pooling[]> {

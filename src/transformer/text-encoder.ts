@@ -38,19 +38,29 @@ export class TextEncoderModel {
   readonly tokenizer: Tokenizer;
   /** The sentence-transformers folder's pooling and normalisation, when it is one. */
   readonly sentenceEmbedding: SentenceEmbedding | undefined;
+  /**
+   * The most tokens a text may have: the tokenizer's model_max_length (tokenizer_config.json),
+   * within what the position table holds.
+   */
+  readonly maxLength: number;
 
-  constructor(model: EncoderModel, tokenizer: Tokenizer, sentenceEmbedding?: SentenceEmbedding) {
+  constructor(model: EncoderModel, tokenizer: Tokenizer, options: { sentenceEmbedding?: SentenceEmbedding; modelMaxLength?: number } = {}) {
     this.model = model;
     this.tokenizer = tokenizer;
-    this.sentenceEmbedding = sentenceEmbedding;
+    this.sentenceEmbedding = options.sentenceEmbedding;
+    this.maxLength = Math.min(maxTokens(model.config), options.modelMaxLength ?? Infinity);
   }
 
   get config() {
     return this.model.config;
   }
 
-  /** Raw hidden states for texts (or [text, pair] tuples), padded to the longest. */
+  /** Raw hidden states for texts (or [text, pair] tuples), padded to the longest; texts of more than maxLength tokens refused or cut. */
   forward(texts: string | (string | [string, string])[], options: { outputHiddenStates?: boolean } & TruncationOptions = {}): EncoderOutput {
+    return this.run(texts, options, this.maxLength, 'forward');
+  }
+
+  private run(texts: string | (string | [string, string])[], options: { outputHiddenStates?: boolean } & TruncationOptions, max: number, method: string): EncoderOutput {
     const truncation = options.truncation ?? 'error';
     if (truncation !== 'error' && truncation !== 'truncate') throw new Error(`forward: option truncation must be 'error' or 'truncate', got ${String(truncation)}`);
     const list = typeof texts === 'string' ? [texts] : texts;
@@ -62,8 +72,12 @@ export class TextEncoderModel {
       }
       throw new Error(`forward: text ${i} must be a string or a [text, pair] of strings`);
     });
-    const max = maxTokens(this.config);
-    const cut = (xs: number[]) => (truncation === 'truncate' && xs.length > max ? [...xs.slice(0, max - 1), xs[xs.length - 1]!] : xs);
+    encodings.forEach((e, i) => {
+      if (truncation === 'error' && e.ids.length > max) {
+        throw new Error(`${method}: text ${i} has ${e.ids.length} tokens, the model takes at most ${max}; pass truncation: 'truncate' to cut it`);
+      }
+    });
+    const cut = (xs: number[]) => (xs.length > max ? [...xs.slice(0, max - 1), xs[xs.length - 1]!] : xs);
     return this.model.forward({
       inputIds: encodings.map((e) => cut(e.ids)),
       tokenTypeIds: this.config.ignoresTokenTypeIds ? undefined : encodings.map((e) => cut(e.token_type_ids ?? e.ids.map(() => 0))),
@@ -71,10 +85,15 @@ export class TextEncoderModel {
     });
   }
 
-  /** Sentence embeddings, one Float32Array per text. */
+  /**
+   * Sentence embeddings, one Float32Array per text. A sentence-transformers folder's
+   * max_seq_length (sentence_bert_config.json) is the limit, as SentenceTransformer's.
+   */
   embed(texts: string | string[], options: EmbedOptions = {}): Float32Array[] {
     const st = this.sentenceEmbedding;
-    return this.model.pool(this.forward(texts, options), options.pooling ?? st?.pooling ?? 'mean', options.normalize ?? st?.normalize ?? true);
+    const { pooling, normalize, ...rest } = options;
+    const out = this.run(texts, rest, Math.min(this.maxLength, st?.maxSeqLength ?? Infinity), 'embed');
+    return this.model.pool(out, pooling ?? st?.pooling ?? 'mean', normalize ?? st?.normalize ?? true);
   }
 
   /** Label probabilities of a …ForSequenceClassification checkpoint (e.g. sentiment). */

@@ -149,3 +149,13 @@ function checkSymbols(value: unknown, path: string, at: number): void {
     checkSymbols(v, where, at);
   }
 }
+
+/**
+ * tokenizer_config.json's model_max_length: the longest input Hugging Face's tokenizer (and its
+ * pipelines) let through; undefined when absent or HF's "no limit" (int(1e30)).
+ */
+export function modelMaxLength(tokenizerConfig: Uint8Array | undefined): number | undefined {
+  if (!tokenizerConfig) return undefined;
+  const v = readJson('tokenizer_config.json', tokenizerConfig).value['model_max_length'];
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : undefined;
+}

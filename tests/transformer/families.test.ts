@@ -135,7 +135,11 @@ describe('sentence-transformers folders: embed() uses the checkpoint\'s own pool
   test.each(['xlm-roberta', 'mpnet-st'])('%s', async (name) => {
     const f = read(name), st = f.sentence_transformers!;
     const m = await model(name);
-    expect(m.sentenceEmbedding).toEqual({ pooling: [st.pooling], normalize: st.normalize });
+    // sentence_bert_config.json's max_seq_length (38) bounds embed(), as SentenceTransformer's.
+    expect(m.sentenceEmbedding).toEqual({ pooling: [st.pooling], normalize: st.normalize, maxSeqLength: 38 });
+    const long = Array.from({ length: 60 }, () => 'the').join(' ');
+    expect(() => m.embed(long)).toThrow(/embed: text 0 has \d+ tokens, the model takes at most 38; pass truncation: 'truncate' to cut it/);
+    expect(m.embed(long, { truncation: 'truncate' })[0]).toHaveLength(m.config.dModel);
     // embed() takes single texts: the fixture's rows that are not pairs.
     const rows = f.inputs.texts.flatMap((t, i) => (t.text_pair === null ? [i] : []));
     const texts = rows.map((i) => f.inputs.texts[i]!.text);

@@ -16,7 +16,7 @@ import { EncoderModel, type EncoderHeads, type Embeddings } from '../encoder';
 import { packTiedHead, type F32Table, type Q8Table } from '../embedding-table';
 import type { Block } from '../block';
 import type { Weights } from '../weights';
-import { headClasses, type FamilyModule, type HeadCountOptions } from './family';
+import { headClasses, headTensors, type FamilyModule, type HeadCountOptions } from './family';
 
 const HEADS = {
   ...headClasses('Bert'),
@@ -170,10 +170,7 @@ export function countHeads(c: TransformerConfig, linear: (i: number, o: number) 
 export const bert: FamilyModule = {
   modelTypes: ['bert'],
   heads: HEADS,
-  headTensors: {
-    'sequence-classification': 'classifier.weight', 'token-classification': 'classifier.weight',
-    'question-answering': 'qa_outputs.weight', 'masked-lm': 'cls.predictions.transform.dense.weight',
-  },
+  headTensors: headTensors('classifier.weight', 'cls.predictions.transform.dense.weight'),
   readConfig,
   load,
   countExtras: (c, linear, norm, options) => countHeads(c, linear, norm, options,

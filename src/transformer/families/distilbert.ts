@@ -12,7 +12,7 @@ import type { TransformerConfig } from '../config';
 import { EncoderModel, type EncoderHeads } from '../encoder';
 import type { Weights } from '../weights';
 import { bertEmbeddings, commonHeads, countHeads, encoderBlock, tiedMaskedLm } from './bert';
-import { headClasses, type FamilyModule } from './family';
+import { headClasses, headTensors, type FamilyModule } from './family';
 
 const HEADS = headClasses('DistilBert');
 
@@ -64,10 +64,7 @@ function load(c: TransformerConfig, w: Weights) {
 export const distilbert: FamilyModule = {
   modelTypes: ['distilbert'],
   heads: HEADS,
-  headTensors: {
-    'sequence-classification': 'pre_classifier.weight', 'token-classification': 'classifier.weight',
-    'question-answering': 'qa_outputs.weight', 'masked-lm': 'vocab_transform.weight',
-  },
+  headTensors: headTensors('pre_classifier.weight', 'vocab_transform.weight'),
   readConfig,
   load,
   countExtras: (c, linear, norm, options) => countHeads(c, linear, norm, options, false,

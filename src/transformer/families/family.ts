@@ -46,3 +46,14 @@ export function headClasses(prefix: string): Record<string, HeadKind | 'base'> {
     [`${prefix}ForMaskedLM`]: 'masked-lm',
   };
 }
+
+/**
+ * The first tensor each head reads, for errors: the token classifier and qa_outputs have the
+ * same names in every family here; the sequence classifier and the masked-LM head differ.
+ */
+export function headTensors(sequenceClassifier: string, maskedLm: string): Partial<Record<HeadKind, string>> {
+  return {
+    'sequence-classification': sequenceClassifier, 'token-classification': 'classifier.weight',
+    'question-answering': 'qa_outputs.weight', 'masked-lm': maskedLm,
+  };
+}

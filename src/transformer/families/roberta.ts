@@ -19,7 +19,7 @@ import type { F32Table, Q8Table } from '../embedding-table';
 import { EncoderModel, type EncoderHeads } from '../encoder';
 import type { Weights } from '../weights';
 import { bertLikeConfig, bertStack, commonHeads, countHeads, tiedMaskedLm } from './bert';
-import { headClasses, type FamilyModule } from './family';
+import { headClasses, headTensors, type FamilyModule } from './family';
 
 const CLASS_PREFIXES = ['Roberta', 'XLMRoberta', 'Camembert'];
 
@@ -57,10 +57,7 @@ export function robertaHeads(c: TransformerConfig, w: Weights, p: string, word: 
 }
 
 /** The heads' first tensors (RoBERTa's names, which MPNet shares). */
-export const ROBERTA_HEAD_TENSORS: Partial<Record<HeadKind, string>> = {
-  'sequence-classification': 'classifier.dense.weight', 'token-classification': 'classifier.weight',
-  'question-answering': 'qa_outputs.weight', 'masked-lm': 'lm_head.dense.weight',
-};
+export const ROBERTA_HEAD_TENSORS = headTensors('classifier.dense.weight', 'lm_head.dense.weight');
 
 /** RobertaClassificationHead (and MPNet's): dense D → D, then out_proj D → labels. */
 export function denseClassifierCount(D: number, linear: (i: number, o: number) => number) {
