@@ -3,6 +3,7 @@
 // tokenizes with offsets (src/tokenizer), runs the checkpoint's head, and post-processes as
 // the HF pipeline does (the modules beside this one).
 import type { Tokenizer } from '@huggingface/tokenizers';
+import { checkOptionNames } from '../io/option-names';
 import { loadModel, type LoadModelOptions, type TextModel } from '../transformer/load';
 import type { ModelSource } from '../transformer/files';
 import type { HeadKind } from '../transformer/config';
@@ -17,7 +18,7 @@ import { convertTokensToString } from '../tokenizer/tokens-to-string';
 import { fillMask, type FillMaskPrediction } from './fill-mask';
 import { extractAnswers, qaWindowParams, type QuestionAnswer } from './question-answering';
 import { classificationScores, type ClassificationFunction, type LabelScore } from './text-classification';
-import { tokenEntities, type AggregationStrategy, type EntityGroup, type TokenEntity } from './token-classification';
+import { aggregateOverlappingEntities, tokenEntities, type AggregationStrategy, type EntityGroup, type TokenEntity } from './token-classification';
 import { nliLabelIds, parseCandidateLabels, zeroShotPairs, zeroShotScores, type ZeroShotResult } from './zero-shot';
 
 interface PipelineBase<M> {
@@ -28,9 +29,13 @@ interface PipelineBase<M> {
 }
 
 export interface FeatureExtractionOptions {
-  /** 'none' (the default, as transformers.js): every token's state, dims [B, T, D]; else one vector per text, dims [B, D·modes]. */
-  pooling?: 'none' | Pooling | Pooling[];
-  /** L2-normalise the pooled vectors (default false, as transformers.js). */
+  /**
+   * 'none' (the default, as transformers.js): every token's state, dims [B, T, D]; else one
+   * vector per text, dims [B, D·modes]. transformers.js's 'first_token', 'eos' and 'last_token'
+   * are 'cls' and 'lasttoken'.
+   */
+  pooling?: 'none' | 'first_token' | 'eos' | 'last_token' | Pooling | Pooling[];
+  /** L2-normalise the vectors (each token's with pooling 'none'). Default false, as transformers.js. */
   normalize?: boolean;
 }
 /** Row-major values with their dims, as a transformers.js Tensor's data and dims. */
@@ -73,12 +78,19 @@ export interface TokenClassificationOptions {
   aggregationStrategy?: AggregationStrategy;
   /** Labels left out. Default ['O']. */
   ignoreLabels?: string[];
+  /**
+   * A text longer than the model takes is run in windows of the model's length sharing this
+   * many tokens, and their entities merged (HF's stride; needs an aggregationStrategy). Without
+   * it such a text is refused.
+   */
+  stride?: number;
 }
 export interface TokenClassificationPipeline extends PipelineBase<TextEncoderModel> {
   (text: string, options?: TokenClassificationOptions & { aggregationStrategy?: 'none' }): TokenEntity[];
   (text: string, options: TokenClassificationOptions & { aggregationStrategy: Exclude<AggregationStrategy, 'none'> }): EntityGroup[];
   (texts: string[], options?: TokenClassificationOptions & { aggregationStrategy?: 'none' }): TokenEntity[][];
   (texts: string[], options: TokenClassificationOptions & { aggregationStrategy: Exclude<AggregationStrategy, 'none'> }): EntityGroup[][];
+  (input: string | string[], options?: TokenClassificationOptions): TokenEntity[] | EntityGroup[] | TokenEntity[][] | EntityGroup[][];
 }
 
 export interface QuestionAnsweringOptions {
@@ -103,8 +115,8 @@ export interface QuestionAnsweringPipeline extends PipelineBase<TextEncoderModel
 export interface FillMaskOptions {
   /** Predictions per mask. Default 5. */
   topK?: number;
-  /** Only score these words (each must be one token of the vocabulary). */
-  targets?: string[];
+  /** Only score these tokens (each must be a token of the vocabulary, as 'Ġparis' in RoBERTa's). */
+  targets?: string | string[];
 }
 export interface FillMaskPipeline extends PipelineBase<TextEncoderModel> {
   /** One list for a text with one mask token; a list per mask when it has several. */
@@ -157,25 +169,32 @@ const TASK_HEADS: Partial<Record<Task, { head: HeadKind; key: keyof EncoderHeads
 export type PipelineOptions = Omit<LoadModelOptions, 'kind'>;
 
 /**
- * A task on a model: a Hugging Face folder (loaded here, with `options`) or a model already
- * loaded (which stays the caller's until the pipeline's dispose()). The model must have the
- * task's head: an Error names the task and the head's tensor otherwise.
+ * A task on a model: a Hugging Face folder (loaded here, with `options`, and freed by the
+ * pipeline's dispose()) or a model already loaded (which stays the caller's: several pipelines
+ * may share it, and dispose() leaves it). The model must have the task's head: an Error names
+ * the task and the head's tensor otherwise.
  */
 export async function pipeline<T extends Task>(task: T, source: ModelSource | TextModel, options: PipelineOptions = {}): Promise<Pipelines[T]> {
   if (!TASKS.includes(task)) throw new Error(`pipeline: unknown task ${JSON.stringify(task)} (known: ${TASKS.join(', ')})`);
-  const model = source instanceof TextEncoderModel || source instanceof TextSeq2SeqModel ? source : await loadModel(source as ModelSource, options);
+  const loaded = source instanceof TextEncoderModel || source instanceof TextSeq2SeqModel;
+  if (loaded && options !== undefined && Object.keys(options ?? {}).length > 0) {
+    throw new Error(`pipeline('${task}'): options ${Object.keys(options).join(', ')} are for loading a model; this one is already loaded`);
+  }
+  const model = loaded ? source : await loadModel(source as ModelSource, options);
   try {
-    return build(task, model) as Pipelines[T];
+    return build(task, model, loaded ? () => {} : () => model.dispose()) as Pipelines[T];
   } catch (e) {
-    if (model !== source) model.dispose();
+    if (!loaded) model.dispose();
     throw e;
   }
 }
 
-function build(task: Task, model: TextModel): Pipelines[Task] {
+function build(task: Task, model: TextModel, dispose: () => void): Pipelines[Task] {
+  const withBase = <M extends TextModel, F extends (...args: never[]) => unknown>(m: M, run: F): F & PipelineBase<M> =>
+    Object.assign(run, { task, model: m, dispose });
   if (task === 'translation') {
     if (!(model instanceof TextSeq2SeqModel)) throw new Error(`pipeline('translation'): the checkpoint is an encoder (${model.config.family}); translation needs a sequence-to-sequence model such as Marian`);
-    return withBase(task, model, (texts: string | string[], options?: TranslateOptions) =>
+    return withBase(model, (texts: string | string[], options?: TranslateOptions) =>
       model.translate(texts, options).map((translation_text) => ({ translation_text })));
   }
   if (!(model instanceof TextEncoderModel)) throw new Error(`pipeline('${task}'): the checkpoint is a sequence-to-sequence model (${model.config.family}); this task needs an encoder`);
@@ -185,37 +204,53 @@ function build(task: Task, model: TextModel): Pipelines[Task] {
     throw new Error(`pipeline('${task}'): the checkpoint has no ${need.head} head — tensor ${tensor} is not read from it ` +
       `(config.json's architectures names the class; this one's head is ${model.config.head ?? 'none'})`);
   }
+  // An NLI model's entailment label, checked now rather than at every call.
+  if (task === 'zero-shot-classification') nliLabelIds(model.config.id2label!);
   const runner = new EncoderRunner(model);
   switch (task) {
-    case 'feature-extraction': return withBase(task, model, (texts: string | string[], o?: FeatureExtractionOptions) => runner.features(texts, o ?? {}));
+    case 'feature-extraction': return withBase(model, (texts: string | string[], o?: FeatureExtractionOptions) => runner.features(texts, o ?? {}));
     case 'text-classification':
-    case 'sentiment-analysis': return withBase(task, model, runner.classify.bind(runner)) as TextClassificationPipeline;
+    case 'sentiment-analysis': return withBase(model, runner.classify.bind(runner)) as TextClassificationPipeline;
     case 'token-classification':
-    case 'ner': return withBase(task, model, runner.entities.bind(runner)) as TokenClassificationPipeline;
-    case 'question-answering': return withBase(task, model, runner.answer.bind(runner)) as QuestionAnsweringPipeline;
-    case 'fill-mask': return withBase(task, model, runner.fill.bind(runner));
-    case 'zero-shot-classification': return withBase(task, model, runner.zeroShot.bind(runner)) as ZeroShotClassificationPipeline;
+    case 'ner': return withBase(model, runner.entities.bind(runner)) as TokenClassificationPipeline;
+    case 'question-answering': return withBase(model, runner.answer.bind(runner)) as QuestionAnsweringPipeline;
+    case 'fill-mask': return withBase(model, runner.fill.bind(runner));
+    case 'zero-shot-classification': return withBase(model, runner.zeroShot.bind(runner)) as ZeroShotClassificationPipeline;
   }
 }
 
-function withBase<M extends TextModel, F extends (...args: never[]) => unknown>(task: string, model: M, run: F): F & PipelineBase<M> {
-  return Object.assign(run, { task, model, dispose: () => model.dispose() });
-}
+/** transformers.js's pooling names for the sentence-transformers ones. */
+const POOLING_ALIASES: Record<string, Pooling> = { first_token: 'cls', eos: 'lasttoken', last_token: 'lasttoken' };
 
-const OPTION_KEYS: Record<string, readonly string[]> = {
-  features: ['pooling', 'normalize'],
-  classify: ['topK', 'functionToApply'],
-  entities: ['aggregationStrategy', 'ignoreLabels'],
-  answer: ['topK', 'maxAnswerLength', 'handleImpossibleAnswer', 'maxSeqLen', 'docStride', 'alignToWords'],
-  fill: ['topK', 'targets'],
-  zeroShot: ['hypothesisTemplate', 'multiLabel'],
+/** Each call's options and the kind of value each takes (the post-processing checks the values' ranges). */
+type OptionKind = 'boolean' | 'number' | 'number|null' | 'string' | 'strings' | 'string|strings';
+const OPTIONS: Record<string, Record<string, OptionKind>> = {
+  features: { pooling: 'string|strings', normalize: 'boolean' },
+  classify: { topK: 'number|null', functionToApply: 'string' },
+  entities: { aggregationStrategy: 'string', ignoreLabels: 'strings', stride: 'number' },
+  answer: { topK: 'number', maxAnswerLength: 'number', handleImpossibleAnswer: 'boolean', maxSeqLen: 'number', docStride: 'number', alignToWords: 'boolean' },
+  fill: { topK: 'number', targets: 'string|strings' },
+  zeroShot: { hypothesisTemplate: 'string', multiLabel: 'boolean' },
 };
 
 function checkOptions(what: string, task: string, options: object | undefined): void {
   if (options === undefined) return;
   if (options === null || typeof options !== 'object') throw new Error(`${task}: options must be an object, got ${String(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS[what]!.includes(key)) throw new Error(`${task}: unknown option ${key} (known: ${OPTION_KEYS[what]!.join(', ')})`);
+  const known = OPTIONS[what]!;
+  checkOptionNames(task, options, Object.keys(known));
+  for (const [key, value] of Object.entries(options)) {
+    const kind = known[key]!;
+    if (value === undefined) continue;
+    const ok = kind === 'boolean' ? typeof value === 'boolean'
+      : kind === 'number' ? typeof value === 'number'
+        : kind === 'number|null' ? value === null || typeof value === 'number'
+          : kind === 'string' ? typeof value === 'string'
+            : kind === 'strings' ? Array.isArray(value) && value.every((v) => typeof v === 'string')
+              : typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
+    if (!ok) {
+      const want = { boolean: 'true or false', number: 'a number', 'number|null': 'a number or null', string: 'a string', strings: 'an array of strings', 'string|strings': 'a string or an array of strings' }[kind];
+      throw new Error(`${task}: option ${key} must be ${want}, got ${JSON.stringify(value) ?? String(value)}`);
+    }
   }
 }
 
@@ -242,10 +277,11 @@ class EncoderRunner {
     this.maxLength = m.maxLength;
   }
 
-  private encode(task: string, text: string, pair?: string): Encoding {
+  private encode(task: string, text: string, pair?: string, hint?: string): Encoding {
     const e = encode(this.tokenizer, text, { pair });
     if (e.ids.length > this.maxLength) {
-      throw new Error(`${task}: the text has ${e.ids.length} tokens, more than the model's ${this.maxLength}`);
+      throw new Error(`${task}: the text has ${e.ids.length} tokens, more than the model's ${this.maxLength}` +
+        (hint ? `; pass option ${hint} to run it in windows` : ''));
     }
     return e;
   }
@@ -264,10 +300,19 @@ class EncoderRunner {
     const out = this.run(encodings);
     const D = this.m.config.dModel, pooling = options.pooling ?? 'none';
     if (pooling === 'none') {
-      if (options.normalize) throw new Error("feature-extraction: option normalize needs a pooling (normalize: true with pooling 'none' would normalise every token)");
-      return { dims: [out.batch, out.T, D], data: out.lastHiddenState };
+      const data = out.lastHiddenState;
+      // transformers.js normalises along the last dimension: every token's vector.
+      if (options.normalize) {
+        for (let r = 0; r < data.length / D; r++) {
+          const row = data.subarray(r * D, (r + 1) * D);
+          const norm = Math.max(Math.hypot(...row), 1e-12);
+          for (let j = 0; j < D; j++) row[j] = row[j]! / norm;
+        }
+      }
+      return { dims: [out.batch, out.T, D], data };
     }
-    const vectors = this.m.model.pool(out, pooling, options.normalize ?? false);
+    const modes = (typeof pooling === 'string' ? [pooling] : pooling).map((p) => POOLING_ALIASES[p] ?? p) as Pooling[];
+    const vectors = this.m.model.pool(out, modes, options.normalize ?? false);
     const width = vectors[0]!.length;
     const data = new Float32Array(vectors.length * width);
     vectors.forEach((v, i) => data.set(v, i * width));
@@ -285,9 +330,9 @@ class EncoderRunner {
       return this.encode(task, checkText(task, `text ${i}`, pair.text), checkText(task, `text_pair ${i}`, pair.text_pair));
     });
     const logits = this.m.model.logits(this.run(encodings));
-    const labels = this.m.config.id2label!, L = labels.length;
+    const labels = this.m.config.id2label!, C = labels.length; // classes
     const topK = options?.topK;
-    const scores = encodings.map((_, b) => classificationScores(logits.subarray(b * L, (b + 1) * L), labels, {
+    const scores = encodings.map((_, b) => classificationScores(logits.subarray(b * C, (b + 1) * C), labels, {
       functionToApply: options?.functionToApply, problemType: this.m.config.problemType, topK: topK === undefined ? 1 : topK,
     }));
     if (topK !== undefined) return single ? scores[0]! : scores;
@@ -300,19 +345,25 @@ class EncoderRunner {
     const task = 'token-classification';
     checkOptions('entities', task, options);
     const { list, single } = texts(task, input);
+    const strategy = options?.aggregationStrategy ?? 'none';
+    const stride = options?.stride;
+    if (stride !== undefined && strategy === 'none') {
+      throw new Error(`${task}: option stride processes the whole text in windows, which needs an aggregationStrategy other than 'none' (as Hugging Face's)`);
+    }
     const model = this.tokenizer.model as unknown as { config?: { continuing_subword_prefix?: unknown } };
     const results = list.map((t, i) => {
       const text = checkText(task, `text ${i}`, t);
-      const encoding = this.encode(task, text);
-      const out = this.run([encoding]);
-      return tokenEntities({
-        text, encoding, logits: this.m.model.tokenLogits(out), id2label: this.m.config.id2label!,
-        strategy: options?.aggregationStrategy ?? 'none', ignoreLabels: options?.ignoreLabels,
+      const windows = stride === undefined ? [this.encode(task, text, undefined, 'stride')]
+        : encodeWindows(this.tokenizer, text, null, { maxLength: this.maxLength, stride });
+      const entities = windows.flatMap((encoding) => tokenEntities({
+        text, encoding, logits: this.m.model.tokenLogits(this.run([encoding])), id2label: this.m.config.id2label!,
+        strategy, ignoreLabels: options?.ignoreLabels,
         // HF: a tokenizer model with a continuing_subword_prefix ("##") knows its words.
         wordAware: Boolean(model.config?.continuing_subword_prefix),
         unkTokenId: specialId(this.tokenizer, ['[UNK]', '<unk>']),
         convertTokensToString: (tokens) => convertTokensToString(this.tokenizer, tokens),
-      });
+      }) as (TokenEntity | EntityGroup)[]);
+      return windows.length > 1 ? aggregateOverlappingEntities(entities as EntityGroup[]) : entities;
     });
     return (single ? results[0]! : results) as TokenEntity[] | EntityGroup[][];
   }
@@ -322,8 +373,17 @@ class EncoderRunner {
     checkOptions('answer', task, options);
     checkText(task, 'the question', question);
     checkText(task, 'the context', context);
+    if (options?.maxSeqLen !== undefined && options.maxSeqLen > this.maxLength) {
+      throw new Error(`${task}: option maxSeqLen ${options.maxSeqLen} is more than the model's ${this.maxLength} tokens`);
+    }
     const { maxSeqLen, docStride } = qaWindowParams({ modelMaxLength: this.maxLength, maxSeqLen: options?.maxSeqLen, docStride: options?.docStride });
-    const windows = encodeWindows(this.tokenizer, question, context, { maxLength: maxSeqLen, stride: docStride });
+    let windows: Encoding[];
+    try {
+      windows = encodeWindows(this.tokenizer, question, context, { maxLength: maxSeqLen, stride: docStride });
+    } catch (e) {
+      // The tokenizer's words (maxLength, stride) are the options maxSeqLen and docStride here.
+      throw new Error(`${task} (maxSeqLen ${maxSeqLen}, docStride ${docStride}): ${(e as Error).message}`);
+    }
     const starts: Float32Array[] = [], ends: Float32Array[] = [];
     for (const w of windows) {
       const { start, end } = this.m.model.spanLogits(this.run([w]));
@@ -350,9 +410,13 @@ class EncoderRunner {
     if (rows.length === 0) throw new Error(`${task}: the text has no mask token ${maskToken}: write ${maskToken} where a word should be filled in`);
     const V = this.m.config.vocabSize;
     const logits = this.m.model.maskedLmLogits(this.run([encoding]), rows);
-    const targets = options?.targets?.map((w) => {
+    const given = options?.targets;
+    const targets = (typeof given === 'string' ? [given] : given)?.map((w) => {
       const id = this.tokenizer.token_to_id(w);
-      if (id === undefined) throw new Error(`${task}: target ${JSON.stringify(w)} is not a token of the vocabulary`);
+      if (id === undefined) {
+        const pieces = encode(this.tokenizer, w, { addSpecialTokens: false }).tokens;
+        throw new Error(`${task}: target ${JSON.stringify(w)} is not a token of the vocabulary (it tokenizes as ${pieces.map((p) => JSON.stringify(p)).join(' ')}); give tokens`);
+      }
       return id;
     });
     return fillMask({
@@ -368,12 +432,12 @@ class EncoderRunner {
     const { list, single } = texts(task, input);
     const labels = parseCandidateLabels(candidateLabels);
     const ids = nliLabelIds(this.m.config.id2label!);
-    const L = this.m.config.id2label!.length;
+    const C = this.m.config.id2label!.length; // NLI classes
     const results = list.map((t, i) => {
       const sequence = checkText(task, `text ${i}`, t);
       const pairs = zeroShotPairs(sequence, labels, options?.hypothesisTemplate);
       const logits = this.m.model.logits(this.run(pairs.map(([premise, hypothesis]) => this.encode(task, premise, hypothesis))));
-      return zeroShotScores(pairs.map((_, j) => logits.subarray(j * L, (j + 1) * L)), labels, { sequence, multiLabel: options?.multiLabel, ...ids });
+      return zeroShotScores(pairs.map((_, j) => logits.subarray(j * C, (j + 1) * C)), labels, { sequence, multiLabel: options?.multiLabel, ...ids });
     });
     return single ? results[0]! : results;
   }

@@ -35,24 +35,13 @@ export function defaultFunctionToApply(numLabels: number, problemType?: ProblemT
 /** One text's labels with their scores, best first (ties keep label order), at most topK. */
 export function classificationScores(logits: ArrayLike<number>, id2label: readonly string[], options: ClassificationOptions = {}): LabelScore[] {
   checkLabels(id2label);
-  const L = id2label.length;
-  checkLogits('logits', logits, L, 'one per label of id2label');
+  const C = id2label.length;
+  checkLogits('logits', logits, C, 'one per label of id2label');
   const topK = options.topK === undefined ? 1 : options.topK;
   if (topK !== null && (!Number.isInteger(topK) || topK < 1)) throw new Error(`topK must be an integer ≥ 1 or null (all labels), got ${String(topK)}`);
-  const fn = options.functionToApply ?? defaultFunctionToApply(L, options.problemType);
+  const fn = options.functionToApply ?? defaultFunctionToApply(C, options.problemType);
   if (!FUNCTIONS.includes(fn)) throw new Error(`Unrecognized \`function_to_apply\` argument: ${String(fn)} (expected softmax, sigmoid or none)`);
   const scores = fn === 'softmax' ? Array.from(softmax(logits)) : Array.from(logits, (x) => (fn === 'sigmoid' ? sigmoid(x) : x));
   const out = scores.map((score, i) => ({ label: id2label[i]!, score })).sort((a, b) => b.score - a.score);
   return topK === null ? out : out.slice(0, topK);
-}
-
-/** classificationScores for B texts whose logits are one B × labels row-major array. */
-export function classificationScoresBatch(logits: ArrayLike<number>, id2label: readonly string[], options: ClassificationOptions = {}): LabelScore[][] {
-  checkLabels(id2label);
-  const L = id2label.length;
-  if (!logits || typeof logits.length !== 'number' || logits.length % L !== 0) {
-    throw new Error(`logits must be B × labels (${L}) values, got ${logits && typeof logits.length === 'number' ? logits.length : typeof logits}`);
-  }
-  const rows = Array.from({ length: logits.length / L }, (_, b) => Array.prototype.slice.call(logits, b * L, (b + 1) * L) as number[]);
-  return rows.map((row) => classificationScores(row, id2label, options));
 }

@@ -104,10 +104,10 @@ export function tokenEntities(options: TokenEntitiesOptions): TokenEntity[] | En
     // HF refuses these strategies for slow tokenizers, the ones that give no offsets.
     throw new Error('Slow tokenizers cannot handle subwords. Please set the `aggregation_strategy` option to `"simple"` or use a fast tokenizer.');
   }
-  const L = id2label.length;
-  checkLogits('logits', options.logits, T * L, `T × labels = ${T} × ${L}`);
+  const C = id2label.length;
+  checkLogits('logits', options.logits, T * C, `T × labels = ${T} × ${C}`);
 
-  const pre = gatherPreEntities(text, encoding, offsets, options.logits, L, wordAware, options.unkTokenId ?? null);
+  const pre = gatherPreEntities(text, encoding, offsets, options.logits, C, wordAware, options.unkTokenId ?? null);
   const ignored = new Set(ignoreLabels);
   if (strategy === 'none') {
     return pre.map((p) => toTokenEntity(p, id2label)).filter((e) => !ignored.has(e.entity));
@@ -135,7 +135,7 @@ function checkEncoding(encoding: Encoding): number {
 
 /** gather_pre_entities: the non-special tokens with their label probabilities, span and subword flag. */
 function gatherPreEntities(
-  text: string, encoding: Encoding, offsets: Offset[] | null, logits: ArrayLike<number>, L: number,
+  text: string, encoding: Encoding, offsets: Offset[] | null, logits: ArrayLike<number>, C: number,
   wordAware: boolean, unkTokenId: number | null,
 ): PreEntity[] {
   const pre: PreEntity[] = [];
@@ -164,7 +164,7 @@ function gatherPreEntities(
         isSubword = false;
       }
     }
-    pre.push({ word, scores: softmax(logits, idx * L, L), start, end, index: idx, isSubword });
+    pre.push({ word, scores: softmax(logits, idx * C, C), start, end, index: idx, isSubword });
   }
   return pre;
 }

@@ -126,18 +126,18 @@ function checkStep(shape: BlockShape, s: Scratch, step: BlockStep): void {
  * Norm(Sub(x) + x). Pre: x ← x + Sub(Norm(x)).
  */
 function subLayer(rt: Runtime, shape: BlockShape, norm: Norm, x: RuntimeTensor, s: Scratch, sub: (h: RuntimeTensor) => void): void {
-  const k = rt.kernels, rows = s.rows, D = s.D;
+  const kernels = rt.kernels, rows = s.rows, D = s.D;
   if (shape.placement === 'pre') {
     applyNorm(rt, norm, x, rows, D, s.normed);
     sub(s.normed);
-    k.add(x, s.proj, { out: x });
+    kernels.add(x, s.proj, { out: x });
   } else {
     sub(x);
     if (norm.beta) {
-      k.addLayerNorm(s.proj, x, { rows, cols: D, gamma: norm.gamma, beta: norm.beta, eps: norm.eps, out: x });
+      kernels.addLayerNorm(s.proj, x, { rows, cols: D, gamma: norm.gamma, beta: norm.beta, eps: norm.eps, out: x });
     } else {
-      k.add(s.proj, x, { out: x });
-      k.rmsNorm(x, { rows, cols: D, gamma: norm.gamma, eps: norm.eps, out: x });
+      kernels.add(s.proj, x, { out: x });
+      kernels.rmsNorm(x, { rows, cols: D, gamma: norm.gamma, eps: norm.eps, out: x });
     }
   }
 }
@@ -153,21 +153,21 @@ function project(rt: Runtime, h: RuntimeTensor, lin: Linear, rows: number, out: 
 }
 
 function selfAttention(rt: Runtime, shape: BlockShape, a: Attention, h: RuntimeTensor, s: Scratch, step: BlockStep): void {
-  const k = rt.kernels, rows = step.rows, { H, Dh } = shape;
+  const kernels = rt.kernels, rows = step.rows, { H, Dh } = shape;
   project(rt, h, a.q, rows, s.q);
   project(rt, h, a.k, rows, s.k);
   project(rt, h, a.v, rows, s.v);
   if (shape.rotary && step.rotary) {
     const options = { rows, heads: H, dHead: Dh, rotaryDim: shape.rotary.dim, interleaved: shape.rotary.interleaved };
-    k.rotary(s.q, step.rotary, { ...options, out: s.q });
-    k.rotary(s.k, step.rotary, { ...options, out: s.k });
+    kernels.rotary(s.q, step.rotary, { ...options, out: s.q });
+    kernels.rotary(s.k, step.rotary, { ...options, out: s.k });
   }
   const self = step.self;
   if (self.kind === 'cached') {
     self.cache.write(self.layer, s.k, s.v, self.pos, step.T);
     self.cache.attend(self.layer, s.q, self.pos, step.T, s.ctx, H, Dh);
   } else {
-    k.attention(s.q, s.k, s.v, {
+    kernels.attention(s.q, s.k, s.v, {
       batch: step.B, heads: H, tq: step.T, dHead: Dh, out: s.ctx,
       ...(self.kind === 'full' ? { mask: self.mask, bias: self.bias } : { causal: true }),
     });
@@ -185,16 +185,16 @@ function crossAttention(rt: Runtime, shape: BlockShape, a: Attention, h: Runtime
 }
 
 function feedForward(rt: Runtime, shape: BlockShape, f: FeedForward, h: RuntimeTensor, s: Scratch, rows: number): void {
-  const k = rt.kernels;
+  const kernels = rt.kernels;
   if (f.gate) {
     const up = s.gated();
-    k.matmul(h, f.gate.weight, { m: rows, bias: f.gate.bias, activation: shape.activation, out: s.hidden });
-    k.matmul(h, f.up.weight, { m: rows, bias: f.up.bias, out: up });
-    k.mul(s.hidden, up, { out: s.hidden });
+    kernels.matmul(h, f.gate.weight, { m: rows, bias: f.gate.bias, activation: shape.activation, out: s.hidden });
+    kernels.matmul(h, f.up.weight, { m: rows, bias: f.up.bias, out: up });
+    kernels.mul(s.hidden, up, { out: s.hidden });
   } else {
-    k.matmul(h, f.up.weight, { m: rows, bias: f.up.bias, activation: shape.activation, out: s.hidden });
+    kernels.matmul(h, f.up.weight, { m: rows, bias: f.up.bias, activation: shape.activation, out: s.hidden });
   }
-  k.matmul(s.hidden, f.down.weight, { m: rows, bias: f.down.bias, out: s.proj });
+  kernels.matmul(s.hidden, f.down.weight, { m: rows, bias: f.down.bias, out: s.proj });
 }
 
 /** Every weight of a block back to the runtime. */

@@ -4,20 +4,20 @@
 // Marian's in frozen Parameters, so its model.num_parameters() includes them; only_trainable
 // does not).
 //
-// Shapes (D = dModel, F = dFF, V = vocabSize, P = maxPositions, types = typeVocabSize):
+// Shapes (D = dModel, F = dFF, V = vocabSize, P = maxPositions, types = typeVocabSize, C = labels):
 //   embeddings   tokens V·D (twice in an encoder-decoder that does not share them), learned
-//                positions P·D per stack, token types T·D, a LayerNorm per stack if embeddingNorm
+//                positions P·D per stack, token types types·D, a LayerNorm per stack if embeddingNorm
 //   attention    q, k, v, o: 4·D² weights + 4·D biases
-//   FFN          D→F→D: 2·D·f weights + F + D biases
+//   FFN          D→F→D: 2·D·F weights + F + D biases
 //   LayerNorm    D gammas + D betas
 //   encoder layer   self-attention, its LayerNorm, FFN, its LayerNorm
 //   decoder layer   self-attention, LayerNorm, cross-attention (encoder-decoder only), LayerNorm,
 //                   FFN, LayerNorm; a final LayerNorm per stack when finalNorm
-//   heads        the family's (families/*.ts countExtras): BERT's pooler D² + d, a classifier
-//                D·L + L (DistilBERT, RoBERTa and MPNet add a dense D² + d before it), QA's
-//                D·2 + 2, a masked-LM head's transform D² + d, norm and V biases (its decoder is
-//                the tied embedding); MPNet's relative bias buckets·heads; output projection
-//                V·D when it is not tied to the token embedding
+//   heads        the family's (families/*.ts countExtras): BERT's pooler D² + D, a classifier
+//                D·C + C (DistilBERT, RoBERTa and MPNet add a dense D² + D before it), QA's
+//                D·2 + 2, a masked-LM head's transform D² + D, norm and V biases (and V·D for a
+//                decoder not tied to the embedding); MPNet's relative bias buckets·H; output
+//                projection V·D when it is not tied to the token embedding
 import { validateConfig, type TransformerConfig } from './config';
 import { familyOf } from './families/index';
 

@@ -10,7 +10,8 @@ import type { Runtime } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
 import type { EmbeddingTable } from './embedding-table';
-import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
+import { checkOptionNames } from '../io/option-names';
+import { beamSearch, GENERATE_OPTIONS, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
 import { applyNorm, blockShape, freeBlock, freeNorm, runBlock, type Block, type BlockShape } from './block';
 import { orFree, scratch } from './scratch';
@@ -28,6 +29,7 @@ export interface DecoderOnlyWeights {
 
 export class DecoderOnlyModel {
   private readonly shape: BlockShape;
+  private disposed = false;
 
   /** @internal Built by loadCustomDecoder. */
   constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: DecoderOnlyWeights) {
@@ -36,6 +38,7 @@ export class DecoderOnlyModel {
 
   /** Hidden states (every layer's when asked, then the final-normed ones) for rows of ids of one length. */
   forward(inputIds: number[][], outputHiddenStates = false): { lastHiddenState: Float32Array; hiddenStates: Float32Array[] | undefined } {
+    this.alive('forward');
     const c = this.config, D = c.dModel, rt = this.runtime;
     const B = inputIds.length, T = inputIds[0]?.length ?? 0;
     if (B === 0 || T === 0 || inputIds.some((r) => r.length !== T)) throw new Error('forward: give rows of token ids, all of the same length');
@@ -80,7 +83,9 @@ export class DecoderOnlyModel {
 
   /** generate(), with each beam-search sequence's score (HF's sequences_scores). */
   generateWithScores(inputIds: number[][], options: GenerateOptions = {}): SearchResult {
+    this.alive('generate');
     const c = this.config;
+    checkOptionNames('generate', options, [...GENERATE_OPTIONS]);
     const o = searchOptions(options, c.maxPositions, 'generate');
     const P = inputIds[0]?.length ?? 0;
     if (P === 0 || inputIds.some((r) => !Array.isArray(r) || r.length !== P)) throw new Error('generate: give prompts of token ids, all of the same length (at least one token)');
@@ -99,6 +104,7 @@ export class DecoderOnlyModel {
    * positions: new tokens in, the logits after each row's last one out. free() releases the cache.
    */
   stepDecoder(rows: number, capacity: number): StepDecoder & { free(): void } {
+    this.alive('stepDecoder');
     const cache = new KVCache(this.runtime, this.w.blocks.length, rows, capacity, this.config.dModel);
     return {
       next: (tokens, pos) => {
@@ -145,7 +151,14 @@ export class DecoderOnlyModel {
     return logits;
   }
 
+  /** A model used after dispose() says so, rather than reading freed memory. */
+  private alive(method: string): void {
+    if (this.disposed) throw new Error(`${method}: the model was disposed (dispose() gave its weights back)`);
+  }
+
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const block of this.w.blocks) freeBlock(block);
     this.w.lmHead.free();
     freeNorm(this.w.finalNorm);

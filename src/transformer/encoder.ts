@@ -89,6 +89,7 @@ export interface EncoderOutput {
 
 export class EncoderModel {
   private readonly shape: BlockShape;
+  private disposed = false;
 
   constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: EncoderWeights) {
     this.shape = blockShape(config);
@@ -101,6 +102,7 @@ export class EncoderModel {
 
   /** Raw hidden states for a batch of token ids. */
   forward(input: EncoderInput): EncoderOutput {
+    this.alive('forward');
     const c = this.config, D = c.dModel, rt = this.runtime;
     const { inputIds } = input;
     if (!Array.isArray(inputIds) || inputIds.length === 0) throw new Error('forward: inputIds must be a non-empty array of token id arrays');
@@ -208,16 +210,16 @@ export class EncoderModel {
   /** Masked-LM logits (rows.length × V) at the given rows of the output (b·T + t). */
   maskedLmLogits(output: EncoderOutput, rows: number[]): Float32Array {
     const head = this.need('maskedLm', 'maskedLmLogits', 'the masked-LM head');
-    const D = this.config.dModel, n = rows.length, rt = this.runtime; // n: the rows asked for
-    const picked = new Float32Array(n * D);
+    const D = this.config.dModel, R = rows.length, rt = this.runtime; // R rows asked for
+    const picked = new Float32Array(R * D);
     rows.forEach((r, i) => {
       if (!Number.isInteger(r) || r < 0 || r >= output.batch * output.T) throw new Error(`maskedLmLogits: row ${r} is outside the output's ${output.batch * output.T} rows`);
       picked.set(output.lastHiddenState.subarray(r * D, (r + 1) * D), i * D);
     });
-    const h = rt.tensor([n, D], rt.kernels.matmul(picked, head.dense.weight, { m: n, bias: head.dense.bias, activation: head.activation }));
+    const h = rt.tensor([R, D], rt.kernels.matmul(picked, head.dense.weight, { m: R, bias: head.dense.bias, activation: head.activation }));
     try {
-      applyNorm(rt, head.norm, h, n, D, h);
-      const logits = rt.kernels.matmul(h, head.decoder, { m: n, bias: head.bias });
+      applyNorm(rt, head.norm, h, R, D, h);
+      const logits = rt.kernels.matmul(h, head.decoder, { m: R, bias: head.bias });
       checkFinite(logits, 'maskedLmLogits: the logits');
       return logits;
     } finally {
@@ -245,7 +247,14 @@ export class EncoderModel {
     return y;
   }
 
+  /** A model used after dispose() says so, rather than reading freed memory. */
+  private alive(method: string): void {
+    if (this.disposed) throw new Error(`${method}: the model was disposed (dispose() gave its weights back)`);
+  }
+
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const block of this.w.blocks) freeBlock(block);
     freeNorm(this.w.embeddings.norm);
     const h = this.w.heads;

@@ -63,6 +63,9 @@ export interface GenerateOptions {
 }
 
 /** The options with their defaults, checked; maxLength is lowered to the model's positions. */
+/** The options generate() reads. */
+export const GENERATE_OPTIONS = ['maxLength', 'minLength', 'numBeams', 'lengthPenalty', 'earlyStopping', 'numReturnSequences'] as const;
+
 export function searchOptions(o: GenerateOptions, maxPositions: number, where: string): SearchOptions & { minLength: number } {
   const r = {
     maxLength: o.maxLength ?? 128, minLength: o.minLength ?? 0, numBeams: o.numBeams ?? 1, lengthPenalty: o.lengthPenalty ?? 1,
@@ -127,17 +130,17 @@ export function greedySearch(decoder: StepDecoder, prompts: number[][], rules: T
   const row = new Float64Array(V);
   let logits = decoder.next(prompts, 0);
   for (;;) {
-    const L = seqs[0]!.length;
+    const T = seqs[0]!.length;
     seqs.forEach((seq, b) => {
       if (done[b]) return void seq.push(rules.pad);
-      processRow(logits.subarray(b * V, (b + 1) * V), row, L, maxLength, rules);
+      processRow(logits.subarray(b * V, (b + 1) * V), row, T, maxLength, rules);
       let best = 0;
       for (let t = 1; t < V; t++) if (row[t]! > row[best]!) best = t;
       seq.push(best);
       if (best === rules.eos) done[b] = true;
     });
-    if (done.every(Boolean) || L + 1 >= maxLength) return seqs;
-    logits = decoder.next(seqs.map((s) => [s[L]!]), L);
+    if (done.every(Boolean) || T + 1 >= maxLength) return seqs;
+    logits = decoder.next(seqs.map((s) => [s[T]!]), T);
   }
 }
 
@@ -238,7 +241,7 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
   for (const t of rules.suppressed) banned[t] = 1;
   let logits = decoder.next(seqs, 0);
   for (;;) {
-    const L = seqs[0]!.length;
+    const T = seqs[0]!.length;
     const from: number[] = [], tokens: number[] = [], scores: number[] = [];
     for (let b = 0; b < B; b++) {
       if (done[b]) {
@@ -247,8 +250,8 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
         continue;
       }
       const top = new TopK(2 * N);
-      const forced = forcedToken(rules, L, o.maxLength);
-      if (rules.eos !== undefined) banned[rules.eos] = L < rules.minLength ? 1 : 0;
+      const forced = forcedToken(rules, T, o.maxLength);
+      if (rules.eos !== undefined) banned[rules.eos] = T < rules.minLength ? 1 : 0;
       for (let j = 0; j < N; j++) {
         const r = b * N + j;
         offerBeam(top, logits.subarray(r * V, (r + 1) * V), beamScores[r]!, j, banned, forced);
@@ -257,7 +260,7 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
       for (let rank = 0; rank < top.scores.length && kept < N; rank++) {
         const r = b * N + Math.floor(top.index[rank]! / V), token = top.index[rank]! % V, score = top.scores[rank]!;
         if (token === rules.eos) {
-          if (rank < N) hyps[b]!.add(seqs[r]!, score, L + 1 - P);
+          if (rank < N) hyps[b]!.add(seqs[r]!, score, T + 1 - P);
           continue;
         }
         from.push(r); tokens.push(token); scores.push(score);
@@ -266,13 +269,13 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
       // Fewer than N allowed tokens (a forced token, a tiny vocabulary): the other beams are
       // dead (score −∞), as HF's −∞ candidates are; they never beat a finished hypothesis.
       for (; kept < N; kept++) { from.push(b * N); tokens.push(rules.pad); scores.push(-Infinity); }
-      done[b] = hyps[b]!.isDone(top.scores[0]!, L + 1);
+      done[b] = hyps[b]!.isDone(top.scores[0]!, T + 1);
     }
     seqs = from.map((r, i) => [...seqs[r]!, tokens[i]!]);
     beamScores = scores;
-    if (done.every(Boolean) || L + 1 >= o.maxLength) break;
-    decoder.reorder(from, L);
-    logits = decoder.next(tokens.map((t) => [t]), L);
+    if (done.every(Boolean) || T + 1 >= o.maxLength) break;
+    decoder.reorder(from, T);
+    logits = decoder.next(tokens.map((t) => [t]), T);
   }
   return finalize(seqs, beamScores, hyps, done, rules, o, P);
 }

@@ -65,13 +65,13 @@ export class KVCache {
    * Attention of T new queries per row (q: rows·T × D) over the row's cached positions
    * 0..pos+T−1, each query seeing only itself and earlier positions; the context into `out`.
    */
-  attend(layer: number, q: RuntimeTensor, pos: number, T: number, out: RuntimeTensor, heads: number, dHead: number): void {
+  attend(layer: number, q: RuntimeTensor, pos: number, T: number, out: RuntimeTensor, H: number, Dh: number): void {
     const D = this.D, cap = this.size, kernels = this.rt.kernels;
     for (let r = 0; r < this.rows; r++) {
       // Views taken afresh for each call: a call may grow memory and detach older views.
       const cached = (t: RuntimeTensor) => t.data.subarray(r * cap * D, (r * cap + pos + T) * D);
       const ctx = kernels.attention(q.data.subarray(r * T * D, (r + 1) * T * D), cached(this.keys(layer)), cached(this.values(layer)),
-        { heads, tq: T, tk: pos + T, dHead, causal: true });
+        { heads: H, tq: T, tk: pos + T, dHead: Dh, causal: true });
       out.data.set(ctx, r * T * D);
     }
   }

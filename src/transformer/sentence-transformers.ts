@@ -12,6 +12,8 @@ export interface SentenceEmbedding {
   normalize: boolean;
   /** sentence_bert_config.json's max_seq_length: the longest text SentenceTransformer embeds (it cuts longer ones). */
   maxSeqLength?: number;
+  /** sentence_bert_config.json's do_lower_case: texts are lower-cased before tokenizing. */
+  lowerCase?: boolean;
 }
 
 const MODULE = 'sentence_transformers.models.';
@@ -51,22 +53,29 @@ export async function readSentenceTransformer(files: ModelFiles, D: number): Pro
     }
   }
   if (!pooling) throw fail('no Pooling module: the folder does not say how to pool token states into a sentence embedding');
-  const maxSeqLength = await readMaxSeqLength(files);
-  return { pooling, normalize, ...(maxSeqLength === undefined ? {} : { maxSeqLength }) };
+  return { pooling, normalize, ...await readTransformerConfig(files) };
 }
 
-async function readMaxSeqLength(files: ModelFiles): Promise<number | undefined> {
+/** sentence_bert_config.json, the Transformer module's settings: max_seq_length and do_lower_case. */
+async function readTransformerConfig(files: ModelFiles): Promise<Pick<SentenceEmbedding, 'maxSeqLength' | 'lowerCase'>> {
   const file = 'sentence_bert_config.json';
   const bytes = await files.read(file);
-  if (!bytes) return undefined;
+  if (!bytes) return {};
   const { value, keys } = readJson(bytes, file);
-  const v = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)['max_seq_length'] : undefined;
-  if (v === undefined || v === null) return undefined;
-  if (!Number.isSafeInteger(v) || (v as number) < 1) {
-    const at = keys.get('max_seq_length') ?? 0;
-    throw new FormatError(`${file}: max_seq_length must be a positive integer, got ${showJson(v)} (field max_seq_length, byte offset ${at})`, 'max_seq_length', at);
+  const c = value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {};
+  const fail = (key: string, what: string) => new FormatError(`${file}: ${key} ${what}, got ${showJson(c[key])} (field ${key}, byte offset ${keys.get(key) ?? 0})`, key, keys.get(key) ?? 0);
+  const out: Pick<SentenceEmbedding, 'maxSeqLength' | 'lowerCase'> = {};
+  const max = c['max_seq_length'];
+  if (max !== undefined && max !== null) {
+    if (!Number.isSafeInteger(max) || (max as number) < 1) throw fail('max_seq_length', 'must be a positive integer');
+    out.maxSeqLength = max as number;
   }
-  return v as number;
+  const lower = c['do_lower_case'];
+  if (lower !== undefined && lower !== null) {
+    if (typeof lower !== 'boolean') throw fail('do_lower_case', 'must be true or false');
+    if (lower) out.lowerCase = true;
+  }
+  return out;
 }
 
 async function readPooling(files: ModelFiles, path: string, D: number): Promise<Pooling[]> {

@@ -10,7 +10,8 @@ import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
 import type { TransformerConfig } from './config';
 import type { EmbeddingTable } from './embedding-table';
-import { beamSearch, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
+import { checkOptionNames } from '../io/option-names';
+import { beamSearch, GENERATE_OPTIONS, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
 import { blockShape, freeBlock, runBlock, type Block, type BlockShape } from './block';
 import { orFree, scratch } from './scratch';
@@ -45,6 +46,7 @@ export interface Encoded {
 
 export class Seq2SeqModel {
   private readonly shape: BlockShape;
+  private disposed = false;
 
   constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: Seq2SeqWeights) {
     this.shape = blockShape(config);
@@ -68,7 +70,8 @@ export class Seq2SeqModel {
 
   /** Runs the encoder on token ids (rows may differ in length; attentionMask 1 for tokens). */
   encode(inputIds: number[][], attentionMask?: number[][]): Encoded {
-    const c = this.config, D = c.dModel, rt = this.runtime, k = rt.kernels;
+    this.alive('encode');
+    const c = this.config, D = c.dModel, rt = this.runtime, kernels = rt.kernels;
     const B = inputIds.length;
     if (B === 0) throw new Error('encode: no sequences');
     const S = Math.max(...inputIds.map((r) => r.length));
@@ -90,8 +93,8 @@ export class Seq2SeqModel {
       for (let i = 0; i < 2 * L; i++) cross.push(rt.tensor([rows, D]));
       const keys = cross.slice(0, L), values = cross.slice(L);
       this.w.decoder.forEach((block, i) => {
-        k.matmul(hidden, block.cross!.k.weight, { m: rows, bias: block.cross!.k.bias, out: keys[i]! });
-        k.matmul(hidden, block.cross!.v.weight, { m: rows, bias: block.cross!.v.bias, out: values[i]! });
+        kernels.matmul(hidden, block.cross!.k.weight, { m: rows, bias: block.cross!.k.bias, out: keys[i]! });
+        kernels.matmul(hidden, block.cross!.v.weight, { m: rows, bias: block.cross!.v.bias, out: values[i]! });
       });
       return { batch: B, S, hidden, mask, crossK: keys, crossV: values, free: () => [hidden, mask, ...keys, ...values].forEach((t) => t.free()) };
     } catch (e) {
@@ -104,6 +107,7 @@ export class Seq2SeqModel {
 
   /** The decoder's last hidden states for decoder ids (B × T, all rows the same length). */
   decode(decoderIds: number[][], enc: Encoded, outputHiddenStates = false): { hidden: Float32Array; states: Float32Array[] | undefined } {
+    this.alive('decode');
     const c = this.config, D = c.dModel, rt = this.runtime;
     const B = enc.batch, T = decoderIds[0]!.length, rows = B * T;
     if (decoderIds.length !== B || decoderIds.some((r) => r.length !== T)) throw new Error('decode: one row of decoder ids per sequence, all of the same length');
@@ -148,7 +152,9 @@ export class Seq2SeqModel {
 
   /** generate(), with each beam-search sequence's score (HF's sequences_scores). */
   generateWithScores(inputIds: number[][], options: GenerateOptions & { attentionMask?: number[][] } = {}): SearchResult {
+    this.alive('generate');
     const c = this.config;
+    checkOptionNames('generate', options, [...GENERATE_OPTIONS, 'attentionMask']);
     const o = searchOptions(options, c.maxPositions, 'generate');
     const rules = tokenRules(c, o.minLength);
     const start = c.decoderStartTokenId ?? c.padTokenId;
@@ -171,6 +177,7 @@ export class Seq2SeqModel {
    * stays the caller's.
    */
   stepDecoder(enc: Encoded, capacity: number, beams = 1): StepDecoder & { free(): void } {
+    this.alive('stepDecoder');
     const rows = enc.batch * beams;
     const cache = new KVCache(this.runtime, this.w.decoder.length, rows, capacity, this.config.dModel);
     return {
@@ -209,7 +216,14 @@ export class Seq2SeqModel {
     }
   }
 
+  /** A model used after dispose() says so, rather than reading freed memory. */
+  private alive(method: string): void {
+    if (this.disposed) throw new Error(`${method}: the model was disposed (dispose() gave its weights back)`);
+  }
+
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const block of [...this.w.encoder, ...this.w.decoder]) freeBlock(block);
     this.w.lmHead.free();
     this.w.finalLogitsBias?.free();

@@ -1,6 +1,7 @@
 // What a user of an encoder checkpoint calls: text in, embeddings or labels out. Tokenization
 // is Hugging Face's own tokenizer.json, run by @huggingface/tokenizers.
 import type { Tokenizer } from '@huggingface/tokenizers';
+import { checkOptionNames } from '../io/option-names';
 import { maxTokens } from './config';
 import type { EncoderModel, EncoderOutput } from './encoder';
 import type { Pooling } from './pooling';
@@ -57,6 +58,7 @@ export class TextEncoderModel {
 
   /** Raw hidden states for texts (or [text, pair] tuples), padded to the longest; texts of more than maxLength tokens refused or cut. */
   forward(texts: string | (string | [string, string])[], options: { outputHiddenStates?: boolean } & TruncationOptions = {}): EncoderOutput {
+    checkOptionNames('forward', options, ['outputHiddenStates', 'truncation']);
     return this.run(texts, options, this.maxLength, 'forward');
   }
 
@@ -87,23 +89,28 @@ export class TextEncoderModel {
 
   /**
    * Sentence embeddings, one Float32Array per text. A sentence-transformers folder's
-   * max_seq_length (sentence_bert_config.json) is the limit, as SentenceTransformer's.
+   * max_seq_length (sentence_bert_config.json) is the limit, and its do_lower_case applies, as
+   * in SentenceTransformer.
    */
   embed(texts: string | string[], options: EmbedOptions = {}): Float32Array[] {
+    checkOptionNames('embed', options, ['pooling', 'normalize', 'truncation']);
     const st = this.sentenceEmbedding;
     const { pooling, normalize, ...rest } = options;
-    const out = this.run(texts, rest, Math.min(this.maxLength, st?.maxSeqLength ?? Infinity), 'embed');
+    // SentenceTransformer lower-cases the texts when its Transformer module says do_lower_case.
+    const input = st?.lowerCase ? (typeof texts === 'string' ? texts.toLowerCase() : texts.map((t) => (typeof t === 'string' ? t.toLowerCase() : t))) : texts;
+    const out = this.run(input, rest, Math.min(this.maxLength, st?.maxSeqLength ?? Infinity), 'embed');
     return this.model.pool(out, pooling ?? st?.pooling ?? 'mean', normalize ?? st?.normalize ?? true);
   }
 
   /** Label probabilities of a …ForSequenceClassification checkpoint (e.g. sentiment). */
   classify(texts: string | (string | [string, string])[], options: TruncationOptions = {}): Classification[] {
+    checkOptionNames('classify', options, ['truncation']);
     const out = this.forward(texts, options);
     const logits = this.model.logits(out);
     const labels = this.config.id2label ?? [];
-    const k = logits.length / out.batch;
+    const C = logits.length / out.batch; // classes
     return Array.from({ length: out.batch }, (_, b) => {
-      const row = Array.from(logits.subarray(b * k, (b + 1) * k));
+      const row = Array.from(logits.subarray(b * C, (b + 1) * C));
       const max = Math.max(...row);
       const e = row.map((x) => Math.exp(x - max));
       const sum = e.reduce((a, x) => a + x, 0);

@@ -3,7 +3,8 @@
 // the checkpoint's own defaults (generation_config.json: Marian checkpoints ask for 4 or 6
 // beams), which the caller's options override, as Hugging Face's generate() does.
 import type { Tokenizer } from '@huggingface/tokenizers';
-import type { GenerateOptions } from './generation';
+import { checkOptionNames } from '../io/option-names';
+import { GENERATE_OPTIONS, type GenerateOptions } from './generation';
 import type { Seq2SeqModel } from './seq2seq';
 import type { TruncationOptions } from './text-encoder';
 
@@ -33,6 +34,7 @@ export class TextSeq2SeqModel {
    * and its final EOS (the tokenizer's truncation in Hugging Face).
    */
   translate(texts: string | string[], options: TranslateOptions = {}): string[] {
+    checkOptionNames('translate', options, [...GENERATE_OPTIONS, 'truncation']);
     const { truncation = 'error', ...generate } = options;
     if (truncation !== 'error' && truncation !== 'truncate') throw new Error(`translate: option truncation must be 'error' or 'truncate', got ${String(truncation)}`);
     const list = typeof texts === 'string' ? [texts] : texts;

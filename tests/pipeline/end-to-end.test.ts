@@ -270,7 +270,7 @@ describe('errors a user meets', () => {
 
   test('an unknown option is named', async () => {
     const classify = await get('text-classification', 'roberta');
-    expect(() => classify('the house was old', { topk: 2 } as never)).toThrow(/text-classification: unknown option topk \(known: topK, functionToApply\)/);
+    expect(() => classify('the house was old', { topk: 2 } as never)).toThrow(/text-classification: unknown option topk \(did you mean topK\?\)/);
     const ner = await get('ner', 'bert-ner');
     expect(() => ner('the dog', { aggregation_strategy: 'first' } as never)).toThrow(/unknown option aggregation_strategy/);
     const qa = await get('question-answering', 'bert-qa');

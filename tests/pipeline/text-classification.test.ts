@@ -3,7 +3,7 @@
 // top_k 1 / 2 / None), then hand-computed cases and every error.
 import { describe, expect, test } from 'vitest';
 import {
-  classificationScores, classificationScoresBatch, defaultFunctionToApply, type ClassificationFunction, type LabelScore, type ProblemType,
+  classificationScores, defaultFunctionToApply, type ClassificationFunction, type LabelScore, type ProblemType,
 } from '../../src/pipeline/text-classification';
 import { fixture } from './decoders';
 
@@ -22,11 +22,8 @@ describe('text classification vs the HF reference', () => {
     for (const r of c.results) {
       test(`${c.name} ${JSON.stringify(r.options)}`, () => {
         const options = { functionToApply: r.options.function_to_apply, topK: r.options.top_k, problemType: c.problemType };
-        const batch = classificationScoresBatch(Float32Array.from(c.logits.flat()), c.id2label, options);
-        expect(batch).toHaveLength(c.logits.length);
         c.logits.forEach((row, b) => {
           const got = classificationScores(Float32Array.from(row), c.id2label, options);
-          expect(batch[b]).toEqual(got);
           expect(got.map((x) => x.label)).toEqual(r.perText[b]!.map((x) => x.label));
           got.forEach((x, i) => expect(Math.abs(x.score - r.perText[b]![i]!.score)).toBeLessThan(1e-6));
         });
@@ -58,6 +55,5 @@ describe('text classification by hand', () => {
     expect(() => classificationScores([0, 1], labels, { topK: 0 })).toThrow('topK must be an integer ≥ 1 or null (all labels), got 0');
     expect(() => classificationScores([0, 1, 2], labels)).toThrow('logits has 3 values, expected 2 (one per label of id2label)');
     expect(() => classificationScores([0, 1], [])).toThrow('id2label must list at least one label name');
-    expect(() => classificationScoresBatch([0, 1, 2], labels)).toThrow('logits must be B × labels (2) values, got 3');
   });
 });

@@ -333,3 +333,13 @@ describe('the families added with the registry: published configs', () => {
     expect(() => configFromHuggingFace({ model_type: 'roberta', architectures: ['BertForMaskedLM'] })).toThrow(/architectures names BertForMaskedLM, which is not supported for roberta/);
   });
 });
+
+describe('MPNet: what its modeling code fixes, whatever config.json says', () => {
+  test('32 buckets and padding index 1, else refused', () => {
+    expect(() => configFromHuggingFace({ model_type: 'mpnet', relative_attention_num_buckets: 64 }))
+      .toThrow('relative_attention_num_buckets 64 is not supported for mpnet: MPNetEncoder.compute_position_bias always uses 32 buckets');
+    expect(() => configFromHuggingFace({ model_type: 'mpnet', pad_token_id: 0 }))
+      .toThrow('pad_token_id 0 is not supported for mpnet: MPNetEmbeddings counts positions from its fixed padding index 1');
+    expect(configFromHuggingFace({ model_type: 'mpnet' }).relativeAttention).toEqual({ buckets: 32, maxDistance: 128 });
+  });
+});

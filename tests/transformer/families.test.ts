@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { init, loadModel, type Runtime, type TextEncoderModel } from '../../src/index';
 import type { EncoderOutput } from '../../src/transformer/encoder';
+import { parseSafetensors, writeSafetensors } from '../../src/io/safetensors';
+import { countParameters } from '../../src/transformer/count-parameters';
 import { relativeBucket } from '../../src/transformer/relative-position';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
@@ -99,13 +101,17 @@ describe.each(ENCODERS)('%s against PyTorch', (name) => {
     const head = m.config.head;
     if (o.pooler_output) expect(maxDiff(m.model.pooler(out), o.pooler_output.data, 1)).toBeLessThan(1e-4);
     if (head === 'sequence-classification') {
-      expect(maxDiff(m.model.logits(out), o.logits!.data, 1)).toBeLessThan(1e-4);
+      const d = maxDiff(m.model.logits(out), o.logits!.data, 1);
+      console.log(`${name}: largest logit difference from PyTorch ${d.toExponential(2)}`);
+      expect(d).toBeLessThan(1e-4);
       expect(m.classify(f.inputs.texts.map((t) => (t.text_pair === null ? t.text : [t.text, t.text_pair] as [string, string]))).map((c) => c.label))
         .toEqual(o.predicted_labels);
     } else if (head === 'token-classification') {
       const labels = o.logits!.shape.at(-1)!;
       const logits = m.model.tokenLogits(out);
-      expect(maxDiff(logits, o.logits!.data, labels, out.attentionMask)).toBeLessThan(1e-4);
+      const d = maxDiff(logits, o.logits!.data, labels, out.attentionMask);
+      console.log(`${name}: largest token-logit difference from PyTorch ${d.toExponential(2)}`);
+      expect(d).toBeLessThan(1e-4);
       const predicted = f.inputs.encodings.map((e, b) => e.input_ids.map((_, t) => {
         const row = Array.from(logits.subarray((b * out.T + t) * labels, (b * out.T + t + 1) * labels));
         return m.config.id2label![row.indexOf(Math.max(...row))];
@@ -113,13 +119,16 @@ describe.each(ENCODERS)('%s against PyTorch', (name) => {
       expect(predicted).toEqual((o.predicted_labels as unknown as string[][]).map((p, b) => p.slice(0, f.inputs.encodings[b]!.input_ids.length)));
     } else if (head === 'question-answering') {
       const { start, end } = m.model.spanLogits(out);
-      expect(maxDiff(start, o.start_logits!.data, 1, out.attentionMask)).toBeLessThan(1e-4);
-      expect(maxDiff(end, o.end_logits!.data, 1, out.attentionMask)).toBeLessThan(1e-4);
+      const d = Math.max(maxDiff(start, o.start_logits!.data, 1, out.attentionMask), maxDiff(end, o.end_logits!.data, 1, out.attentionMask));
+      console.log(`${name}: largest span-logit difference from PyTorch ${d.toExponential(2)}`);
+      expect(d).toBeLessThan(1e-4);
     } else if (head === 'masked-lm') {
       const positions = o.mask_positions as unknown as [number, number][];
       const logits = m.model.maskedLmLogits(out, positions.map(([b, t]) => b * out.T + t));
       const V = m.config.vocabSize;
-      expect(maxDiff(logits, o.mask_logits!.data, V)).toBeLessThan(1e-4);
+      const d = maxDiff(logits, o.mask_logits!.data, V);
+      console.log(`${name}: largest masked-LM logit difference from PyTorch ${d.toExponential(2)}`);
+      expect(d).toBeLessThan(1e-4);
       const top5 = positions.map((_, i) => {
         const row = Array.from(logits.subarray(i * V, (i + 1) * V));
         return row.map((x, id) => [x, id] as const).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, id]) => id);
@@ -157,5 +166,55 @@ describe('MPNet relative position buckets', () => {
   test('relativeBucket equals torch\'s relative_position_bucket (f32 logs) at every distance the fixture lists', () => {
     const o = read('mpnet').outputs.relative_position_buckets as unknown as { relative_positions: number[]; buckets: number[] };
     expect(o.relative_positions.map((r) => relativeBucket(r, 32, 128))).toEqual(o.buckets);
+  });
+});
+
+describe('a masked-LM head whose decoder is not tied to the word embedding', () => {
+  test('tie_word_embeddings false reads the file\'s own decoder (here 2 × the embedding: the logits less the bias double), and counts it', async () => {
+    const dir = join(FIXTURES, 'bert-mlm');
+    const files: Record<string, Uint8Array> = {};
+    for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']) files[name] = new Uint8Array(readFileSync(join(dir, name)));
+    const st = parseSafetensors(files['model.safetensors']!);
+    const tensors = Object.fromEntries(st.names.map((n) => [n, { dtype: 'F32' as const, shape: st.info(n).shape, data: st.tensor(n) }]));
+    const word = tensors['bert.embeddings.word_embeddings.weight']!;
+    tensors['cls.predictions.decoder.weight'] = { ...word, data: word.data.map((x) => 2 * x) };
+    const config = { ...JSON.parse(new TextDecoder().decode(files['config.json'])), tie_word_embeddings: false };
+    const untied = { ...files, 'config.json': JSON.stringify(config), 'model.safetensors': writeSafetensors(tensors) };
+    const tied = await model('bert-mlm');
+    const other = await loadModel({ files: untied }, { runtime: rt, kind: 'encoder' });
+    try {
+      const out = tied.forward('the capital of france is [MASK] .'), mask = out.T - 3;
+      const a = tied.model.maskedLmLogits(out, [mask]), b = other.model.maskedLmLogits(other.forward('the capital of france is [MASK] .'), [mask]);
+      const bias = st.tensor('cls.predictions.bias');
+      const doubled = a.map((x, i) => 2 * (x - bias[i]!) + bias[i]!);
+      expect(maxDiff(b, doubled, 1)).toBeLessThan(1e-4);
+      expect(maxDiff(b, a, 1)).toBeGreaterThan(0.1);
+      const V = config.vocab_size, D = config.hidden_size;
+      expect(countParameters(other.config).breakdown['head.maskedLm']! - countParameters(tied.config).breakdown['head.maskedLm']!).toBe(V * D);
+    } finally {
+      other.dispose();
+    }
+  });
+});
+
+describe('sentence_bert_config.json do_lower_case', () => {
+  test('lower-cases the texts embed() reads, as SentenceTransformer does', async () => {
+    const dir = join(FIXTURES, 'xlm-roberta');
+    const files: Record<string, Uint8Array | string> = {};
+    for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors', 'modules.json', '1_Pooling/config.json']) {
+      files[name] = new Uint8Array(readFileSync(join(dir, name)));
+    }
+    files['sentence_bert_config.json'] = JSON.stringify({ max_seq_length: 38, do_lower_case: true });
+    const cased = await model('xlm-roberta');
+    const lower = await loadModel({ files }, { runtime: rt, kind: 'encoder' });
+    try {
+      expect(lower.sentenceEmbedding?.lowerCase).toBe(true);
+      const text = 'The Dogs Were Sleeping.';
+      expect(cased.tokenizer.encode(text).ids).not.toEqual(cased.tokenizer.encode(text.toLowerCase()).ids);
+      expect(maxDiff(lower.embed(text)[0]!, cased.embed(text.toLowerCase())[0]!, 1)).toBe(0);
+      expect(maxDiff(lower.embed(text)[0]!, cased.embed(text)[0]!, 1)).toBeGreaterThan(1e-3);
+    } finally {
+      lower.dispose();
+    }
   });
 });

@@ -20,8 +20,8 @@ import { headClasses, headTensors, type FamilyModule, type HeadCountOptions } fr
 
 const HEADS = {
   ...headClasses('Bert'),
-  // cls.predictions as …ForMaskedLM, and a next-sentence head not read.
-  BertForPreTraining: 'masked-lm' as const,
+  // The base model and its pooler; the pre-training heads (masked LM, next sentence) are not read.
+  BertForPreTraining: 'base' as const,
 };
 
 /**
@@ -123,16 +123,20 @@ export function commonHeads(c: TransformerConfig, w: Weights): EncoderHeads {
   return {};
 }
 
-/** A masked-LM head whose decoder is tied to the word embedding (HF drops the duplicate from the file). */
-export function tiedMaskedLm(c: TransformerConfig, w: Weights, word: F32Table | Q8Table,
-  names: { dense: string; norm: string; bias: string[] }, activation = c.activation): EncoderHeads['maskedLm'] {
+/**
+ * A masked-LM head: dense → activation → norm → decoder + bias. The decoder is the word
+ * embedding when tie_word_embeddings (HF's tie_weights; the file then keeps no copy of it),
+ * else the file's own V × D matrix `names.decoder`.
+ */
+export function maskedLmHead(c: TransformerConfig, w: Weights, word: F32Table | Q8Table,
+  names: { dense: string; norm: string; decoder: string; bias: string[] }, activation = c.activation): EncoderHeads['maskedLm'] {
   // The bias is shared with the decoder's: a file keeps one of the two names.
   const bias = names.bias.find((n) => w.has(n)) ?? names.bias[0]!;
   return {
     dense: w.linear(names.dense, c.dModel, c.dModel),
     activation,
     norm: w.norm(names.norm, c.dModel, c.layerNormEps),
-    decoder: packTiedHead(w.runtime, word),
+    decoder: c.tieWordEmbeddings ? packTiedHead(w.runtime, word) : w.linear(names.decoder.replace(/\.weight$/, ''), c.dModel, c.vocabSize, false).weight,
     bias: w.tensor(bias, c.vocabSize),
   };
 }
@@ -146,8 +150,9 @@ function load(c: TransformerConfig, w: Weights) {
   if (w.has(`${p}pooler.dense.weight`) || c.head === 'sequence-classification') heads.pooler = w.linear(`${p}pooler.dense`, D, D);
   if (c.head === 'sequence-classification') heads.sequenceClassifier = { from: 'pooler', out: w.linear('classifier', D, c.numLabels!) };
   if (c.head === 'masked-lm') {
-    heads.maskedLm = tiedMaskedLm(c, w, embeddings.word, {
-      dense: 'cls.predictions.transform.dense', norm: 'cls.predictions.transform.LayerNorm', bias: ['cls.predictions.bias', 'cls.predictions.decoder.bias'],
+    heads.maskedLm = maskedLmHead(c, w, embeddings.word, {
+      dense: 'cls.predictions.transform.dense', norm: 'cls.predictions.transform.LayerNorm', decoder: 'cls.predictions.decoder.weight',
+      bias: ['cls.predictions.bias', 'cls.predictions.decoder.bias'],
     });
   }
   return { kind: 'encoder' as const, model: new EncoderModel(w.runtime, c, { embeddings, blocks, heads }) };
@@ -162,8 +167,8 @@ export function countHeads(c: TransformerConfig, linear: (i: number, o: number) 
   if (head === 'sequence-classification') Object.assign(out, sequenceClassifier(c.numLabels!));
   if (head === 'token-classification') out['head.classifier'] = linear(D, c.numLabels!);
   if (head === 'question-answering') out['head.qa'] = linear(D, 2);
-  // The decoder is the word embedding: only its bias is new.
-  if (head === 'masked-lm') out['head.maskedLm'] = linear(D, D) + norm + V;
+  // A tied decoder is the word embedding: only its bias is new.
+  if (head === 'masked-lm') out['head.maskedLm'] = linear(D, D) + norm + V + (c.tieWordEmbeddings ? 0 : V * D);
   return out;
 }
 

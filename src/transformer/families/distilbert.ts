@@ -11,7 +11,7 @@ import type { ConfigReader } from '../config-reader';
 import type { TransformerConfig } from '../config';
 import { EncoderModel, type EncoderHeads } from '../encoder';
 import type { Weights } from '../weights';
-import { bertEmbeddings, commonHeads, countHeads, encoderBlock, tiedMaskedLm } from './bert';
+import { bertEmbeddings, commonHeads, countHeads, encoderBlock, maskedLmHead } from './bert';
 import { headClasses, headTensors, type FamilyModule } from './family';
 
 const HEADS = headClasses('DistilBert');
@@ -56,7 +56,9 @@ function load(c: TransformerConfig, w: Weights) {
     heads.sequenceClassifier = { from: 'first', dense: w.linear('pre_classifier', D, D), denseActivation: 'relu', out: w.linear('classifier', D, c.numLabels!) };
   }
   if (c.head === 'masked-lm') {
-    heads.maskedLm = tiedMaskedLm(c, w, embeddings.word, { dense: 'vocab_transform', norm: 'vocab_layer_norm', bias: ['vocab_projector.bias'] });
+    heads.maskedLm = maskedLmHead(c, w, embeddings.word, {
+      dense: 'vocab_transform', norm: 'vocab_layer_norm', decoder: 'vocab_projector.weight', bias: ['vocab_projector.bias'],
+    });
   }
   return { kind: 'encoder' as const, model: new EncoderModel(w.runtime, c, { embeddings, blocks, heads }) };
 }

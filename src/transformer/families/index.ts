@@ -26,10 +26,6 @@ export function supportedModelTypes(): string[] {
   return FAMILIES.flatMap((f) => f.modelTypes);
 }
 
-/** Every Hugging Face class name a family reads, for errors that list them. */
-export function supportedArchitectures(): string[] {
-  return FAMILIES.flatMap((f) => Object.keys(f.heads));
-}
 
 /** Byte offsets of the keys of configs read from text, for FormatError (0 for configs given as objects). */
 const keyOffsets = new WeakMap<object, Map<string, number>>();

@@ -5,7 +5,8 @@
 // the attention scores of every layer.
 // Config (MPNetConfig defaults): vocab_size 30527, hidden_size 768, 12 layers, 12 heads,
 // intermediate_size 3072, hidden_act "gelu", max_position_embeddings 514, layer_norm_eps 1e-12,
-// relative_attention_num_buckets 32 (max distance 128, fixed in the code), pad 1, bos 0, eos 2.
+// relative_attention_num_buckets 32 (the code buckets with 32 and max distance 128 whatever the
+// config says), pad 1 (MPNetEmbeddings' padding index is 1 whatever the config says), bos 0, eos 2.
 // Heads: …ForSequenceClassification: MPNetClassificationHead, classifier.dense → tanh →
 // classifier.out_proj on the first token; …ForTokenClassification: classifier;
 // …ForQuestionAnswering: qa_outputs; …ForMaskedLM: lm_head.dense → gelu (erf) →
@@ -25,9 +26,14 @@ const HEADS = headClasses('MPNet');
 const MAX_DISTANCE = 128;
 
 function readConfig(r: ConfigReader): TransformerConfig {
+  // MPNetEncoder buckets with its default num_buckets=32 whatever the table's size, and
+  // MPNetEmbeddings counts positions from a padding index fixed at 1: other values would run
+  // differently from Hugging Face's model.
+  r.fixed('relative_attention_num_buckets', 32, 'for mpnet: MPNetEncoder.compute_position_bias always uses 32 buckets');
+  r.fixed('pad_token_id', 1, 'for mpnet: MPNetEmbeddings counts positions from its fixed padding index 1');
   return {
     ...bertLikeConfig(r, 'mpnet', { V: 30527, positions: 514, pad: 1 }, true),
-    relativeAttention: { buckets: r.int('relative_attention_num_buckets', 32, 2), maxDistance: MAX_DISTANCE },
+    relativeAttention: { buckets: 32, maxDistance: MAX_DISTANCE },
     typeVocabSize: 0,
     ...r.head('mpnet', HEADS),
   };

@@ -18,7 +18,7 @@ import type { HeadKind, TransformerConfig } from '../config';
 import type { F32Table, Q8Table } from '../embedding-table';
 import { EncoderModel, type EncoderHeads } from '../encoder';
 import type { Weights } from '../weights';
-import { bertLikeConfig, bertStack, commonHeads, countHeads, tiedMaskedLm } from './bert';
+import { bertLikeConfig, bertStack, commonHeads, countHeads, maskedLmHead } from './bert';
 import { headClasses, headTensors, type FamilyModule } from './family';
 
 const CLASS_PREFIXES = ['Roberta', 'XLMRoberta', 'Camembert'];
@@ -51,7 +51,9 @@ export function robertaHeads(c: TransformerConfig, w: Weights, p: string, word: 
     };
   }
   if (c.head === 'masked-lm') {
-    heads.maskedLm = tiedMaskedLm(c, w, word, { dense: 'lm_head.dense', norm: 'lm_head.layer_norm', bias: ['lm_head.bias', 'lm_head.decoder.bias'] }, 'gelu');
+    heads.maskedLm = maskedLmHead(c, w, word, {
+      dense: 'lm_head.dense', norm: 'lm_head.layer_norm', decoder: 'lm_head.decoder.weight', bias: ['lm_head.bias', 'lm_head.decoder.bias'],
+    }, 'gelu');
   }
   return heads;
 }
