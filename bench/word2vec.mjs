@@ -46,7 +46,7 @@ async function ours(file, threads, epochs, backend = 'wasm', questions) {
   const runtime = await init({ threads, backend });
   try {
     const model = await Word2Vec.train({ path: file }, { ...settings, epochs, threads, runtime });
-    return { wordsPerSecond: model.wordsPerSecond, accuracy: questions && evaluateAnalogies(model, questions, { restrictVocab: 30000 }) };
+    return { wordsPerSecond: model.wordsPerSecond, accuracy: questions && evaluateAnalogies(model, questions, { restrictVocab: 30000, text: true }) };
   } finally {
     runtime.dispose();
   }

@@ -12,9 +12,12 @@ export { Arena, WASM32_LIMIT_BYTES } from './wasm/arena';
 export { Tensor, type DType } from './wasm/tensor';
 export type { Features } from './wasm/features';
 export type { BuildName } from './wasm/builds';
-export { Word2Vec, type SaveFormat, type LoadOptions, type ResumeOptions } from './word2vec/word2vec';
+export { Word2Vec, type SaveFormat, type SaveOptions, type LoadOptions, type ResumeOptions, type ResumeInfo, type ContinueOptions } from './word2vec/word2vec';
 export type { TrainOptions, ProgressEvent } from './word2vec/options';
-export { WordVectors, type Neighbour, type MostSimilarOptions, type AnalogyOptions, type WordVectorsOptions } from './word2vec/vectors';
+export {
+  WordVectors, type Neighbour, type MostSimilarOptions, type MostSimilarQuery, type AnalogyOptions, type WordVectorsOptions,
+  type WordKey, type WeightedKey, type MeanVectorOptions, type WordListOptions, type CentralityOptions,
+} from './word2vec/vectors';
 export {
   evaluateAnalogies, evaluateSimilarity,
   type AnalogyResult, type SectionAccuracy, type Accuracy, type SimilarityResult, type EvaluateAnalogiesOptions, type EvaluateSimilarityOptions,
@@ -23,7 +26,7 @@ export {
   Vocab, countPairs, countTrainingExamples,
   type HuffmanTree, type AliasTable, type VocabStats, type VocabBuildOptions,
 } from './word2vec/vocab';
-export { sentences, type CorpusSource, type SentencesOptions } from './io/corpus';
+export { sentences, type CorpusSource, type SentencesOptions, type CorpusFingerprint } from './io/corpus';
 export {
   parseWord2Vec, formatWord2Vec, detectWord2VecFormat,
   type Word2VecFormat, type Word2VecData, type ParseWord2VecOptions,

@@ -50,6 +50,26 @@ test('the tarball holds the built package and nothing from the source tree', () 
   expect(files.filter((f) => /^(src|assembly|tests|build)\//.test(f))).toEqual([]);
 });
 
+test('npx wasm-nlp demo, from the package: trains on the shipped sample and says how to run the full demo', () => {
+  const listing = execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: root, encoding: 'utf8' });
+  const files: { path: string; size: number }[] = JSON.parse(listing)[0].files;
+  const sample = files.find((f) => f.path === 'data/corpus-sample.txt.gz');
+  expect(sample?.size).toBeLessThanOrEqual(1_000_000);
+  // npm adds every README: data/README.md says where the sample comes from and its licence.
+  expect(files.filter((f) => f.path.startsWith('data/')).map((f) => f.path).sort()).toEqual(['data/README.md', 'data/corpus-sample.txt.gz']);
+  const stdout = execFileSync('npx', ['--no-install', '--cache', join(dir, '.npx-cache'), 'wasm-nlp', 'demo', '--threads', '1', '--epochs', '1', '--out', 'out'],
+    { cwd: dir, encoding: 'utf8', env: { ...process.env, WASM_NLP_NO_REEXEC: '1' }, timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const installed = join(dir, 'node_modules', 'wasm-nlp');
+  expect(stdout).toContain('are not in the npm package: training on the cut shipped with it, corpus-sample.txt.gz (534,000 tokens). ' +
+    'For the full demo, from a clone of the repository: npm install && npm start\n');
+  expect(stdout).toContain(`training skip-gram on ${join(installed, 'data', 'corpus-sample.txt.gz')}: dim 100, window 5, negative 5, min count 5, 1 epoch(s), 1 thread(s)`);
+  expect(stdout).toMatch(/\nvocabulary [\d,]+ words/);
+  expect(stdout).toMatch(/\n {2}whale {4}\w+ /); // the sample has the whaling books: whale has neighbours
+  expect(stdout).toContain(`saved ${join('out', 'vectors.bin')} (word2vec binary`);
+  expect(stdout).toMatch(/\ndemo done in /);
+  expect(readFileSync(join(dir, 'out', 'vectors.bin')).length).toBeGreaterThan(1_000_000);
+});
+
 test('ESM import, CJS require and the browser build give identical results', () => {
   const esm = run('esm.mjs');
   const cjs = run('cjs.cjs');

@@ -6,6 +6,7 @@
 // a missing reference is a failing test that says what to install, since a test skipped in CI
 // protects nothing.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { test } from 'vitest';
 
 export const PYTHON = '/usr/bin/python3';
@@ -36,6 +37,24 @@ export function pythonReference(module: string, debianPackage: string | null, wh
   const why = `${what}: ${PYTHON} cannot import ${module} (${install})`;
   if (referencesRequired && debianPackage) {
     test(`${module} is required here (CI or WASM_NLP_REQUIRE_REFERENCES=1): ${what}`, () => {
+      throw new Error(`${why}; .ci/run installs it`);
+    });
+  } else {
+    console.warn(`skipped: ${why}`);
+  }
+  return false;
+}
+
+/**
+ * Whether the program at `path` (from Debian's `debianPackage`) is installed, for the tests of
+ * `what`; as pythonReference: a warning where it is missing, a failing test in its place where
+ * references are required.
+ */
+export function toolReference(path: string, debianPackage: string, what: string): boolean {
+  if (existsSync(path)) return true;
+  const why = `${what}: ${path} is missing (apt-get install --no-install-recommends ${debianPackage})`;
+  if (referencesRequired) {
+    test(`${path} is required here (CI or WASM_NLP_REQUIRE_REFERENCES=1): ${what}`, () => {
       throw new Error(`${why}; .ci/run installs it`);
     });
   } else {

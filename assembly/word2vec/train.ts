@@ -6,12 +6,17 @@
 //
 // Skip-gram, as the C tool: the input vector of each context word predicts the center word.
 // The random numbers come from a seeded mulberry32 per chunk, so one thread is reproducible
-// to the bit; src/word2vec/js/train-chunk.ts is the twin.
+// to the bit; src/kernels/js/word2vec.ts is the twin.
+//
+// Subwords (fastText's skipgram and cbow, when SUBWORD_OFFSETS is set): a word's input is the
+// mean of several rows of syn0, its own and those of its character n-grams, and each of those
+// rows gets the whole gradient (fastText's Model::update for sg and cbow). Skip-gram turns
+// round, as fastText: the center word's rows predict each context word.
 import {
   EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE, P_ALIAS, P_ALIAS_PROB, P_ALPHA_END, P_ALPHA_START, P_CODELEN, P_CODES,
   P_DIM, P_KEEP, P_LOSS, P_MAXCODE, P_MODEL, P_NEGATIVE, P_NTOKENS, P_OUT_ALPHA, P_OUT_EXAMPLES, P_OUT_LOSS,
   P_OUT_WORDS, P_POINTS, P_SCRATCH, P_SEED, P_STRIDE, P_SUBSAMPLE, P_SYN0, P_SYN1, P_TABLES, P_TOKENS, P_VOCAB,
-  P_SHARED_NEGATIVES, P_WINDOW, P_WORDS_BEFORE, P_WORDS_TOTAL,
+  P_SHARED_NEGATIVES, P_SUBWORD_OFFSETS, P_SUBWORD_ROWS, P_WINDOW, P_WORDS_BEFORE, P_WORDS_TOTAL,
 } from "../../build/assembly/word2vec-params"; // generated from ./params.json by tools/build-wasm.mjs
 import { at, hsum, madd } from "../simd";
 import { exp4 } from "../rowops/exp";
@@ -31,7 +36,8 @@ let rng: u32 = 0;
 let syn0: usize = 0, syn1: usize = 0, stride: i32 = 0, vocab: i32 = 0, negative: i32 = 0;
 let keep: usize = 0, aliasProb: usize = 0, alias: usize = 0, codes: usize = 0, points: usize = 0;
 let codeLen: usize = 0, maxCode: i32 = 0, sigmoid: usize = 0, logSigPos: usize = 0, logSigNeg: usize = 0;
-let neu1: usize = 0, neu1e: usize = 0, scores: usize = 0, negatives: usize = 0;
+let neu1: usize = 0, neu1e: usize = 0, grad: usize = 0, scores: usize = 0, negatives: usize = 0;
+let subOffsets: usize = 0, subRows: usize = 0;
 let lossSum: f64 = 0, examples: f64 = 0;
 
 export function w2vTrain(p: usize): void {
@@ -58,10 +64,13 @@ export function w2vTrain(p: usize): void {
   const scratch = load<usize>(p, P_SCRATCH);
   neu1 = scratch;
   neu1e = at(neu1, stride);
-  const sentence = at(neu1e, stride);
+  grad = at(neu1e, stride);
+  const sentence = at(grad, stride);
   scores = at(sentence, MAX_SENTENCE);
   negatives = at(scores, vocab);
   const shared = load<i32>(p, P_SHARED_NEGATIVES) != 0 && lossKind == 0 && !cbow;
+  subOffsets = load<usize>(p, P_SUBWORD_OFFSETS);
+  subRows = load<usize>(p, P_SUBWORD_ROWS);
   rng = load<u32>(p, P_SEED);
   const alphaStart = load<f32>(p, P_ALPHA_START);
   const alphaEnd = load<f32>(p, P_ALPHA_END);
@@ -96,7 +105,10 @@ export function w2vTrain(p: usize): void {
       const w = load<i32>(at(sentence, i));
       const b = <i32>(nextRandom() % <u32>window);
       const lo = max(0, i - window + b), hi = min(len - 1, i + window - b);
-      if (cbow) {
+      if (subOffsets != 0) {
+        if (cbow) cbowSubwords(sentence, i, lo, hi, w, alpha, lossKind);
+        else skipgramSubwords(sentence, i, lo, hi, w, alpha, lossKind, shared);
+      } else if (cbow) {
         // The mean of the context vectors predicts the center word; each context vector then
         // gets the whole error (gensim's cbow_mean = 1, as the C tool).
         let count = 0;
@@ -179,7 +191,7 @@ function negativeSampling(h: usize, target: i32, alpha: f32): void {
   update(g, h, l2);
 }
 
-/** Draws `negative` words for a center word into the negatives scratch (−1 where the draw hit the word itself). */
+/** Draws `negative` words for a center word into the negatives scratch (−1 where the draw hit `target`). */
 function drawNegatives(target: i32): void {
   for (let d = 0; d < negative; d++) {
     const t = drawAlias();
@@ -191,7 +203,58 @@ function negativeSamplingShared(h: usize, target: i32, alpha: f32): void {
   step(h, target, 1, alpha);
   for (let d = 0; d < negative; d++) {
     const t = load<i32>(at(negatives, d));
-    if (t >= 0) step(h, t, 0, alpha);
+    if (t >= 0 && t != target) step(h, t, 0, alpha);
+  }
+}
+
+/**
+ * fastText's skipgram for one center word w: the mean h of w's rows predicts each context word
+ * in turn. fastText adds each pair's gradient to every row of w at once and recomputes h from
+ * the rows for the next pair; here h moves by the gradient instead (the same h, when no row
+ * repeats in w's list) and the rows get the window's summed gradient once, at the end: one
+ * pass over w's rows instead of two per pair.
+ */
+function skipgramSubwords(sentence: usize, i: i32, lo: i32, hi: i32, w: i32, alpha: f32, lossKind: i32, shared: bool): void {
+  if (hi == lo) return;
+  const first = load<i32>(at(subOffsets, w)), last = load<i32>(at(subOffsets, w + 1));
+  zero(neu1);
+  for (let r = first; r < last; r++) addRow(row(syn0, load<i32>(at(subRows, r))), neu1);
+  scaleRow(neu1, <f32>1 / <f32>(last - first));
+  zero(grad);
+  // Shared negatives: drawn once for the center word; a draw equal to a pair's target is skipped.
+  if (shared) drawNegatives(-1);
+  for (let j = lo; j <= hi; j++) {
+    if (j == i) continue;
+    const c = load<i32>(at(sentence, j));
+    zero(neu1e);
+    if (shared) negativeSamplingShared(neu1, c, alpha);
+    else predict(neu1, c, alpha, lossKind);
+    addRow(neu1e, neu1);
+    addRow(neu1e, grad);
+  }
+  for (let r = first; r < last; r++) addRow(grad, row(syn0, load<i32>(at(subRows, r))));
+}
+
+/** fastText's cbow: the mean of every row of every context word predicts w; each of those rows gets the gradient. */
+function cbowSubwords(sentence: usize, i: i32, lo: i32, hi: i32, w: i32, alpha: f32, lossKind: i32): void {
+  let count = 0;
+  zero(neu1);
+  for (let j = lo; j <= hi; j++) {
+    if (j == i) continue;
+    const c = load<i32>(at(sentence, j));
+    const last = load<i32>(at(subOffsets, c + 1));
+    for (let r = load<i32>(at(subOffsets, c)); r < last; r++) addRow(row(syn0, load<i32>(at(subRows, r))), neu1);
+    count += last - load<i32>(at(subOffsets, c));
+  }
+  if (count == 0) return;
+  scaleRow(neu1, <f32>1 / <f32>count);
+  zero(neu1e);
+  predict(neu1, w, alpha, lossKind);
+  for (let j = lo; j <= hi; j++) {
+    if (j == i) continue;
+    const c = load<i32>(at(sentence, j));
+    const last = load<i32>(at(subOffsets, c + 1));
+    for (let r = load<i32>(at(subOffsets, c)); r < last; r++) addRow(neu1e, row(syn0, load<i32>(at(subRows, r))));
   }
 }
 

@@ -60,16 +60,19 @@ export async function corpusWords(corpus) {
  *   rawWordsPerSecond, ownWordsPerSecondPerThread, vocabSize, loss, lr,
  *   accuracy?, semantic?, syntactic?, evaluated?, questions?, sections? }.
  * With `questions`, the .vec output is scored by gensim (gensim_train.py --evaluate-vectors).
+ * `command` and `trainArgs` replace the skip-gram and its settings (the subword benchmark's
+ * fastText defaults); `score(outputPrefix)` scores <prefix>.vec/.bin before they are deleted and
+ * its fields join the result.
  */
-export async function runFastText({ corpus, threads = 1, epochs = 1, questions, words, tmpDir, log = () => {} }) {
+export async function runFastText({ corpus, threads = 1, epochs = 1, questions, words, tmpDir, log = () => {}, command = 'skipgram', trainArgs, score }) {
   if (!existsSync(FASTTEXT)) throw new Error(`${FASTTEXT} is not installed (apt-get install fasttext)`);
   const nWords = words ?? (await corpusWords(corpus));
   const dir = await mkdtemp(path.join(tmpDir ?? os.tmpdir(), 'fasttext-'));
   const out = path.join(dir, 'model');
   const lr = 0.025;
-  const args = ['skipgram', '-input', corpus, '-output', out, '-dim', '100', '-ws', '5', '-neg', '5', '-loss', 'ns',
-    '-minCount', '5', '-t', '1e-3', '-minn', '0', '-maxn', '0', '-epoch', String(epochs), '-thread', String(threads),
-    '-lr', String(lr), '-verbose', '2'];
+  const settings = trainArgs ?? ['-dim', '100', '-ws', '5', '-neg', '5', '-loss', 'ns',
+    '-minCount', '5', '-t', '1e-3', '-minn', '0', '-maxn', '0', '-lr', String(lr)];
+  const args = [command, '-input', corpus, '-output', out, ...settings, '-epoch', String(epochs), '-thread', String(threads), '-verbose', '2'];
   try {
     const t0 = performance.now();
     const { stderr, tStart, tEnd, code } = await new Promise((resolve, reject) => {
@@ -104,6 +107,7 @@ export async function runFastText({ corpus, threads = 1, epochs = 1, questions, 
       loss: last(/avg\.loss:\s*([\d.]+)/g),
       lr,
     };
+    if (score) Object.assign(result, await score(out));
     if (questions) {
       log(`  scoring fastText's vectors with gensim (${epochs} epochs, ${threads} threads)`);
       const json = execFileSync(PYTHON, [GENSIM_SCRIPT, '--evaluate-vectors', `${out}.vec`, '--eval', questions, '--peer', 'fasttext'],

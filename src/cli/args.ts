@@ -1,7 +1,9 @@
 // Command-line arguments: each command declares its positionals and options once (a spec), and
 // both the parser and the --help text are made from that spec, so they cannot disagree.
 // A small parser of our own rather than node:util's parseArgs: it checks numbers and choices
-// against the spec and names the option in every message.
+// against the spec and names the option in every message, and an unknown option gets the close
+// names, or, for another tool's (fastText's -ws, gensim's vector_size), ours.
+import { closeNames } from '../io/option-names';
 
 /** A mistake in how the command was called: exit code 2, and a pointer to --help. */
 export class UsageError extends Error {
@@ -23,6 +25,10 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Smallest allowed value of an 'int' or 'number'. */
   min?: number;
+  /** Largest allowed value of an 'int' or 'number'. */
+  max?: number;
+  /** The API's name of what this option sets, when it is not the camelCase of `name` (e.g. 'maxVocabSize'): API errors about it are told as this flag. */
+  api?: string;
   /** The value's name in the help text, e.g. 'FILE'. */
   value?: string;
   default?: string | number | boolean;
@@ -45,6 +51,14 @@ export interface CommandSpec {
   options: OptionSpec[];
   /** Example invocations for the help text, without the program name. */
   examples?: string[];
+  /** Other tools' options (without dashes, e.g. 'ws', 'vector_size'), each with what to write here. */
+  foreign?: Readonly<Record<string, ForeignFlag>>;
+}
+
+/** Another tool's option: its tool, and ours (e.g. { tool: 'fastText', use: '--window' }). */
+export interface ForeignFlag {
+  tool: string;
+  use: string;
 }
 
 export type OptionValue = string | number | boolean;
@@ -52,6 +66,8 @@ export type OptionValue = string | number | boolean;
 export interface ParsedArgs {
   positionals: Record<string, string | string[] | undefined>;
   options: Record<string, OptionValue | undefined>;
+  /** The options given on the command line (the others hold their defaults). */
+  given: ReadonlySet<string>;
   help: boolean;
 }
 
@@ -81,6 +97,11 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
     }
     const long = arg.startsWith('--');
     const eq = arg.indexOf('=');
+    // -dim, -epoch, -output: another tool's single-dash long option, not -d with the value 'im'.
+    if (!long && arg.length > 2) {
+      const word = arg.slice(1, eq > 0 ? eq : undefined);
+      if (byLong.has(word) || foreignFlag(spec, word)) fail(unknownOption(spec, `-${word}`, word, byLong));
+    }
     const key = long ? arg.slice(2, eq > 0 ? eq : undefined) : arg.slice(1, 2);
     let inline = eq > 0 ? arg.slice(eq + 1) : undefined;
     if (!long && arg.length > 2) inline = arg.slice(2); // -o file.bin or -ofile.bin
@@ -91,7 +112,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
       negated = option?.type === 'boolean';
       if (!negated) option = undefined;
     }
-    if (!option) fail(`${spec.name}: unknown option ${long ? '--' + key : '-' + key}`);
+    if (!option) fail(unknownOption(spec, long ? '--' + key : '-' + key, key, byLong));
     const name = option!.name;
     if (option!.type === 'boolean') {
       if (inline !== undefined) fail(`${spec.name}: option --${name} takes no value`);
@@ -108,8 +129,28 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
 
   const help = options.help === true;
   delete options.help;
+  const given = new Set(Object.keys(options));
   for (const o of spec.options) if (options[o.name] === undefined && o.default !== undefined) options[o.name] = o.default;
-  return { positionals: help ? {} : assignPositionals(spec, words), options, help };
+  return { positionals: help ? {} : assignPositionals(spec, words), options, given, help };
+}
+
+/** Another tool's option of this name: as typed, or with '_' for '-' and in any case (min_count, minCount). */
+function foreignFlag(spec: CommandSpec, name: string): ForeignFlag | undefined {
+  const table = spec.foreign ?? {};
+  const key = Object.hasOwn(table, name) ? name : Object.keys(table).find((k) => normaliseFlag(k) === normaliseFlag(name));
+  return key === undefined ? undefined : table[key];
+}
+
+const normaliseFlag = (name: string) => name.toLowerCase().replace(/_/g, '-');
+
+/** "unknown option -ws; fastText's -ws is --window here", "… --dims (did you mean --dim?)". */
+function unknownOption(spec: CommandSpec, typed: string, name: string, byLong: ReadonlyMap<string, OptionSpec>): string {
+  const head = `${spec.name}: unknown option ${typed}`;
+  if (byLong.has(name) && !typed.startsWith('--')) return `${head}; options take two dashes: --${name}`;
+  const f = foreignFlag(spec, name);
+  if (f) return `${head}; ${f.tool}'s ${typed} is ${f.use} here`;
+  const close = closeNames(name, [...byLong.keys()]).map((n) => `--${n}`);
+  return close.length ? `${head} (did you mean ${close.length === 1 ? close[0] : `${close.slice(0, -1).join(', ')} or ${close[close.length - 1]}`}?)` : head;
 }
 
 function convert(command: string, option: OptionSpec, value: string): OptionValue {
@@ -123,8 +164,10 @@ function convert(command: string, option: OptionSpec, value: string): OptionValu
   }
   const n = value.trim() === '' ? NaN : Number(value);
   const what = option.type === 'int' ? 'an integer' : 'a number';
-  const bound = option.min !== undefined ? ` ≥ ${option.min}` : '';
-  if (!Number.isFinite(n) || (option.type === 'int' && !Number.isSafeInteger(n)) || (option.min !== undefined && n < option.min)) {
+  const bound = option.min !== undefined && option.max !== undefined ? ` from ${option.min} to ${option.max}`
+    : option.min !== undefined ? ` ≥ ${option.min}` : option.max !== undefined ? ` ≤ ${option.max}` : '';
+  if (!Number.isFinite(n) || (option.type === 'int' && !Number.isSafeInteger(n)) ||
+    (option.min !== undefined && n < option.min) || (option.max !== undefined && n > option.max)) {
     throw new UsageError(`${command}: option ${name} must be ${what}${bound}, got '${value}'`, command);
   }
   return n;

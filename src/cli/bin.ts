@@ -58,12 +58,15 @@ function stream(s: NodeJS.WriteStream): OutStream {
 
 async function main(): Promise<void> {
   const controller = new AbortController();
-  // First Ctrl-C: stop between batches (training writes its --checkpoint); second: quit now.
-  process.on('SIGINT', () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nwasm-nlp: stopping (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  });
+  // First Ctrl-C or SIGTERM (a job scheduler's, `timeout`'s, a container's stop): stop between
+  // batches, so that training writes its --checkpoint; a second signal quits at once.
+  const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (controller.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
+    process.stderr.write(`\nwasm-nlp: stopping (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to quit at once)\n`);
+    controller.abort(Object.assign(new Error(`stopped by ${signal}`), { name: 'AbortError', signal }));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   // `wasm-nlp similar … | head` closes the pipe early: not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);

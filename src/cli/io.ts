@@ -13,8 +13,10 @@ export interface CliIO {
   stdout: OutStream;
   stderr: OutStream;
   env: Record<string, string | undefined>;
-  /** Aborted on Ctrl-C: training then stops between batches (and writes its checkpoint). */
+  /** Aborted on Ctrl-C or SIGTERM: training then stops between batches (and writes its checkpoint). */
   signal?: AbortSignal;
+  /** Standard input for `train -`, when not the process's own (the tests give a stream). */
+  stdin?: ReadableStream<Uint8Array>;
 }
 
 /** Writes one line to stdout. */

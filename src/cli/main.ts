@@ -1,7 +1,9 @@
 // The wasm-nlp command line: finds the command, parses its arguments against its spec, runs it,
 // and turns every failure into one line on stderr and an exit code (1: the job failed, e.g. a
-// missing file or bad input; 2: the command was called wrongly; 130: interrupted).
-import { columns, helpText, parseArgs, UsageError } from './args';
+// missing file or bad input; 2: the command was called wrongly, an option's value the API
+// refused included; 130: interrupted by Ctrl-C; 143: stopped by SIGTERM). API errors are told
+// in the command line's terms: "option threads" becomes "option --threads".
+import { columns, helpText, parseArgs, UsageError, type CommandSpec } from './args';
 import type { Command } from './command';
 import type { CliIO } from './io';
 import { packageVersion } from './package-root';
@@ -64,11 +66,37 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       io.stdout.write(helpText(PROGRAM, command.spec));
       return 0;
     }
-    await command.run(args, io);
+    try {
+      await command.run(args, io);
+    } catch (e) {
+      throw inCommandTerms(e, command.spec);
+    }
     return 0;
   } catch (e) {
     return report(e, io);
   }
+}
+
+/** The API's name for what a flag sets: its `api`, else its name in camelCase (min-count → minCount). */
+const apiName = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * An API error told with the command's flags: "word2vec: option threads must be …" is a usage
+ * error, "train: option --threads must be …"; "pass allowBinary: true" becomes "pass
+ * --allow-binary". Other errors pass as they are.
+ */
+export function inCommandTerms(e: unknown, spec: CommandSpec): unknown {
+  if (!(e instanceof Error) || e instanceof UsageError) return e;
+  const flag = (api: string) => spec.options.find((o) => (o.api ?? apiName(o.name)) === api);
+  const m = /^[\w.]+: option (\w+)\b([^]*)$/.exec(e.message);
+  const option = m && flag(m[1]!);
+  if (option) return new UsageError(`${spec.name}: option --${option.name}${m![2]}`, spec.name);
+  const message = e.message.replace(/\bpass (\w+): true\b/g, (all, api: string) => {
+    const o = flag(api);
+    return o ? `pass --${o.name}` : all;
+  });
+  if (message === e.message) return e;
+  return Object.assign(new Error(message, { cause: e }), { name: e.name });
 }
 
 function report(e: unknown, io: CliIO): number {
@@ -80,6 +108,11 @@ function report(e: unknown, io: CliIO): number {
   }
   const error = e instanceof Error ? e : new Error(String(e));
   if (error.name === 'AbortError' || io.signal?.aborted) {
+    // bin.ts aborts with the signal's name as the reason's `signal`.
+    if ((io.signal?.reason as { signal?: string } | undefined)?.signal === 'SIGTERM') {
+      line('terminated');
+      return 143;
+    }
     line('interrupted');
     return 130;
   }

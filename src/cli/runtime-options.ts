@@ -1,9 +1,9 @@
 // The options that choose where the math runs (--threads, --backend, --simd), shared by every
 // command that computes, and the runtime they make.
-import { init, type Runtime } from '../runtime';
+import { init, MAX_THREADS, type Runtime } from '../runtime';
 import type { OptionSpec, OptionValue } from './args';
 
-const THREADS_OPTION: OptionSpec = { name: 'threads', type: 'int', min: 1, default: 1, help: 'threads (the caller plus workers on shared memory)' };
+export const THREADS_OPTION: OptionSpec = { name: 'threads', type: 'int', min: 1, max: MAX_THREADS, default: 1, help: 'threads (the caller plus workers on shared memory)' };
 
 export const ENGINE_OPTIONS: OptionSpec[] = [
   { name: 'backend', type: 'choice', choices: ['wasm', 'js'], default: 'wasm', help: "'js' runs the pure-JS twins of the kernels" },

@@ -1,7 +1,10 @@
 // Writes a whole file or nothing: the bytes go to a temporary file next to the target, which is
 // then renamed over it. A crash or a full disk mid-write leaves the old file intact, never a
 // truncated one that a later load would half-read. Node only: the browser bundle is built with
-// __BROWSER__ = true, which drops the Node branch and its node:fs import entirely.
+// __BROWSER__ = true, which drops the Node branch and its node:fs import entirely. A failure
+// names the target, never the temporary file (the user never asked for that one).
+import { writeError } from './output-path';
+
 declare const __BROWSER__: boolean;
 
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
@@ -22,7 +25,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     } catch (e) {
       await file?.close().catch(() => {});
       await fs.rm(tmp, { force: true }).catch(() => {});
-      throw e;
+      throw writeError(path, tmp, e);
     }
     return;
   }

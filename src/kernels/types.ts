@@ -210,6 +210,11 @@ export interface Word2VecModelArrays {
   alphaEnd: number;
   /** Words of the whole schedule (epochs × corpus words): alpha reaches alphaEnd there. */
   wordsTotal: number;
+  /**
+   * Subwords (fastText): word w's input rows are rows[offsets[w] .. offsets[w + 1]) of syn0 (its
+   * own row, then those of its character n-grams); syn0 then has V + bucket rows.
+   */
+  subwords?: { offsets: Resident<Int32Array>; rows: Resident<Int32Array> };
 }
 
 /** One thread's chunk: word ids with −1 ending each sentence. */

@@ -9,7 +9,7 @@ import { matmulArgs, packArgs, packQ8Args, quantizeWeightsArgs } from './args/ma
 import { quantizeRowsArgs } from './args/quantize';
 import { addLayerNormArgs, geluArgs, layerNormArgs, rmsNormArgs, rotaryArgs, softmaxArgs } from './args/rowops';
 import { axpyArgs, elementwiseArgs, scaleArgs } from './args/vector';
-import { word2vecJobArgs } from './args/word2vec';
+import { word2vecJobArgs, word2vecModelArgs } from './args/word2vec';
 import { PackedB } from './packed';
 import { quantizeWeights } from './quantize';
 import { splitRange } from './split';
@@ -374,10 +374,13 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       };
       if (jobs.length > threads) throw new Error(`word2vecTrain: ${jobs.length} jobs for ${threads} thread(s)`);
       word2vecJobArgs(jobs);
+      word2vecModelArgs(model);
       const shared = {
         syn0: offset('syn0', model.syn0), syn1: offset('syn1', model.syn1), keep: offset('keep', model.keep),
         aliasProb: offset('aliasProb', model.aliasProb), alias: offset('alias', model.alias), codes: offset('codes', model.codes),
         points: offset('points', model.points), codeLen: offset('codeLen', model.codeLen), tables: offset('tables', model.tables),
+        subwordOffsets: model.subwords ? offset('subwords.offsets', model.subwords.offsets) : 0,
+        subwordRows: model.subwords ? offset('subwords.rows', model.subwords.rows) : 0,
       };
       const tokenOffsets = jobs.map((j, i) => offset(`job ${i} tokens`, j.tokens));
       return staged((s) => {
@@ -423,5 +426,6 @@ function writeParams(v: DataView, m: Word2VecModelArrays, at: Record<string, num
   v.setFloat32(P.ALPHA_START, m.alphaStart, true); v.setFloat32(P.ALPHA_END, m.alphaEnd, true);
   i32(P.SUBSAMPLE, m.subsample ? 1 : 0);
   i32(P.SHARED_NEGATIVES, m.sharedNegatives ? 1 : 0);
+  i32(P.SUBWORD_OFFSETS, at.subwordOffsets!); i32(P.SUBWORD_ROWS, at.subwordRows!);
   v.setFloat64(P.WORDS_BEFORE, job.wordsBefore, true); v.setFloat64(P.WORDS_TOTAL, m.wordsTotal, true);
 }

@@ -6,9 +6,9 @@ import { EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE } from '../../build/word2vec-para
 
 export { EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE, P, PARAMS_BYTES } from '../../build/word2vec-params';
 
-/** Floats of scratch one job needs: neu1 and neu1e, the sentence, the softmax scores, the shared negatives. */
+/** Floats of scratch one job needs: neu1, neu1e and grad, the sentence, the softmax scores, the shared negatives. */
 export function scratchFloats(stride: number, vocabSize: number, negative: number): number {
-  return 2 * stride + MAX_SENTENCE + vocabSize + negative;
+  return 3 * stride + MAX_SENTENCE + vocabSize + negative;
 }
 
 /**

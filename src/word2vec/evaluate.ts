@@ -2,7 +2,11 @@
 // analogies (questions-words.txt; gensim's evaluate_word_analogies, the C tool's
 // compute-accuracy) and word-pair similarity (WordSim-353, SimLex-999; gensim's
 // evaluate_word_pairs). The analogies run as batches of queries, one matrix product each.
-import { selectTop, type WordVectors } from './vectors';
+// Both take the file as gensim does, by path (Node), or its text with { text: true }: a string
+// is never guessed to be one or the other.
+import { checkOptions, selectTop, type WordVectors } from './vectors';
+
+declare const __BROWSER__: boolean;
 
 export interface EvaluateAnalogiesOptions {
   /** Only questions whose 4 words are all among the first restrictVocab words count. Default 30000. */
@@ -11,6 +15,8 @@ export interface EvaluateAnalogiesOptions {
   caseInsensitive?: boolean;
   /** 'add': 3CosAdd (what gensim and the C tool use), 'mul': 3CosMul. Default 'add'. */
   method?: 'add' | 'mul';
+  /** The string is the file's text, not its path. Default false. */
+  text?: boolean;
 }
 
 export interface Accuracy {
@@ -40,6 +46,8 @@ export interface EvaluateSimilarityOptions {
   caseInsensitive?: boolean;
   /** Field separator. Default: a tab if the line has one, else any whitespace. */
   delimiter?: string;
+  /** The string is the file's text, not its path. Default false. */
+  text?: boolean;
 }
 
 export interface SimilarityResult {
@@ -65,7 +73,12 @@ interface Question {
   words: [string, string, string, string];
 }
 
-export function evaluateAnalogies(model: WordVectors, questionsText: string, options: EvaluateAnalogiesOptions = {}): AnalogyResult {
+/**
+ * Analogy accuracy, as gensim's evaluate_word_analogies. `source` is the questions file's path
+ * (Node), or its text with { text: true }.
+ */
+export function evaluateAnalogies(model: WordVectors, source: string, options: EvaluateAnalogiesOptions = {}): AnalogyResult {
+  checkOptions('evaluateAnalogies', options, ['restrictVocab', 'caseInsensitive', 'method', 'text']);
   const restrictVocab = options.restrictVocab ?? 30000;
   const caseInsensitive = options.caseInsensitive ?? true;
   const method = options.method ?? 'add';
@@ -73,7 +86,7 @@ export function evaluateAnalogies(model: WordVectors, questionsText: string, opt
     throw new Error(`evaluateAnalogies: option restrictVocab must be a positive integer, got ${String(restrictVocab)}`);
   }
   if (method !== 'add' && method !== 'mul') throw new Error(`evaluateAnalogies: option method must be 'add' or 'mul', got ${String(method)}`);
-  if (typeof questionsText !== 'string') throw new Error('evaluateAnalogies: questionsText must be a string (the file\'s text)');
+  const questionsText = readSource('evaluateAnalogies', 'questions', source, options.text);
 
   const rows = Math.min(restrictVocab, model.size);
   const fold = folder(caseInsensitive);
@@ -138,7 +151,12 @@ function predict(model: WordVectors, fold: (w: string) => string, q: Question, s
   return predicted;
 }
 
-export function evaluateSimilarity(model: WordVectors, pairsText: string, options: EvaluateSimilarityOptions = {}): SimilarityResult {
+/**
+ * Word-pair similarity correlations, as gensim's evaluate_word_pairs. `source` is the pairs file's
+ * path (Node), or its text with { text: true }.
+ */
+export function evaluateSimilarity(model: WordVectors, source: string, options: EvaluateSimilarityOptions = {}): SimilarityResult {
+  checkOptions('evaluateSimilarity', options, ['restrictVocab', 'caseInsensitive', 'delimiter', 'text']);
   const restrictVocab = options.restrictVocab ?? 300000;
   const caseInsensitive = options.caseInsensitive ?? true;
   if (!Number.isSafeInteger(restrictVocab) || restrictVocab < 1) {
@@ -147,7 +165,7 @@ export function evaluateSimilarity(model: WordVectors, pairsText: string, option
   if (options.delimiter !== undefined && (typeof options.delimiter !== 'string' || options.delimiter === '')) {
     throw new Error(`evaluateSimilarity: option delimiter must be a non-empty string, got ${JSON.stringify(options.delimiter)}`);
   }
-  if (typeof pairsText !== 'string') throw new Error('evaluateSimilarity: pairsText must be a string (the file\'s text)');
+  const pairsText = readSource('evaluateSimilarity', 'pairs', source, options.text);
   const fold = folder(caseInsensitive);
   const known = knownWords(model, Math.min(restrictVocab, model.size), fold);
   const gold: number[] = [], predicted: number[] = [];
@@ -174,6 +192,33 @@ export function evaluateSimilarity(model: WordVectors, pairsText: string, option
     oovRatio: oov / (gold.length + oov),
     pairs: gold.length,
   };
+}
+
+/**
+ * The file's text: `source` itself with { text: true }, else the file it names, read as UTF-8
+ * (Node). A string with a line break is text given without { text: true }, never a path.
+ */
+function readSource(method: string, what: string, source: unknown, text: unknown): string {
+  if (text !== undefined && typeof text !== 'boolean') throw new Error(`${method}: option text must be true or false, got ${String(text)}`);
+  if (typeof source !== 'string') {
+    throw new Error(`${method}: ${what} must be a string: the file's path, or its text with { text: true }; got ${source === null ? 'null' : typeof source}`);
+  }
+  if (text) return source;
+  if (/[\r\n]/.test(source)) {
+    throw new Error(`${method}: ${what} has line breaks, so it is the file's text, not a path: pass { text: true }`);
+  }
+  if (__BROWSER__ || typeof process === 'undefined' || !process.versions?.node) {
+    throw new Error(`${method}: reading ${what} from a path works in Node only; in a browser pass the file's text with { text: true }`);
+  }
+  // Synchronous, so that evaluating stays a plain function call whichever form is given.
+  const fs = process.getBuiltinModule('node:fs');
+  try {
+    return fs.readFileSync(source, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.message;
+    throw new Error(`${method}: cannot read the ${what} file ${JSON.stringify(source)}: ${why} (to pass the file's text instead, add { text: true })`);
+  }
 }
 
 /** Pearson's r, in f64; NaN when either side is constant (as scipy). */

@@ -4,12 +4,13 @@
 import { init, type RuntimeBuffer } from '../runtime';
 import { sentences, type CorpusSource } from '../io/corpus';
 import type { Word2VecJob, Word2VecModelArrays } from '../kernels/types';
-import { chunkSeed, sigmoidTables } from '../kernels/word2vec-params';
+import { chunkSeed, scratchFloats, sigmoidTables } from '../kernels/word2vec-params';
 import { WASM32_LIMIT_BYTES } from '../wasm/arena';
 import { checkpointBytes } from './checkpoint';
 import { chunkSentences, CorpusRecorder, encodeChunks, type Chunk } from './encode';
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options';
-import { Vocab } from './vocab';
+import { initSubwordRows, subwordTable } from './subword';
+import { Vocab, type VocabScan } from './vocab';
 
 /** Where training stopped: enough, with the weights, to resume it exactly. */
 export interface TrainingProgress {
@@ -22,6 +23,11 @@ export interface TrainingProgress {
   /** Σ loss of each finished epoch, and of the current one so far. */
   lossPerEpoch: number[];
   examplesPerEpoch: number[];
+  /**
+   * Corpus words per epoch, when not the vocabulary's totalWords: a continued run
+   * (Word2Vec#train) trains on another corpus than the one its counts came from.
+   */
+  epochWords?: number;
 }
 
 /** A model in training: what a checkpoint holds. */
@@ -29,7 +35,7 @@ export interface ModelState {
   vocab: Vocab;
   options: ResolvedOptions;
   dim: number;
-  /** Input vectors, vocab × dim. */
+  /** Input vectors, vocab × dim; with subwords (options.maxn > 0), (vocab + bucket) × dim, the n-gram rows last. */
   syn0: Float32Array;
   /** Output vectors (negative sampling, softmax: vocab rows; hs: vocab − 1 inner nodes) × dim. */
   syn1: Float32Array;
@@ -42,20 +48,34 @@ export interface TrainedWeights extends ModelState {
   seconds: number;
 }
 
+/** Where a run starts from: a checkpoint's state (resume), or a trained model's (continued training). */
+export type StartState = Omit<ModelState, 'options' | 'dim'>;
+
 /** Encoded corpora up to this many ids stay in memory after the first epoch instead of being re-read. */
 const CACHE_IDS = 1 << 27;
 
+/**
+ * Trains from scratch; or resumes from `resume`; or, with `continueFrom`, continues a trained
+ * model on this corpus: the corpus is counted (and recorded for the first epoch) as for a new
+ * vocabulary, and continueFrom turns the counts into the run's start (vocabulary, weights).
+ */
 export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOptions = {},
-  resume?: Omit<ModelState, 'options' | 'dim'>): Promise<TrainedWeights> {
+  resume?: StartState, continueFrom?: (scan: VocabScan) => StartState): Promise<TrainedWeights> {
   const o = resolveOptions(trainOptions);
-  const read = () => sentences(corpus, o.tokenizer ? { tokenizer: o.tokenizer } : {});
+  const read = () => sentences(corpus, { ...(o.tokenizer ? { tokenizer: o.tokenizer } : {}), ...(o.allowBinary ? { allowBinary: true } : {}) });
   // The vocabulary count also records the corpus (as provisional ids), so that the first epoch
   // need not read and tokenize it again; a corpus too large to record is read again instead.
   const recorder = resume ? undefined : new CorpusRecorder(CACHE_IDS);
-  const vocab = resume?.vocab ?? await Vocab.build(recorder!.tee(read()), { minCount: o.minCount, maxVocabSize: o.maxVocabSize, signal: o.signal });
+  const scanOptions = { maxVocabSize: o.maxVocabSize, signal: o.signal };
+  const start = resume ?? (continueFrom && continueFrom(await Vocab.scan(recorder!.tee(read()), scanOptions)));
+  const vocab = start?.vocab ?? await Vocab.build(recorder!.tee(read()), { minCount: o.minCount, ...scanOptions });
+  const epochWords = start?.progress.epochWords ?? vocab.totalWords;
   const V = vocab.size, dim = o.dim, stride = Math.ceil(dim / 4) * 4;
   const outputRows = o.loss === 'hs' ? Math.max(V - 1, 1) : V;
-  checkModelFits(V, outputRows, dim, stride, o.runtime?.arena?.limitBytes ?? WASM32_LIMIT_BYTES);
+  // Subwords (fastText): the n-gram buckets' rows follow the words' in the input matrix.
+  const subwords = o.maxn > 0;
+  const inputRows = subwords ? V + o.bucket : V;
+  checkModelFits(V, inputRows, outputRows, dim, stride, o.threads * scratchFloats(stride, V, o.negative) * 4, o.runtime?.arena?.limitBytes ?? WASM32_LIMIT_BYTES);
 
   const runtime = o.runtime ?? await init({ threads: o.threads });
   const ownRuntime = !o.runtime;
@@ -67,12 +87,14 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
     return b;
   };
   try {
-    const syn0 = buffer('f32', V * stride), syn1 = buffer('f32', outputRows * stride);
-    if (resume) {
-      copyRows(resume.syn0, dim, syn0.data, stride);
-      copyRows(resume.syn1, dim, syn1.data, stride);
+    const syn0 = buffer('f32', inputRows * stride), syn1 = buffer('f32', outputRows * stride);
+    if (start) {
+      copyRows(start.syn0, dim, syn0.data, stride);
+      copyRows(start.syn1, dim, syn1.data, stride);
+    } else if (subwords) {
+      initSubwordRows(syn0.data, inputRows, dim, stride, o.seed);
     } else {
-      initVectors(syn0.data, V, dim, stride, o.seed);
+      initVectors(syn0.data, 0, V, dim, stride, o.seed);
     }
     const keep = buffer('u32', V);
     keep.data.set(vocab.keepThresholds(o.sample));
@@ -89,15 +111,24 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
     if (o.loss === 'hs') codeLen.data.set(tree.lengths);
     const tables = buffer('f32', 3000);
     tables.data.set(sigmoidTables());
+    let subwordArrays: Word2VecModelArrays['subwords'];
+    if (subwords) {
+      const table = subwordTable(vocab.words, o);
+      const offsets = buffer('i32', V + 1), rows = buffer('i32', table.rows.length);
+      offsets.data.set(table.offsets);
+      rows.data.set(table.rows);
+      subwordArrays = { offsets, rows };
+    }
     const tokenBuffers: RuntimeBuffer<'i32'>[] = [];
 
     const model: Word2VecModelArrays = {
       syn0, syn1, dim, stride, vocab: V, window: o.window, negative: o.negative, sharedNegatives: o.sharedNegatives, cbow: o.model === 'cbow', loss: o.loss,
       keep, subsample: o.sample > 0, aliasProb, alias, codes, points, codeLen, maxCode: tree.maxCodeLength, tables,
-      alphaStart: o.alpha, alphaEnd: o.minAlpha, wordsTotal: o.epochs * vocab.totalWords,
+      alphaStart: o.alpha, alphaEnd: o.minAlpha, wordsTotal: o.epochs * epochWords,
+      ...(subwordArrays ? { subwords: subwordArrays } : {}),
     };
-    const progress: TrainingProgress = resume
-      ? structuredClone(resume.progress)
+    const progress: TrainingProgress = start
+      ? structuredClone(start.progress)
       : { epoch: 0, chunk: 0, words: 0, lossPerEpoch: [], examplesPerEpoch: [] };
 
     const started = performance.now();
@@ -108,7 +139,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
     // checkpoint is written.
     const checkFinite = (e: number) => {
       for (const [name, rows] of [['input', syn0], ['output', syn1]] as const) {
-        const at = rows.data.findIndex((x) => !Number.isFinite(x));
+        const at = firstNonFinite(rows.data);
         if (at >= 0) {
           throw new Error(`word2vec: training diverged in epoch ${e + 1}: ${name} vector ${Math.floor(at / stride)} holds ` +
             `${rows.data[at]} at learning rate ${alpha}; lower option alpha`);
@@ -123,7 +154,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
       progress.examplesPerEpoch[e] ??= 0;
       // No signal for the reader: an abort is seen between batches, where a checkpoint is consistent.
       const recorded = recorder && !recorder.overflowed;
-      const chunks = cache && e > (resume?.progress.epoch ?? 0) ? cache
+      const chunks = cache && e > (start?.progress.epoch ?? 0) ? cache
         : recorded ? chunkSentences(recorder.sentences(vocab)) : encodeChunks(read(), vocab);
       const fillCache = cache !== undefined && chunks !== cache;
       if (fillCache) cache = [];
@@ -133,7 +164,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
       const runBatch = async () => {
         if (o.signal?.aborted) {
           checkFinite(e);
-          if (o.checkpointPath) await writeCheckpoint(o.checkpointPath, { vocab, options: o, dim, syn0: compact(syn0.data, V, dim, stride), syn1: compact(syn1.data, outputRows, dim, stride), progress });
+          if (o.checkpointPath) await writeCheckpoint(o.checkpointPath, { vocab, options: o, dim, syn0: compact(syn0.data, inputRows, dim, stride), syn1: compact(syn1.data, outputRows, dim, stride), progress });
           throw o.signal.reason ?? new DOMException('word2vec training was aborted', 'AbortError');
         }
         while (tokenBuffers.length < batch.length) tokenBuffers.push(buffer('i32', 1 << 17));
@@ -160,7 +191,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
         batch = [];
         const seconds = (performance.now() - started) / 1000;
         o.onProgress?.({
-          epoch: e + 1, epochs: o.epochs, fraction: (e * vocab.totalWords + progress.words) / (o.epochs * vocab.totalWords),
+          epoch: e + 1, epochs: o.epochs, fraction: (e * epochWords + progress.words) / (o.epochs * epochWords),
           wordsPerSecond: wordsTrained / Math.max(seconds, 1e-9), alpha, loss: progress.lossPerEpoch[e]!, examples: progress.examplesPerEpoch[e]!,
         });
         await yieldToEventLoop();
@@ -172,7 +203,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
           else cache = undefined;
         }
         if (index++ < progress.chunk) continue; // resuming: chunks done before the checkpoint
-        batch.push({ chunk, index: index - 1, wordsBefore: e * vocab.totalWords + wordsQueued });
+        batch.push({ chunk, index: index - 1, wordsBefore: e * epochWords + wordsQueued });
         wordsQueued += chunk.words;
         if (batch.length === threads) await runBatch();
       }
@@ -182,7 +213,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
     const seconds = (performance.now() - started) / 1000;
     return {
       vocab, options: o, dim,
-      syn0: compact(syn0.data, V, dim, stride), syn1: compact(syn1.data, outputRows, dim, stride),
+      syn0: compact(syn0.data, inputRows, dim, stride), syn1: compact(syn1.data, outputRows, dim, stride),
       progress, wordsPerSecond: wordsTrained / seconds, seconds,
     };
   } finally {
@@ -192,23 +223,40 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
 }
 
 /**
- * Refuses, before any of it is allocated, a model whose vectors alone (syn0 and syn1, rows
- * padded to 4 floats) would not fit in the runtime's memory limit: 4 GiB at most, as wasm32
- * addresses no more. The vocabulary is known by then; nothing else of the model is.
+ * Refuses, before any of it is allocated, a model whose vectors (syn0 and syn1, rows padded to 4
+ * floats) and the training jobs' scratch (a few rows of the vectors' width each, per thread)
+ * would not fit in the runtime's memory limit: 4 GiB at most, as wasm32 addresses no more. The
+ * vocabulary is known by then; nothing else of the model is.
  */
-function checkModelFits(V: number, outputRows: number, dim: number, stride: number, limitBytes: number): void {
-  const bytes = (V + outputRows) * stride * 4;
-  if (bytes > limitBytes) {
-    throw new Error(`word2vec: ${V} words × dim ${dim} need ${bytes} bytes for the input and output vectors (syn0, syn1), ` +
-      `over the memory limit of ${limitBytes} bytes${limitBytes === WASM32_LIMIT_BYTES ? ' (wasm32 addresses 4 GiB)' : ''}; ` +
-      'lower option dim, or raise minCount or set maxVocabSize for a smaller vocabulary');
+function checkModelFits(V: number, inputRows: number, outputRows: number, dim: number, stride: number, scratchBytes: number, limitBytes: number): void {
+  const vectors = (inputRows + outputRows) * stride * 4;
+  if (vectors + scratchBytes > limitBytes) {
+    const buckets = inputRows > V ? ` and ${inputRows - V} subword buckets` : '';
+    throw new Error(`word2vec: ${V} words${buckets} × dim ${dim} need ${vectors} bytes for the input and output vectors (syn0, syn1) ` +
+      `and ${scratchBytes} for the training jobs' scratch, over the memory limit of ${limitBytes} bytes` +
+      `${limitBytes === WASM32_LIMIT_BYTES ? ' (wasm32 addresses 4 GiB)' : ''}; ` +
+      `lower option dim${buckets ? ' or bucket' : ''}, or raise minCount or set maxVocabSize for a smaller vocabulary`);
   }
 }
 
-/** gensim's and the C tool's start: input vectors uniform in [−0.5/dim, 0.5/dim), output vectors 0. */
-function initVectors(syn0: Float32Array, V: number, dim: number, stride: number, seed: number): void {
-  let s = seed >>> 0;
-  for (let w = 0; w < V; w++) {
+/** The index of the first NaN or ±Infinity, or −1 (a plain loop: findIndex's callback is slow on 2·10^8 floats). */
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    if (x - x !== 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * The C tool's start (and gensim 3's): input vectors uniform in [−0.5/dim, 0.5/dim), output
+ * vectors 0. Rows `from` to `to`: element k of the matrix is the k-th draw of one stream from the
+ * seed, so rows added later get what a fresh start would have given them, as gensim 4's
+ * prep_vectors gives rows added by build_vocab(update=True).
+ */
+export function initVectors(syn0: Float32Array, from: number, to: number, dim: number, stride: number, seed: number): void {
+  let s = (seed + Math.imul(from * dim, 0x6d2b79f5)) >>> 0;
+  for (let w = from; w < to; w++) {
     for (let d = 0; d < dim; d++) {
       s = (s + 0x6d2b79f5) >>> 0;
       let t = s;

@@ -1,7 +1,8 @@
 // The word2vec vocabulary: words and their counts, by descending count, and the three tables
 // training draws from it: the subsampling keep probabilities, the negative-sampling alias table
 // and the hierarchical-softmax Huffman tree. Building it follows gensim 4.2's scan_vocab and
-// prepare_vocab; the Huffman tree is the C tool's CreateBinaryTree, bit for bit.
+// prepare_vocab (and prepare_vocab(update=True) for continued training); the Huffman tree is the
+// C tool's CreateBinaryTree, bit for bit.
 //
 // V = vocabulary size, everywhere below.
 
@@ -18,6 +19,23 @@ export interface VocabStats {
   rawWordCount?: number;
   /** Sentences read (default 0: unknown). */
   sentenceCount?: number;
+  /** How the words are ordered (default 'count'): see Vocab.order. */
+  order?: VocabOrder;
+}
+
+/**
+ * 'count': by descending count, ties in first-seen order, as build() leaves them.
+ * 'update': gensim's order after build_vocab(update=True): an earlier vocabulary's ids kept and
+ * new words appended in first-seen order, so counts may rise along the ids.
+ */
+export type VocabOrder = 'count' | 'update';
+
+/** A corpus's word counts before minCount (gensim's raw_vocab, corpus_total_words, corpus_count). */
+export interface VocabScan {
+  /** Word → count, in first-seen order (a Map keeps it, as Python's dict). */
+  counts: Map<string, number>;
+  rawWordCount: number;
+  sentenceCount: number;
 }
 
 /** Walker's alias table: slot i keeps i with probability prob[i], else gives alias[i]. */
@@ -48,11 +66,12 @@ export class Vocab {
   readonly totalWords: number;
   readonly rawWordCount: number;
   readonly sentenceCount: number;
+  readonly order: VocabOrder;
   private readonly ids: Map<string, number>;
 
   /**
    * A vocabulary from words already in id order (a checkpoint): counts must be positive
-   * integers that never increase, as build() leaves them, since the Huffman tree relies on it.
+   * integers that never increase, as build() leaves them, unless stats.order is 'update'.
    */
   constructor(words: readonly string[], counts: ArrayLike<number>, stats: VocabStats = {}) {
     if (!Array.isArray(words)) throw new Error(`Vocab: words must be an array of strings, got ${typeof words}`);
@@ -63,6 +82,8 @@ export class Vocab {
       throw new Error(`Vocab: ${words.length} words but ${counts.length} counts`);
     }
     if (words.length === 0) throw new Error('Vocab: needs at least one word');
+    const order = stats.order ?? 'count';
+    if (order !== 'count' && order !== 'update') throw new Error(`Vocab: order must be 'count' or 'update', got ${String(order)}`);
     const ids = new Map<string, number>();
     let total = 0;
     for (let i = 0; i < words.length; i++) {
@@ -73,7 +94,7 @@ export class Vocab {
       ids.set(w, i);
       const c = counts[i]!;
       if (!Number.isSafeInteger(c) || c < 1) throw new Error(`Vocab: counts[${i}] must be a positive integer, got ${String(c)}`);
-      if (i > 0 && c > counts[i - 1]!) {
+      if (order === 'count' && i > 0 && c > counts[i - 1]!) {
         throw new Error(`Vocab: counts must not increase, but counts[${i}] = ${c} follows counts[${i - 1}] = ${counts[i - 1]}`);
       }
       total += c;
@@ -91,6 +112,7 @@ export class Vocab {
     this.totalWords = total;
     this.rawWordCount = raw;
     this.sentenceCount = sentencesRead;
+    this.order = order;
     this.ids = ids;
   }
 
@@ -100,54 +122,10 @@ export class Vocab {
    */
   static async build(sentences: AsyncIterable<string[]> | Iterable<string[]>, options: VocabBuildOptions = {}): Promise<Vocab> {
     if (typeof options !== 'object' || options === null) throw new Error('Vocab.build: options must be an object');
-    const minCount = options.minCount ?? 5;
-    if (!Number.isSafeInteger(minCount) || minCount < 1) {
-      throw new Error(`Vocab.build: option minCount must be an integer ≥ 1, got ${String(minCount)}`);
-    }
-    const maxVocabSize = options.maxVocabSize;
-    if (maxVocabSize !== undefined && (!Number.isSafeInteger(maxVocabSize) || maxVocabSize < 1)) {
-      throw new Error(`Vocab.build: option maxVocabSize must be an integer ≥ 1, got ${String(maxVocabSize)}`);
-    }
-    const signal = options.signal;
-    if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean')) {
-      throw new Error('Vocab.build: option signal must be an AbortSignal');
-    }
-    if (sentences === null || typeof sentences !== 'object' ||
-      !(Symbol.asyncIterator in sentences || Symbol.iterator in sentences)) {
-      throw new Error('Vocab.build: sentences must be an iterable or async iterable of token arrays (see sentences())');
-    }
-    signal?.throwIfAborted();
-
-    // A Map keeps insertion order as Python's dict does, also after a pruned word comes back.
-    const raw = new Map<string, number>();
-    let rawWordCount = 0;
-    let sentenceCount = 0;
-    let minReduce = 1;
-    for await (const sentence of sentences) {
-      signal?.throwIfAborted();
-      if (!Array.isArray(sentence)) {
-        throw new Error(`Vocab.build: sentence ${sentenceCount} must be an array of strings, got ${typeof sentence}`);
-      }
-      for (let i = 0; i < sentence.length; i++) {
-        const w = sentence[i];
-        if (typeof w !== 'string') {
-          throw new Error(`Vocab.build: sentence ${sentenceCount} has ${typeof w} at position ${i}; tokens must be strings`);
-        }
-        raw.set(w, (raw.get(w) ?? 0) + 1);
-      }
-      rawWordCount += sentence.length;
-      sentenceCount++;
-      // gensim checks once per sentence, prunes counts below min_reduce, then raises it: the
-      // first prune (min_reduce 1) removes nothing, as in gensim.
-      if (maxVocabSize !== undefined && raw.size > maxVocabSize) {
-        for (const [w, c] of raw) if (c < minReduce) raw.delete(w);
-        minReduce++;
-      }
-    }
-    signal?.throwIfAborted();
-    if (rawWordCount === 0) throw new Error('word2vec: the corpus is empty');
+    const minCount = checkMinCount('Vocab.build', options.minCount ?? 5);
+    const { counts: raw, rawWordCount, sentenceCount } = await scanCounts('Vocab.build', sentences, options);
     if (raw.size === 0) {
-      throw new Error(`word2vec: no word reaches minCount ${minCount}: pruning to maxVocabSize ${maxVocabSize} left no words`);
+      throw new Error(`word2vec: no word reaches minCount ${minCount}: pruning to maxVocabSize ${options.maxVocabSize} left no words`);
     }
 
     const words: string[] = [];
@@ -170,6 +148,41 @@ export class Vocab {
     // Array.prototype.sort is stable, so ties keep first-seen order.
     const order = words.map((_, i) => i).sort((a, b) => counts[b]! - counts[a]!);
     return new Vocab(order.map((i) => words[i]!), order.map((i) => counts[i]!), { rawWordCount, sentenceCount });
+  }
+
+  /** Counts every token of a corpus, as build() does before it applies minCount (gensim's scan_vocab). */
+  static async scan(sentences: AsyncIterable<string[]> | Iterable<string[]>, options: Omit<VocabBuildOptions, 'minCount'> = {}): Promise<VocabScan> {
+    if (typeof options !== 'object' || options === null) throw new Error('Vocab.scan: options must be an object');
+    return scanCounts('Vocab.scan', sentences, options);
+  }
+
+  /**
+   * This vocabulary grown by another corpus's counts, as gensim 4.2's prepare_vocab(update=True):
+   * every word keeps its id and adds its count in `scan`, whether or not that reaches minCount;
+   * a new word is appended, in first-seen order, when its count in `scan` reaches minCount (it is
+   * not re-sorted: the result's order is 'update'). Corpus totals add up.
+   */
+  update(scan: VocabScan, minCount: number): Vocab {
+    checkMinCount('Vocab.update', minCount);
+    const words = [...this.words];
+    const counts = Array.from(this.counts, (c, i) => c + (scan.counts.get(this.words[i]!) ?? 0));
+    for (const [w, c] of scan.counts) {
+      if (c >= minCount && !this.ids.has(w)) {
+        words.push(w);
+        counts.push(c);
+      }
+    }
+    return new Vocab(words, counts, {
+      rawWordCount: this.rawWordCount + scan.rawWordCount, sentenceCount: this.sentenceCount + scan.sentenceCount,
+      order: words.length > this.size || this.order === 'update' ? 'update' : 'count',
+    });
+  }
+
+  /** How many of the scanned corpus's tokens are words of this vocabulary: the words an epoch over it trains. */
+  wordsOf(scan: VocabScan): number {
+    let n = 0;
+    for (const [w, c] of scan.counts) if (this.ids.has(w)) n += c;
+    return n;
   }
 
   get size(): number {
@@ -262,15 +275,19 @@ export class Vocab {
 
   /**
    * The C tool's CreateBinaryTree: a Huffman tree built with two cursors, one walking the words
-   * from the rarest up, one walking the inner nodes in creation order (counts must not
-   * increase, which the constructor checks). Ties go to the inner node, as in word2vec.c
-   * (`count[pos1] < count[pos2]`). Inner node V + a is syn1 row a; the root is row V − 2.
-   * A one-word vocabulary has no inner node: its code is empty.
+   * from the rarest up, one walking the inner nodes in creation order (over the words by
+   * descending count: their ids, unless the order is 'update', where they are sorted first,
+   * ties by id). Ties go to the inner node, as in word2vec.c (`count[pos1] < count[pos2]`).
+   * Inner node V + a is syn1 row a; the root is row V − 2. A one-word vocabulary has no inner
+   * node: its code is empty.
    */
   huffman(): HuffmanTree {
     const V = this.size;
+    // Leaf k of the tree is word byCount[k].
+    const byCount = Array.from({ length: V }, (_, i) => i);
+    if (this.order === 'update') byCount.sort((a, b) => this.counts[b]! - this.counts[a]!);
     const count = new Float64Array(2 * V);
-    count.set(this.counts);
+    for (let k = 0; k < V; k++) count[k] = this.counts[byCount[k]!]!;
     count.fill(1e15, V);
     const parent = new Int32Array(2 * V);
     const binary = new Uint8Array(2 * V);
@@ -289,9 +306,10 @@ export class Vocab {
     const root = 2 * V - 2;
     const lengths = new Uint8Array(V);
     let maxLength = 0;
-    for (let w = 0; w < V; w++) {
+    for (let k = 0; k < V; k++) {
+      const w = byCount[k]!;
       let length = 0;
-      for (let b = w; b !== root; b = parent[b]!) length++;
+      for (let b = k; b !== root; b = parent[b]!) length++;
       if (length > MAX_CODE_LENGTH) {
         throw new Error(`Vocab.huffman: the code of ${JSON.stringify(this.words[w])} needs ${length} bits, ` +
           `over word2vec's MAX_CODE_LENGTH ${MAX_CODE_LENGTH}`);
@@ -301,10 +319,11 @@ export class Vocab {
     }
     const codes = new Uint8Array(V * maxLength);
     const points = new Int32Array(V * maxLength);
-    for (let w = 0; w < V; w++) {
+    for (let k = 0; k < V; k++) {
+      const w = byCount[k]!;
       // Walking up from the leaf gives the code backwards; point d is the node above bit d.
       let d = lengths[w]!;
-      for (let b = w; b !== root; b = parent[b]!) {
+      for (let b = k; b !== root; b = parent[b]!) {
         d--;
         codes[w * maxLength + d] = binary[b]!;
         points[w * maxLength + d] = parent[b]! - V;
@@ -354,4 +373,59 @@ function checkCount(fn: string, name: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
     throw new Error(`${fn}: ${name} must be a non-negative integer, got ${String(v)}`);
   }
+}
+
+function checkMinCount(where: string, minCount: unknown): number {
+  if (typeof minCount !== 'number' || !Number.isSafeInteger(minCount) || minCount < 1) {
+    throw new Error(`${where}: option minCount must be an integer ≥ 1, got ${String(minCount)}`);
+  }
+  return minCount;
+}
+
+/** gensim's _scan_vocab: every token counted, in first-seen order, pruned as max_vocab_size asks. */
+async function scanCounts(where: string, sentences: AsyncIterable<string[]> | Iterable<string[]>,
+  options: Omit<VocabBuildOptions, 'minCount'>): Promise<VocabScan> {
+  const maxVocabSize = options.maxVocabSize;
+  if (maxVocabSize !== undefined && (!Number.isSafeInteger(maxVocabSize) || maxVocabSize < 1)) {
+    throw new Error(`${where}: option maxVocabSize must be an integer ≥ 1, got ${String(maxVocabSize)}`);
+  }
+  const signal = options.signal;
+  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean')) {
+    throw new Error(`${where}: option signal must be an AbortSignal`);
+  }
+  if (sentences === null || typeof sentences !== 'object' ||
+    !(Symbol.asyncIterator in sentences || Symbol.iterator in sentences)) {
+    throw new Error(`${where}: sentences must be an iterable or async iterable of token arrays (see sentences())`);
+  }
+  signal?.throwIfAborted();
+
+  // A Map keeps insertion order as Python's dict does, also after a pruned word comes back.
+  const raw = new Map<string, number>();
+  let rawWordCount = 0;
+  let sentenceCount = 0;
+  let minReduce = 1;
+  for await (const sentence of sentences) {
+    signal?.throwIfAborted();
+    if (!Array.isArray(sentence)) {
+      throw new Error(`${where}: sentence ${sentenceCount} must be an array of strings, got ${typeof sentence}`);
+    }
+    for (let i = 0; i < sentence.length; i++) {
+      const w = sentence[i];
+      if (typeof w !== 'string') {
+        throw new Error(`${where}: sentence ${sentenceCount} has ${typeof w} at position ${i}; tokens must be strings`);
+      }
+      raw.set(w, (raw.get(w) ?? 0) + 1);
+    }
+    rawWordCount += sentence.length;
+    sentenceCount++;
+    // gensim checks once per sentence, prunes counts below min_reduce, then raises it: the
+    // first prune (min_reduce 1) removes nothing, as in gensim.
+    if (maxVocabSize !== undefined && raw.size > maxVocabSize) {
+      for (const [w, c] of raw) if (c < minReduce) raw.delete(w);
+      minReduce++;
+    }
+  }
+  signal?.throwIfAborted();
+  if (rawWordCount === 0) throw new Error('word2vec: the corpus is empty');
+  return { counts: raw, rawWordCount, sentenceCount };
 }

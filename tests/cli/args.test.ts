@@ -46,7 +46,7 @@ describe('parseArgs', () => {
 
   test('every mistake names the option or argument', () => {
     expect(usage([])).toBe('train: missing <corpus>');
-    expect(usage(['c', '--dims', '5'])).toBe('train: unknown option --dims');
+    expect(usage(['c', '--dims', '5'])).toBe('train: unknown option --dims (did you mean --dim?)');
     expect(usage(['c', '-x'])).toBe('train: unknown option -x');
     expect(usage(['c', '--no-dim'])).toBe('train: unknown option --no-dim');
     expect(usage(['c', '--dim'])).toBe('train: option --dim needs a value');
@@ -58,6 +58,46 @@ describe('parseArgs', () => {
     expect(usage(['c', '--sample', 'Infinity'])).toBe("train: option --sample must be a number ≥ 0, got 'Infinity'");
     expect(usage(['c', '--model', 'glove'])).toBe("train: option --model must be 'skipgram' or 'cbow', got 'glove'");
     expect(usage(['c', '--json=yes'])).toBe('train: option --json takes no value');
+  });
+
+  test('an unknown option names the close ones; another tool\'s names ours; one dash before a long name is refused', () => {
+    const withForeign: CommandSpec = {
+      ...spec,
+      options: [...spec.options, { name: 'min-count', type: 'int', min: 1, help: 'min' }, { name: 'threads', type: 'int', min: 1, max: 256, help: 't' }],
+      foreign: { ws: { tool: 'fastText', use: '--window' }, minCount: { tool: 'fastText', use: '--min-count' }, vector_size: { tool: 'gensim', use: '--dim' } },
+    };
+    const fail = (argv: string[]) => {
+      try {
+        parseArgs(withForeign, argv);
+      } catch (e) {
+        expect(e).toBeInstanceOf(UsageError);
+        return (e as Error).message;
+      }
+      throw new Error(`parseArgs(${argv.join(' ')}) did not fail`);
+    };
+    expect(fail(['c', '--min_count', '2'])).toBe('train: unknown option --min_count (did you mean --min-count?)');
+    expect(fail(['c', '--modle', 'cbow'])).toBe('train: unknown option --modle (did you mean --model?)');
+    expect(fail(['c', '--threds', '2'])).toBe('train: unknown option --threds (did you mean --threads?)');
+    expect(fail(['c', '--colour'])).toBe('train: unknown option --colour');
+    // fastText's single-dash names: -ws is not -w with the value 's'.
+    expect(fail(['c', '-ws', '5'])).toBe("train: unknown option -ws; fastText's -ws is --window here");
+    expect(fail(['c', '-minCount', '5'])).toBe("train: unknown option -minCount; fastText's -minCount is --min-count here");
+    expect(fail(['c', '--vector_size', '5'])).toBe("train: unknown option --vector_size; gensim's --vector_size is --dim here");
+    expect(fail(['c', '--vector-size', '5'])).toBe("train: unknown option --vector-size; gensim's --vector-size is --dim here");
+    // Our own names with one dash (fastText's -dim, the C tool's -output): not -d 'im', not -o 'utput'.
+    expect(fail(['c', '-dim', '5'])).toBe('train: unknown option -dim; options take two dashes: --dim');
+    expect(fail(['c', '-output', 'v.bin'])).toBe('train: unknown option -output; options take two dashes: --output');
+    expect(parseArgs(withForeign, ['c', '-ovectors.bin']).options.output).toBe('vectors.bin');
+    // A maximum, as the runtime's for threads: a usage error here, not the API's message later.
+    expect(fail(['c', '--threads', '1000'])).toBe("train: option --threads must be an integer from 1 to 256, got '1000'");
+    expect(parseArgs(withForeign, ['c', '--threads', '256']).options.threads).toBe(256);
+  });
+
+  test('given: the options typed, apart from the defaults', () => {
+    const a = parseArgs(spec, ['c', '--dim', '100', '--json']);
+    expect([...a.given].sort()).toEqual(['dim', 'json']);
+    expect(a.options.output).toBe('vectors.bin');
+    expect(parseArgs(spec, ['c']).given.size).toBe(0);
   });
 
   test('an unexpected extra argument is refused when no variadic takes it', () => {

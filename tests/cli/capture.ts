@@ -17,8 +17,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const io: CliIO = { stdout: captured(), stderr: captured(), env };
+/** `more`: what else the command may touch, e.g. a stream as its standard input. */
+export async function cli(argv: string[], env: Record<string, string> = {}, more: Partial<Pick<CliIO, 'stdin' | 'signal'>> = {}): Promise<CliResult> {
+  const io: CliIO = { stdout: captured(), stderr: captured(), env, ...more };
   const code = await run(argv, io);
   return { code, stdout: (io.stdout as Captured).text, stderr: (io.stderr as Captured).text };
 }

@@ -74,8 +74,15 @@ test('errors: the wrong kind of model, no texts, no folder, a bad folder', async
   expectOneLineError(await cli(['translate', MARIAN, 'x', '--max-length', '1']), 2, "translate: option --max-length must be an integer ≥ 2, got '1'");
   // A text past the model's positions is refused, naming its length, unless --truncate.
   const long = Array.from({ length: 200 }, () => 'very').join(' ');
-  expectOneLineError(await cli(['translate', MARIAN, long]), 1, 'translate: text 0 has');
-  expectOneLineError(await cli(['classify', BERT, long]), 1, 'tokens');
+  expectOneLineError(await cli(['translate', MARIAN, long]), 1,
+    'translate: text 1 ("very very very very very very very very …") has 201 tokens, more than the model\'s maxPositions (64); pass --truncate to cut it');
+  // The text's index among the arguments, or its line in --file; and the hint of --truncate.
+  const bertMax = (await cli(['classify', BERT, 'short', long])).stderr;
+  expect(bertMax).toMatch(/^wasm-nlp: classify: text 2 of 2 \("very very very very very very very very …"\) has \d+ tokens, the model takes at most \d+; pass --truncate to cut it\n$/);
+  const file = join(dir, 'texts.txt');
+  writeFileSync(file, `short\n\n${long}\n`);
+  expectOneLineError(await cli(['embed', BERT, '--file', file]), 1, `embed: line 3 of ${file} ("very very`);
+  expectOneLineError(await cli(['embed', BERT, '--file', file]), 1, '; pass --truncate to cut it');
   expect((await cli(['classify', BERT, long, '--truncate'])).code).toBe(0);
   expect((await cli(['translate', MARIAN, long, '--truncate', '--max-length', '4'])).code).toBe(0);
 });

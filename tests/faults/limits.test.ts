@@ -20,24 +20,25 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('models past the memory limit', () => {
   test('word2vec: 3 words × dim 2e8 need 4.8e9 bytes of vectors; refused naming them, nothing allocated', async () => {
     const used = rt.arena!.usedBytes;
-    // syn0 and syn1: (3 + 3) rows × 2e8 floats × 4 bytes.
+    // syn0 and syn1: (3 + 3) rows × 2e8 floats × 4 bytes; one job's scratch: 3 rows, a sentence of 10000, 3 scores, 5 negatives.
     await expect(Word2Vec.train('a b c', { dim: 200_000_000, minCount: 1, runtime: rt }))
-      .rejects.toThrow('word2vec: 3 words × dim 200000000 need 4800000000 bytes for the input and output vectors (syn0, syn1), ' +
-        'over the memory limit of 4294967296 bytes (wasm32 addresses 4 GiB)');
+      .rejects.toThrow('word2vec: 3 words × dim 200000000 need 4800000000 bytes for the input and output vectors (syn0, syn1) ' +
+        "and 2400040032 for the training jobs' scratch, over the memory limit of 4294967296 bytes (wasm32 addresses 4 GiB)");
     // Hierarchical softmax has V − 1 output rows: (3 + 2) × 2.2e8 × 4 = 4.4e9.
     await expect(Word2Vec.train('a b c', { dim: 220_000_000, minCount: 1, loss: 'hs', runtime: rt }))
       .rejects.toThrow('need 4400000000 bytes');
     expect(rt.arena!.usedBytes).toBe(used);
   });
 
-  test('word2vec: a runtime\'s own maxMemoryBytes is the limit; rows are padded to 4 floats', async () => {
+  test('word2vec: a runtime\'s own maxMemoryBytes is the limit, the vectors (rows padded to 4 floats) and the jobs\' scratch counted', async () => {
     const small = await init({ simd, maxMemoryBytes: 64 << 20 });
-    // dim 2,999,999 pads to 3,000,000: 6 rows × 3e6 × 4 = 72e6 bytes > 64 MiB.
+    // dim 2,999,999 pads to 3,000,000: 6 rows × 3e6 × 4 = 72e6 bytes, and one job's scratch
+    // (3 rows of 3e6, a sentence of 10000, 3 words' scores, 5 negatives) 36,040,032: over 64 MiB.
     await expect(Word2Vec.train('a b c', { dim: 2_999_999, minCount: 1, runtime: small }))
-      .rejects.toThrow(/need 72000000 bytes .* over the memory limit of 67108864 bytes; lower option dim/);
-    // Just under: trains.
-    const fits = await Word2Vec.train('a b c', { dim: 2_000_000, minCount: 1, epochs: 1, runtime: small });
-    expect(fits.dim).toBe(2_000_000);
+      .rejects.toThrow(/need 72000000 bytes for the input and output vectors \(syn0, syn1\) and 36040032 for the training jobs' scratch, over the memory limit of 67108864 bytes; lower option dim/);
+    // (6 + 3) rows of 1.5e6 floats, 54 MB: trains.
+    const fits = await Word2Vec.train('a b c', { dim: 1_500_000, minCount: 1, epochs: 1, runtime: small });
+    expect(fits.dim).toBe(1_500_000);
   });
 
   test('loadModel: a config whose f32 weights exceed 4 GiB is refused before any weight file is read', async () => {

@@ -15,7 +15,7 @@ const seed = Number(env['FUZZ_SEED'] ?? 1);
 const from = Number(env['FUZZ_FROM'] ?? 0);
 const only = env['FUZZ_TARGET'];
 const ARTIFACTS = join(__dirname, '..', '..', 'artifacts', 'fuzz');
-const NAMES = ['safetensors', 'sharded-index', 'config', 'tokenizer', 'sentence-transformers', 'word2vec-text', 'word2vec-binary', 'fasttext-vec', 'checkpoint',
+const NAMES = ['safetensors', 'sharded-index', 'config', 'tokenizer', 'sentence-transformers', 'word2vec-text', 'word2vec-binary', 'fasttext-vec', 'checkpoint', 'fasttext-bin',
   'quantized-checkpoint'];
 
 let rt: Runtime;

@@ -188,6 +188,13 @@ async function word2vecSeeds(rt: Runtime): Promise<Word2Vec[]> {
   ];
 }
 
+/** Small fastText models (subwords on, a few buckets): skipgram with negatives and cbow with hs. */
+async function subwordSeeds(rt: Runtime): Promise<Word2Vec[]> {
+  const corpus = Array.from({ length: 30 }, (_, i) => `the quick brown fox ${i % 5} café 東京 jumps over the lazy dog`).join('\n');
+  const base = { dim: 4, minCount: 1, epochs: 1, threads: 1, seed: 1, runtime: rt, minn: 2, maxn: 3, bucket: 50 } as const;
+  return [await Word2Vec.train(corpus, base), await Word2Vec.train(corpus, { ...base, model: 'cbow', loss: 'hs' })];
+}
+
 async function loadWord2Vec(files: Files, rt: Runtime): Promise<Loaded> {
   const model = await Word2Vec.load(files['vectors']!, { runtime: rt });
   return {
@@ -197,7 +204,9 @@ async function loadWord2Vec(files: Files, rt: Runtime): Promise<Loaded> {
       sane(new Set(vocab).size === vocab.length && vocab.every((w) => w.length > 0), 'vocabulary: empty or repeated words');
       allFinite(vectors, 'vectors');
       if (vocab.length > 0) model.mostSimilar(vocab[0]!, 3);
-      if (model.lossPerEpoch.length > 0) {
+      // A fastText model answers for any word, from its n-gram rows.
+      if (model.subwords) allFinite(model.vector('zzqx-not-a-word'), 'vector of an unknown word');
+      if (model.lossPerEpoch.length > 0 && !model.subwords) {
         // A checkpoint: it must save back to a checkpoint that loads again.
         const again = parseCheckpoint(model.toBytes('checkpoint'));
         sane(again.vocab.words.length === vocab.length && again.syn0.every((x, i) => Object.is(x, vectors[i])), 'checkpoint: saved differently');
@@ -313,6 +322,9 @@ async function quantizedTarget(): Promise<Target> {
 export async function makeTargets(rt: Runtime): Promise<Target[]> {
   const models = await word2vecSeeds(rt);
   const text = models.map((m) => m.toBytes('text'));
+  const subword = await subwordSeeds(rt);
+  const fastTextBin = subword.map((m) => m.toBytes('fasttext'));
+  for (const m of subword) m.dispose();
   const targets = [
     safetensorsTarget(),
     folderTarget('sharded-index', ['bert-sharded'], ['model.safetensors.index.json', 'model-00001-of-00002.safetensors',
@@ -324,6 +336,7 @@ export async function makeTargets(rt: Runtime): Promise<Target[]> {
     word2vecTarget('word2vec-binary', models.map((m) => m.toBytes('binary')), mutateWord2VecBinary),
     word2vecTarget('fasttext-vec', text.map(toVec), mutateWord2VecText),
     word2vecTarget('checkpoint', models.map((m) => m.toBytes('checkpoint')), mutateCheckpoint),
+    word2vecTarget('fasttext-bin', fastTextBin, mutateBytes),
     await quantizedTarget(),
   ];
   for (const m of models) m.dispose();

@@ -6,7 +6,7 @@
 //    and the JS twin.
 import { join, relative } from 'node:path';
 import { existsSync } from 'node:fs';
-import { init, type Runtime } from '../../runtime';
+import { init, MAX_THREADS, type Runtime } from '../../runtime';
 import { jsKernels } from '../../kernels/js/index';
 import type { Kernels, Operand } from '../../kernels/types';
 import { Word2Vec } from '../../word2vec/word2vec';
@@ -31,7 +31,7 @@ export const benchCommand: Command = {
     positionals: [],
     options: [
       { name: 'quick', type: 'boolean', help: 'fewer rounds and a smaller corpus slice (about 20 s)' },
-      { name: 'threads', type: 'int', min: 1, default: 2, help: 'threads of the multi-threaded word2vec run' },
+      { name: 'threads', type: 'int', min: 1, max: MAX_THREADS, default: 2, help: 'threads of the multi-threaded word2vec run' },
       { name: 'simd', type: 'choice', choices: ['auto', 'relaxed', 'baseline'], default: 'auto', help: 'kernel build' },
       { name: 'corpus', type: 'string', value: 'FILE', help: "word2vec corpus (default: the repo's data/corpus-pd4m.txt.gz, else a synthetic Zipf corpus)" },
       { name: 'tokens', type: 'int', min: 1000, value: 'N', help: 'corpus tokens to train on (default: 300000 with --quick, else 1000000)' },

@@ -3,6 +3,8 @@
 // transformer models shipped in data/models/, a number translator and a book classifier,
 // checked against the held-out results recorded when they were trained. Each part says how
 // long it took. A part whose files are missing says so in one line and the demo goes on.
+// The npm package holds only a small cut of the corpus (data/corpus-sample.txt.gz, under 1 MB):
+// `npx wasm-nlp demo` after `npm install wasm-nlp` trains on that, and says how to run the rest.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ import { corpusFile, readTextFile } from '../input-files';
 import { println, type CliIO } from '../io';
 import { packageRoot } from '../package-root';
 import { formatCount, formatDuration } from '../progress';
-import { ENGINE_OPTIONS, runtimeFrom } from '../runtime-options';
+import { ENGINE_OPTIONS, runtimeFrom, THREADS_OPTION } from '../runtime-options';
 import { percent } from './eval';
 import { trainingProgress } from './train';
 import { demoClassifier, demoTranslator } from './demo-models';
@@ -36,7 +38,7 @@ export const demoCommand: Command = {
       { name: 'epochs', type: 'int', min: 1, default: 5, help: 'word2vec epochs (gensim\u2019s default; about 25 s on 2 cores)' },
       { name: 'dim', type: 'int', min: 1, default: 100, help: 'word2vec vector size' },
       { name: 'min-count', type: 'int', min: 1, default: 5, help: 'drop words rarer than this' },
-      { name: 'threads', type: 'int', min: 1, default: 2, help: 'word2vec threads' },
+      { ...THREADS_OPTION, default: 2, help: 'word2vec threads' },
       ...ENGINE_OPTIONS,
     ],
     examples: ['demo', 'demo --epochs 5 --threads 2'],
@@ -50,7 +52,7 @@ export const demoCommand: Command = {
     try {
       println(io, `wasm-nlp demo: kernels ${runtime.features.build ?? 'js'}, ${runtime.features.threads} thread(s)` +
         (runtime.features.notes.length ? ` (${runtime.features.notes.join('; ')})` : ''));
-      await part(io, 'word2vec', () => demoWord2Vec(io, runtime, data, o));
+      await part(io, 'word2vec', () => demoWord2Vec(io, runtime, data, o, o.data === undefined ? root : undefined));
       await part(io, 'translator', () => demoTranslator(io, runtime, join(data, 'models', 'number-translator')));
       await part(io, 'classifier', () => demoClassifier(io, runtime, join(data, 'models', 'book-classifier')));
     } finally {
@@ -68,8 +70,22 @@ async function part(io: CliIO, title: string, job: () => Promise<void>): Promise
   println(io, `(${title}: ${formatDuration((performance.now() - t0) / 1000)})`);
 }
 
-async function demoWord2Vec(io: CliIO, runtime: Runtime, data: string, o: Record<string, unknown>): Promise<void> {
-  const corpusPath = (o.corpus as string | undefined) ?? join(data, 'corpus-pd4m.txt.gz');
+/** The cut of the corpus the npm package ships (tools/make-demo-sample.mjs): every 8th line. */
+export const SAMPLE_CORPUS = 'corpus-sample.txt.gz';
+
+/**
+ * `root`: the package's folder when the data folder is its own (no --data), where the shipped
+ * sample stands in for a corpus the package does not hold.
+ */
+async function demoWord2Vec(io: CliIO, runtime: Runtime, data: string, o: Record<string, unknown>, root: string | undefined): Promise<void> {
+  let corpusPath = (o.corpus as string | undefined) ?? join(data, 'corpus-pd4m.txt.gz');
+  const sample = root !== undefined ? join(root, 'data', SAMPLE_CORPUS) : undefined;
+  if (o.corpus === undefined && !existsSync(corpusPath) && sample !== undefined && existsSync(sample)) {
+    println(io, `The full corpus (4.3M tokens, data/corpus-pd4m.txt.gz), the analogy questions and the two tiny transformers ` +
+      `are not in the npm package: training on the cut shipped with it, ${SAMPLE_CORPUS} (534,000 tokens). ` +
+      'For the full demo, from a clone of the repository: npm install && npm start');
+    corpusPath = sample;
+  }
   if (!existsSync(corpusPath)) return println(io, `no corpus at ${corpusPath}: skipping word2vec`);
   const options = { dim: o.dim as number, window: 5, negative: 5, minCount: o['min-count'] as number, sample: 1e-3, epochs: o.epochs as number, threads: runtime.features.threads, seed: 1 };
   println(io, `training skip-gram on ${corpusPath}: dim ${options.dim}, window 5, negative 5, min count ${options.minCount}, ${options.epochs} epoch(s), ${options.threads} thread(s)`);
@@ -96,7 +112,7 @@ async function demoWord2Vec(io: CliIO, runtime: Runtime, data: string, o: Record
 
   const questionsPath = join(data, 'questions-words.txt');
   if (existsSync(questionsPath)) {
-    const r = evaluateAnalogies(model, await readTextFile(questionsPath, 'analogies file'), { restrictVocab: Math.min(30000, model.size) });
+    const r = evaluateAnalogies(model, await readTextFile(questionsPath, 'analogies file'), { restrictVocab: Math.min(30000, model.size), text: true });
     println(io, `\nanalogy accuracy (questions-words.txt, top 30,000 words): ${percent(r)}; ` +
       `semantic ${percent(r.semantic)}, syntactic ${percent(r.syntactic)}; ${(r.oovRatio * 100).toFixed(0)}% of questions skipped (words not in the vocabulary)`);
   } else {

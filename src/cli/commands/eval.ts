@@ -34,8 +34,8 @@ export const evalCommand: Command = {
       const model = await loadVectors(args.positionals.vectors as string, runtime);
       const cap = (n: number) => Math.min(n, model.size);
       return {
-        ...(questions !== undefined ? { analogies: evaluateAnalogies(model, questions, { restrictVocab: cap(restrict ?? 30000), method: o.method as 'add' | 'mul' }) } : {}),
-        ...(pairs !== undefined ? { similarity: evaluateSimilarity(model, pairs, restrict !== undefined ? { restrictVocab: cap(restrict) } : {}) } : {}),
+        ...(questions !== undefined ? { analogies: evaluateAnalogies(model, questions, { restrictVocab: cap(restrict ?? 30000), method: o.method as 'add' | 'mul', text: true }) } : {}),
+        ...(pairs !== undefined ? { similarity: evaluateSimilarity(model, pairs, { text: true, ...(restrict !== undefined ? { restrictVocab: cap(restrict) } : {}) }) } : {}),
       };
     });
     if (o.json) return printJson(io, result);

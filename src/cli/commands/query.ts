@@ -9,7 +9,7 @@ import { printJson, println, type CliIO } from '../io';
 import { ENGINE_OPTIONS, JSON_OPTION, withRuntime } from '../runtime-options';
 
 const VECTORS = { name: 'vectors', help: 'word vectors: word2vec text or binary, fastText .vec, or a checkpoint' };
-const TOP: OptionSpec = { name: 'top', short: 'n', type: 'int', min: 1, default: 10, help: 'how many words to list' };
+const TOP: OptionSpec = { name: 'top', short: 'n', type: 'int', min: 1, default: 10, api: 'topN', help: 'how many words to list' };
 const RESTRICT: OptionSpec = { name: 'restrict-vocab', type: 'int', min: 1, value: 'N', help: 'search only the N most frequent words' };
 
 export async function loadVectors(path: string, runtime: Runtime): Promise<Word2Vec> {

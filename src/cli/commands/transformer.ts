@@ -15,7 +15,7 @@ import { JSON_OPTION, RUNTIME_OPTIONS, withRuntime } from '../runtime-options';
 const MODEL: PositionalSpec = { name: 'model-dir', help: 'a Hugging Face model folder (config.json, model.safetensors, tokenizer.json) or base URL' };
 const TEXTS: PositionalSpec = { name: 'text', help: 'texts to run (or --file)', variadic: true, optional: true };
 const FILE: OptionSpec = { name: 'file', short: 'f', type: 'string', value: 'FILE', help: 'read the texts from FILE, one a line' };
-const TRUNCATE: OptionSpec = { name: 'truncate', type: 'boolean', help: "cut texts longer than the model's positions instead of refusing them" };
+const TRUNCATE: OptionSpec = { name: 'truncate', type: 'boolean', api: 'truncation', help: "cut texts longer than the model's positions instead of refusing them" };
 const DTYPE: OptionSpec = { name: 'dtype', type: 'choice', choices: ['f32', 'q8'], help: "weights as f32, or int8 (q8) (default: q8 for a folder 'quantize' wrote, else f32)" };
 
 type Kind = 'encoder' | 'seq2seq';
@@ -33,18 +33,41 @@ async function loadTextModel(source: string, runtime: Runtime, command: string, 
   return model;
 }
 
+/** The texts, and how messages name the i-th: "text 2" (an argument) or "line 7 of texts.txt". */
+interface Texts {
+  list: string[];
+  where: (i: number) => string;
+}
+
 /** The texts: the arguments, or the non-empty lines of --file; not both. */
-async function texts(args: ParsedArgs, command: string): Promise<string[]> {
+async function texts(args: ParsedArgs, command: string): Promise<Texts> {
   const given = (args.positionals.text as string[] | undefined) ?? [];
   const file = args.options.file as string | undefined;
   if (file !== undefined && given.length > 0) throw new UsageError(`${command}: give texts as arguments or --file, not both`, command);
   if (file === undefined) {
     if (given.length === 0) throw new UsageError(`${command}: give one or more texts, or --file FILE`, command);
-    return given;
+    return { list: given, where: (i) => `text ${i + 1}${given.length > 1 ? ` of ${given.length}` : ''}` };
   }
-  const lines = (await readTextFile(file, 'text file')).split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length === 0) throw new Error(`${command}: ${file} has no text (no non-empty line)`);
-  return lines;
+  const lines = (await readTextFile(file, 'text file')).split(/\r?\n/);
+  const numbers = lines.flatMap((l, n) => (l.trim() !== '' ? [n + 1] : []));
+  if (numbers.length === 0) throw new Error(`${command}: ${file} has no text (no non-empty line)`);
+  return { list: numbers.map((n) => lines[n - 1]!), where: (i) => `line ${numbers[i]} of ${file}` };
+}
+
+/**
+ * The models refuse a text longer than they take, naming its index and truncation: 'truncate'
+ * (text-encoder.ts, text-seq2seq.ts); here the text is named as the user gave it, with --truncate.
+ */
+function withTextErrors<T>(command: string, t: Texts, job: () => T): T {
+  try {
+    return job();
+  } catch (e) {
+    const m = e instanceof Error ? /^\w+: text (\d+) has (\d+) tokens, (.*); pass truncation: 'truncate' to cut it$/.exec(e.message) : null;
+    if (!m) throw e;
+    const i = Number(m[1]), text = t.list[i] ?? '';
+    const quoted = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+    throw new Error(`${command}: ${t.where(i)} (${quoted}) has ${m[2]} tokens, ${m[3]}; pass --truncate to cut it`, { cause: e });
+  }
 }
 
 /** Runs `job` on the model of the command's <model-dir>, then frees the model and its runtime. */
@@ -78,9 +101,9 @@ export const embedCommand: Command = {
   },
   async run(args, io) {
     const o = args.options;
-    const list = await texts(args, 'embed');
-    const vectors = await withModel(args, 'embed', 'encoder',
-      (model) => model.embed(list, { pooling: o.pooling as 'mean' | 'cls', normalize: o.normalize as boolean, ...truncation(args) }));
+    const t = await texts(args, 'embed'), list = t.list;
+    const vectors = await withModel(args, 'embed', 'encoder', (model) => withTextErrors('embed', t,
+      () => model.embed(list, { pooling: o.pooling as 'mean' | 'cls', normalize: o.normalize as boolean, ...truncation(args) })));
     if (o.json) return printJson(io, list.map((text, i) => ({ text, embedding: Array.from(vectors[i]!) })));
     for (const v of vectors) println(io, Array.from(v, formatFloat32).join(' '));
   },
@@ -96,8 +119,8 @@ export const classifyCommand: Command = {
   },
   async run(args, io) {
     const o = args.options;
-    const list = await texts(args, 'classify');
-    const results = await withModel(args, 'classify', 'encoder', (model) => model.classify(list, truncation(args)));
+    const t = await texts(args, 'classify'), list = t.list;
+    const results = await withModel(args, 'classify', 'encoder', (model) => withTextErrors('classify', t, () => model.classify(list, truncation(args))));
     if (o.json) return printJson(io, list.map((text, i) => ({ text, ...results[i]! })));
     for (const line of columns(results.map((r, i) => [`${r.label} ${r.score.toFixed(3)}`, list[i]!]), 0)) println(io, line);
   },
@@ -111,17 +134,17 @@ export const translateCommand: Command = {
     options: [
       FILE,
       { name: 'max-length', type: 'int', min: 2, value: 'N', help: "longest output in tokens, the start token included (default: the checkpoint's, else 128)" },
-      { name: 'beams', type: 'int', min: 1, value: 'N', help: "beam search with N beams; 1 is greedy (default: the checkpoint's, else 1)" },
+      { name: 'beams', type: 'int', min: 1, value: 'N', api: 'numBeams', help: "beam search with N beams; 1 is greedy (default: the checkpoint's, else 1)" },
       TRUNCATE, DTYPE, ...RUNTIME_OPTIONS, JSON_OPTION,
     ],
     examples: ['translate data/models/number-translator ">>digits<< three hundred forty two"'],
   },
   async run(args, io) {
     const o = args.options;
-    const list = await texts(args, 'translate');
+    const t = await texts(args, 'translate'), list = t.list;
     // Options left out keep the checkpoint's generation defaults.
-    const outputs = await withModel(args, 'translate', 'seq2seq',
-      (model) => model.translate(list, { maxLength: o['max-length'] as number | undefined, numBeams: o.beams as number | undefined, ...truncation(args) }));
+    const outputs = await withModel(args, 'translate', 'seq2seq', (model) => withTextErrors('translate', t,
+      () => model.translate(list, { maxLength: o['max-length'] as number | undefined, numBeams: o.beams as number | undefined, ...truncation(args) })));
     if (o.json) return printJson(io, list.map((text, i) => ({ text, translation: outputs[i]! })));
     for (const t of outputs) println(io, t);
   },

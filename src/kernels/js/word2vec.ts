@@ -2,13 +2,14 @@
 // order of updates, over plain typed arrays, readable top to bottom. It is the reference the
 // kernel is tested against, the fallback backend, and the "plain JS" line of the benchmark.
 // Sums are in f32 lanes in the kernel and in f64 here, so results agree closely, not bitwise.
-import { word2vecJobArgs } from '../args/word2vec';
+import { word2vecJobArgs, word2vecModelArgs } from '../args/word2vec';
 import type { Word2VecJob, Word2VecJobResult, Word2VecModelArrays } from '../types';
 import { EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE } from '../word2vec-params';
 
 /** Runs the jobs one after the other (the twin has no threads). */
 export function word2vecTrain(model: Word2VecModelArrays, jobs: Word2VecJob[]): Word2VecJobResult[] {
   word2vecJobArgs(jobs);
+  word2vecModelArgs(model);
   return jobs.map((job) => trainChunk(model, job));
 }
 
@@ -28,7 +29,8 @@ export function trainChunk(model: Word2VecModelArrays, job: Word2VecJob): Word2V
     return (t ^ (t >>> 14)) >>> 0;
   };
   const sentence = new Int32Array(MAX_SENTENCE);
-  const neu1 = new Float32Array(stride), neu1e = new Float32Array(stride);
+  const neu1 = new Float32Array(stride), neu1e = new Float32Array(stride), grad = new Float32Array(stride);
+  const subOffsets = model.subwords?.offsets.data, subRows = model.subwords?.rows.data;
   const scores = new Float64Array(vocab);
   let loss = 0, examples = 0, words = 0, alpha = f32(model.alphaStart);
 
@@ -127,7 +129,49 @@ export function trainChunk(model: Word2VecModelArrays, job: Word2VecJob): Word2V
       const w = sentence[i]!;
       const b = nextRandom() % window;
       const lo = Math.max(0, i - window + b), hi = Math.min(len - 1, i + window - b);
-      if (cbow) {
+      if (subOffsets && subRows) {
+        if (cbow) {
+          // fastText's cbow: the mean of every row of every context word predicts w; each row gets the gradient.
+          let count = 0;
+          neu1.fill(0);
+          for (let j = lo; j <= hi; j++) {
+            if (j === i) continue;
+            const c = sentence[j]!;
+            for (let r = subOffsets[c]!; r < subOffsets[c + 1]!; r++) axpy(1, syn0, subRows[r]! * stride, neu1, 0);
+            count += subOffsets[c + 1]! - subOffsets[c]!;
+          }
+          if (count === 0) continue;
+          const inv = f32(1 / count);
+          for (let d = 0; d < stride; d++) neu1[d] = neu1[d]! * inv;
+          neu1e.fill(0);
+          predict(neu1, 0, w, false);
+          for (let j = lo; j <= hi; j++) {
+            if (j === i) continue;
+            const c = sentence[j]!;
+            for (let r = subOffsets[c]!; r < subOffsets[c + 1]!; r++) axpy(1, neu1e, 0, syn0, subRows[r]! * stride);
+          }
+        } else if (hi > lo) {
+          // fastText's skipgram: the mean h of w's rows predicts each context word. h moves by each
+          // pair's gradient, and w's rows get the window's summed gradient at the end (fastText
+          // updates the rows after each pair and recomputes h: the same h unless a row repeats).
+          const first = subOffsets[w]!, last = subOffsets[w + 1]!;
+          neu1.fill(0);
+          for (let r = first; r < last; r++) axpy(1, syn0, subRows[r]! * stride, neu1, 0);
+          const inv = f32(1 / (last - first));
+          for (let d = 0; d < stride; d++) neu1[d] = neu1[d]! * inv;
+          grad.fill(0);
+          const shared = model.sharedNegatives && model.loss === 'ns';
+          if (shared) for (let d = 0; d < negative; d++) negatives[d] = drawAlias();
+          for (let j = lo; j <= hi; j++) {
+            if (j === i) continue;
+            neu1e.fill(0);
+            predict(neu1, 0, sentence[j]!, shared);
+            axpy(1, neu1e, 0, neu1, 0);
+            axpy(1, neu1e, 0, grad, 0);
+          }
+          for (let r = first; r < last; r++) axpy(1, grad, 0, syn0, subRows[r]! * stride);
+        }
+      } else if (cbow) {
         let count = 0;
         neu1.fill(0);
         for (let j = lo; j <= hi; j++) {
