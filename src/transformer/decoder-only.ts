@@ -14,6 +14,7 @@ import { checkOptionNames } from '../io/option-names';
 import { beamSearch, GENERATE_OPTIONS, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
 import { applyNorm, blockShape, freeBlock, freeNorm, runBlock, type Block, type BlockShape } from './block';
+import { Lifetime } from './lifetime';
 import { orFree, scratch } from './scratch';
 import type { Norm } from './weights';
 
@@ -28,17 +29,17 @@ export interface DecoderOnlyWeights {
 }
 
 export class DecoderOnlyModel {
-  private readonly shape: BlockShape;
-  private disposed = false;
+  private readonly lifetime = new Lifetime();
+  private get blockShape(): BlockShape {
+    return blockShape(this.config);
+  }
 
   /** @internal Built by loadCustomDecoder. */
-  constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: DecoderOnlyWeights) {
-    this.shape = blockShape(config);
-  }
+  constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: DecoderOnlyWeights) {}
 
   /** Hidden states (every layer's when asked, then the final-normed ones) for rows of ids of one length. */
   forward(inputIds: number[][], outputHiddenStates = false): { lastHiddenState: Float32Array; hiddenStates: Float32Array[] | undefined } {
-    this.alive('forward');
+    this.lifetime.check('forward');
     const c = this.config, D = c.dModel, rt = this.runtime;
     const B = inputIds.length, T = inputIds[0]?.length ?? 0;
     if (B === 0 || T === 0 || inputIds.some((r) => r.length !== T)) throw new Error('forward: give rows of token ids, all of the same length');
@@ -50,7 +51,7 @@ export class DecoderOnlyModel {
       this.embed(inputIds, 0, x.data, 'forward');
       const states = outputHiddenStates ? [x.data.slice()] : undefined;
       for (const block of this.w.blocks) {
-        runBlock(rt, this.shape, block, x, s, { rows, B, T, self: { kind: 'causal' } });
+        runBlock(rt, this.blockShape, block, x, s, { rows, B, T, self: { kind: 'causal' } });
         states?.push(x.data.slice());
       }
       if (this.w.finalNorm) applyNorm(rt, this.w.finalNorm, x, rows, D, x);
@@ -83,7 +84,7 @@ export class DecoderOnlyModel {
 
   /** generate(), with each beam-search sequence's score (HF's sequences_scores). */
   generateWithScores(inputIds: number[][], options: GenerateOptions = {}): SearchResult {
-    this.alive('generate');
+    this.lifetime.check('generate');
     const c = this.config;
     checkOptionNames('generate', options, [...GENERATE_OPTIONS]);
     const o = searchOptions(options, c.maxPositions, 'generate');
@@ -104,7 +105,7 @@ export class DecoderOnlyModel {
    * positions: new tokens in, the logits after each row's last one out. free() releases the cache.
    */
   stepDecoder(rows: number, capacity: number): StepDecoder & { free(): void } {
-    this.alive('stepDecoder');
+    this.lifetime.check('stepDecoder');
     const cache = new KVCache(this.runtime, this.w.blocks.length, rows, capacity, this.config.dModel);
     return {
       next: (tokens, pos) => {
@@ -132,7 +133,7 @@ export class DecoderOnlyModel {
     const last = orFree(() => rt.tensor([B, D]), x, s);
     try {
       this.embed(tokens, pos, x.data, 'generate');
-      this.w.blocks.forEach((block, i) => runBlock(rt, this.shape, block, x, s, { rows, B, T, self: { kind: 'cached', cache, layer: i, pos } }));
+      this.w.blocks.forEach((block, i) => runBlock(rt, this.blockShape, block, x, s, { rows, B, T, self: { kind: 'cached', cache, layer: i, pos } }));
       const xs = x.data, ls = last.data;
       for (let r = 0; r < B; r++) ls.set(xs.subarray(((r + 1) * T - 1) * D, (r + 1) * T * D), r * D);
       if (this.w.finalNorm) applyNorm(rt, this.w.finalNorm, last, B, D, last);
@@ -151,14 +152,8 @@ export class DecoderOnlyModel {
     return logits;
   }
 
-  /** A model used after dispose() says so, rather than reading freed memory. */
-  private alive(method: string): void {
-    if (this.disposed) throw new Error(`${method}: the model was disposed (dispose() gave its weights back)`);
-  }
-
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (!this.lifetime.end()) return;
     for (const block of this.w.blocks) freeBlock(block);
     this.w.lmHead.free();
     freeNorm(this.w.finalNorm);

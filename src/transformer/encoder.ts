@@ -13,6 +13,7 @@ import type { EmbeddingTable, F32Table, Q8Table } from './embedding-table';
 import { applyNorm, blockShape, freeBlock, freeLinear, freeNorm, runBlock, type Block, type BlockShape } from './block';
 import { pool, type Pooling } from './pooling';
 import { relativePositionBias } from './relative-position';
+import { Lifetime } from './lifetime';
 import { orFree, scratch } from './scratch';
 import type { Linear, Norm } from './weights';
 
@@ -88,12 +89,12 @@ export interface EncoderOutput {
 }
 
 export class EncoderModel {
-  private readonly shape: BlockShape;
-  private disposed = false;
-
-  constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: EncoderWeights) {
-    this.shape = blockShape(config);
+  private readonly lifetime = new Lifetime();
+  private get blockShape(): BlockShape {
+    return blockShape(this.config);
   }
+
+  constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: EncoderWeights) {}
 
   /** The heads this checkpoint has (a head missing from it is undefined). */
   get heads(): Readonly<EncoderHeads> {
@@ -102,7 +103,7 @@ export class EncoderModel {
 
   /** Raw hidden states for a batch of token ids. */
   forward(input: EncoderInput): EncoderOutput {
-    this.alive('forward');
+    this.lifetime.check('forward');
     const c = this.config, D = c.dModel, rt = this.runtime;
     const { inputIds } = input;
     if (!Array.isArray(inputIds) || inputIds.length === 0) throw new Error('forward: inputIds must be a non-empty array of token id arrays');
@@ -124,7 +125,7 @@ export class EncoderModel {
       applyNorm(rt, this.w.embeddings.norm, x, rows, D, x);
       const hidden: Float32Array[] | undefined = input.outputHiddenStates ? [x.data.slice()] : undefined;
       this.w.blocks.forEach((block, i) => {
-        runBlock(rt, this.shape, block, x, s, { rows, B, T, self: { kind: 'full', mask, bias } });
+        runBlock(rt, this.blockShape, block, x, s, { rows, B, T, self: { kind: 'full', mask, bias } });
         checkFinite(x.data, `forward: the hidden states after layer ${i}`);
         hidden?.push(x.data.slice());
       });
@@ -247,14 +248,8 @@ export class EncoderModel {
     return y;
   }
 
-  /** A model used after dispose() says so, rather than reading freed memory. */
-  private alive(method: string): void {
-    if (this.disposed) throw new Error(`${method}: the model was disposed (dispose() gave its weights back)`);
-  }
-
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (!this.lifetime.end()) return;
     for (const block of this.w.blocks) freeBlock(block);
     freeNorm(this.w.embeddings.norm);
     const h = this.w.heads;

@@ -14,6 +14,7 @@ import { checkOptionNames } from '../io/option-names';
 import { beamSearch, GENERATE_OPTIONS, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
 import { blockShape, freeBlock, runBlock, type Block, type BlockShape } from './block';
+import { Lifetime } from './lifetime';
 import { orFree, scratch } from './scratch';
 
 export type { GenerateOptions } from './generation';
@@ -45,12 +46,12 @@ export interface Encoded {
 }
 
 export class Seq2SeqModel {
-  private readonly shape: BlockShape;
-  private disposed = false;
-
-  constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: Seq2SeqWeights) {
-    this.shape = blockShape(config);
+  private readonly lifetime = new Lifetime();
+  private get blockShape(): BlockShape {
+    return blockShape(this.config);
   }
+
+  constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: Seq2SeqWeights) {}
 
   /**
    * Embeddings × √d (when the config scales them) + positions, rows of ids padded to T; the
@@ -70,7 +71,7 @@ export class Seq2SeqModel {
 
   /** Runs the encoder on token ids (rows may differ in length; attentionMask 1 for tokens). */
   encode(inputIds: number[][], attentionMask?: number[][]): Encoded {
-    this.alive('encode');
+    this.lifetime.check('encode');
     const c = this.config, D = c.dModel, rt = this.runtime, kernels = rt.kernels;
     const B = inputIds.length;
     if (B === 0) throw new Error('encode: no sequences');
@@ -87,7 +88,7 @@ export class Seq2SeqModel {
       inputIds.forEach((row, b) => {
         for (let t = 0; t < S; t++) m[b * S + t] = t < row.length && (attentionMask?.[b]?.[t] ?? 1) === 1 ? 0 : -Infinity;
       });
-      for (const block of this.w.encoder) runBlock(rt, this.shape, block, hidden, s, { rows, B, T: S, self: { kind: 'full', mask } });
+      for (const block of this.w.encoder) runBlock(rt, this.blockShape, block, hidden, s, { rows, B, T: S, self: { kind: 'full', mask } });
       // The encoder's keys and values for every decoder block, once for all decoding steps.
       const L = this.w.decoder.length;
       for (let i = 0; i < 2 * L; i++) cross.push(rt.tensor([rows, D]));
@@ -107,7 +108,7 @@ export class Seq2SeqModel {
 
   /** The decoder's last hidden states for decoder ids (B × T, all rows the same length). */
   decode(decoderIds: number[][], enc: Encoded, outputHiddenStates = false): { hidden: Float32Array; states: Float32Array[] | undefined } {
-    this.alive('decode');
+    this.lifetime.check('decode');
     const c = this.config, D = c.dModel, rt = this.runtime;
     const B = enc.batch, T = decoderIds[0]!.length, rows = B * T;
     if (decoderIds.length !== B || decoderIds.some((r) => r.length !== T)) throw new Error('decode: one row of decoder ids per sequence, all of the same length');
@@ -118,7 +119,7 @@ export class Seq2SeqModel {
       this.embed(decoderIds, T, x.data);
       const states = outputHiddenStates ? [x.data.slice()] : undefined;
       this.w.decoder.forEach((block, i) => {
-        runBlock(rt, this.shape, block, x, s, { rows, B, T, self: { kind: 'causal' }, cross: this.crossInput(enc, i) });
+        runBlock(rt, this.blockShape, block, x, s, { rows, B, T, self: { kind: 'causal' }, cross: this.crossInput(enc, i) });
         states?.push(x.data.slice());
       });
       return { hidden: x.data.slice(), states };
@@ -152,7 +153,7 @@ export class Seq2SeqModel {
 
   /** generate(), with each beam-search sequence's score (HF's sequences_scores). */
   generateWithScores(inputIds: number[][], options: GenerateOptions & { attentionMask?: number[][] } = {}): SearchResult {
-    this.alive('generate');
+    this.lifetime.check('generate');
     const c = this.config;
     checkOptionNames('generate', options, [...GENERATE_OPTIONS, 'attentionMask']);
     const o = searchOptions(options, c.maxPositions, 'generate');
@@ -177,7 +178,7 @@ export class Seq2SeqModel {
    * stays the caller's.
    */
   stepDecoder(enc: Encoded, capacity: number, beams = 1): StepDecoder & { free(): void } {
-    this.alive('stepDecoder');
+    this.lifetime.check('stepDecoder');
     const rows = enc.batch * beams;
     const cache = new KVCache(this.runtime, this.w.decoder.length, rows, capacity, this.config.dModel);
     return {
@@ -207,7 +208,7 @@ export class Seq2SeqModel {
     try {
       this.embed(tokens.map((id) => [id]), 1, x.data, pos);
       this.w.decoder.forEach((block, i) => {
-        runBlock(rt, this.shape, block, x, s, { rows, B: rows, T: 1, self: { kind: 'cached', cache, layer: i, pos }, cross: this.crossInput(enc, i) });
+        runBlock(rt, this.blockShape, block, x, s, { rows, B: rows, T: 1, self: { kind: 'cached', cache, layer: i, pos }, cross: this.crossInput(enc, i) });
       });
       return x.data.slice();
     } finally {
@@ -216,14 +217,8 @@ export class Seq2SeqModel {
     }
   }
 
-  /** A model used after dispose() says so, rather than reading freed memory. */
-  private alive(method: string): void {
-    if (this.disposed) throw new Error(`${method}: the model was disposed (dispose() gave its weights back)`);
-  }
-
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (!this.lifetime.end()) return;
     for (const block of [...this.w.encoder, ...this.w.decoder]) freeBlock(block);
     this.w.lmHead.free();
     this.w.finalLogitsBias?.free();
