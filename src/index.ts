@@ -31,6 +31,10 @@ export {
   parseWord2Vec, formatWord2Vec, detectWord2VecFormat,
   type Word2VecFormat, type Word2VecData, type ParseWord2VecOptions,
 } from './io/word2vec-format';
+export {
+  parseFastTextBin, formatFastTextBin, isFastTextBin, FASTTEXT_MAGIC,
+  type FastTextBin, type FastTextArgs, type FastTextLoss, type FastTextModelName,
+} from './io/fasttext-bin';
 export { FormatError } from './io/errors';
 export { loadModel, type LoadModelOptions, type TextModel, type ModelKind } from './transformer/load';
 export type { ModelSource } from './transformer/files';
