@@ -12,7 +12,7 @@ export { attention, attentionScratchFloats } from "./attention/attention";
 export { gelu } from "./rowops/gelu";
 export { exp } from "./rowops/exp";
 export { add, mul, dot, axpy, scale } from "./vector/blas1";
-export { w2vTrain } from "./word2vec/train";
+export { w2vTrain, w2vTrainQueue } from "./word2vec/train";
 export { quantizeRows, quantizeWeightRows } from "./quant/quantize";
 export { packQ8 } from "./quant/pack";
 export { gemmQ8, gemvQ8, gemmQ8ScratchFloats } from "./quant/gemm";

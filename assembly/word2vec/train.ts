@@ -16,7 +16,7 @@ import {
   EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE, P_ALIAS, P_ALIAS_PROB, P_ALPHA_END, P_ALPHA_START, P_CODELEN, P_CODES,
   P_DIM, P_KEEP, P_LOSS, P_MAXCODE, P_MODEL, P_NEGATIVE, P_NTOKENS, P_OUT_ALPHA, P_OUT_EXAMPLES, P_OUT_LOSS,
   P_OUT_WORDS, P_POINTS, P_SCRATCH, P_SEED, P_STRIDE, P_SUBSAMPLE, P_SYN0, P_SYN1, P_TABLES, P_TOKENS, P_VOCAB,
-  P_SHARED_NEGATIVES, P_SUBWORD_OFFSETS, P_SUBWORD_ROWS, P_WINDOW, P_WORDS_BEFORE, P_WORDS_TOTAL,
+  P_SHARED_NEGATIVES, P_SUBWORD_OFFSETS, P_SUBWORD_ROWS, P_WINDOW, P_WORDS_BEFORE, P_WORDS_TOTAL, PARAMS_BYTES,
 } from "../../build/assembly/word2vec-params"; // generated from ./params.json by tools/build-wasm.mjs
 import { at, hsum, madd } from "../simd";
 import { exp4 } from "../rowops/exp";
@@ -41,6 +41,30 @@ let subOffsets: usize = 0, subRows: usize = 0;
 let lossSum: f64 = 0, examples: f64 = 0;
 
 export function w2vTrain(p: usize): void {
+  trainChunk(p, load<usize>(p, P_SCRATCH));
+}
+
+/**
+ * A work queue over `count` jobs (parameter blocks, one after the other from `params`): each
+ * thread that calls this takes the next job from the shared counter at `next` (an i32, 0 at
+ * the start) as soon as it has finished its previous one, so that a thread that drew cheaper
+ * chunks is not left waiting for the others at a barrier after each chunk. Every job runs
+ * once, on `scratch` (this thread's); one thread runs them in order, as w2vTrain one by one.
+ */
+export function w2vTrainQueue(params: usize, count: i32, next: usize, scratch: usize): void {
+  for (;;) {
+    let i: i32;
+    if (ASC_FEATURE_THREADS) i = atomic.add<i32>(next, 1);
+    else {
+      i = load<i32>(next);
+      store<i32>(next, i + 1);
+    }
+    if (i >= count) return;
+    trainChunk(params + <usize>i * <usize>PARAMS_BYTES, scratch);
+  }
+}
+
+function trainChunk(p: usize, scratch: usize): void {
   const tokens = load<usize>(p, P_TOKENS);
   const ntokens = load<i32>(p, P_NTOKENS);
   syn0 = load<usize>(p, P_SYN0);
@@ -61,7 +85,6 @@ export function w2vTrain(p: usize): void {
   sigmoid = load<usize>(p, P_TABLES);
   logSigPos = at(sigmoid, EXP_TABLE_SIZE);
   logSigNeg = at(sigmoid, 2 * EXP_TABLE_SIZE);
-  const scratch = load<usize>(p, P_SCRATCH);
   neu1 = scratch;
   neu1e = at(neu1, stride);
   grad = at(neu1e, stride);

@@ -239,7 +239,9 @@ export interface Word2VecJobResult {
 export interface Kernels {
   /**
    * Trains word2vec on one chunk per job, the jobs in parallel on the worker pool (Hogwild:
-   * they update the same vectors without locks). With one job the result is reproducible.
+   * they update the same vectors without locks), each thread taking the next job as it
+   * finishes one (a work queue). On one thread the jobs run in order, and the result is
+   * reproducible.
    */
   word2vecTrain(model: Word2VecModelArrays, jobs: Word2VecJob[]): Word2VecJobResult[];
   /** C = act(A·B + bias), or A·Bᵀ; B plain or packed. */

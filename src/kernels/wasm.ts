@@ -372,7 +372,6 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
         if (t.arena !== arena || typeof t.offset !== 'number') throw new Error(`word2vecTrain: ${name} must be a buffer of this runtime (runtime.buffer)`);
         return t.offset;
       };
-      if (jobs.length > threads) throw new Error(`word2vecTrain: ${jobs.length} jobs for ${threads} thread(s)`);
       word2vecJobArgs(jobs);
       word2vecModelArgs(model);
       const shared = {
@@ -384,12 +383,21 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       };
       const tokenOffsets = jobs.map((j, i) => offset(`job ${i} tokens`, j.tokens));
       return staged((s) => {
-        const params = jobs.map(() => s.scratch(PARAMS_BYTES / 4));
-        const scratch = jobs.map(() => s.scratch(scratchFloats(model.stride, model.vocab, model.negative)));
+        // The parameter blocks one after the other (the queue indexes them), one scratch per thread.
+        const block = s.scratch(jobs.length * PARAMS_BYTES / 4);
+        const params = jobs.map((_, i) => block + i * PARAMS_BYTES);
+        const parts = pool && jobs.length > 1 ? Math.min(threads, jobs.length) : 1;
+        const scratch = Array.from({ length: parts }, () => s.scratch(scratchFloats(model.stride, model.vocab, model.negative)));
         const heap = arena.buf as ArrayBuffer;
-        jobs.forEach((job, t) => writeParams(new DataView(heap, params[t]!, PARAMS_BYTES), model, shared, job, tokenOffsets[t]!, scratch[t]!));
-        if (jobs.length === 1 || !pool) for (const p of params) k.w2vTrain(p);
-        else pool.run('w2vTrain', params.map((p) => [p]));
+        jobs.forEach((job, i) => writeParams(new DataView(heap, params[i]!, PARAMS_BYTES), model, shared, job, tokenOffsets[i]!, scratch[0]!));
+        if (parts === 1) {
+          for (const p of params) k.w2vTrain(p);
+        } else {
+          // A work queue: each thread takes the next job as it finishes one (w2vTrainQueue).
+          const next = s.scratch(1);
+          new Int32Array(heap, next, 1)[0] = 0;
+          pool!.run('w2vTrainQueue', scratch.map((sc) => [block, jobs.length, next, sc]));
+        }
         return params.map((p) => {
           const v = new DataView(arena.buf as ArrayBuffer, p, PARAMS_BYTES);
           return { loss: v.getFloat64(P.OUT_LOSS, true), words: v.getFloat64(P.OUT_WORDS, true), examples: v.getFloat64(P.OUT_EXAMPLES, true), alpha: v.getFloat64(P.OUT_ALPHA, true) };

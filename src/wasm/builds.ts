@@ -26,6 +26,7 @@ export interface KernelExports {
   attentionScratchFloats(tk: number, dh: number): number;
   gelu(x: number, out: number, n: number, tanhForm: number): void;
   w2vTrain(params: number): void;
+  w2vTrainQueue(params: number, count: number, next: number, scratch: number): void;
   exp(x: number, out: number, n: number): void;
   add(a: number, b: number, out: number, n: number): void;
   mul(a: number, b: number, out: number, n: number): void;
@@ -43,7 +44,7 @@ export interface KernelExports {
 }
 
 /** The exports a worker may be asked to run, by index (see pool.ts). */
-export const PARALLEL_KERNELS = ['packB', 'gemm', 'gemv', 'attention', 'w2vTrain', 'quantizeWeightRows', 'packQ8', 'gemmQ8', 'gemvQ8'] as const;
+export const PARALLEL_KERNELS = ['packB', 'gemm', 'gemv', 'attention', 'w2vTrain', 'quantizeWeightRows', 'packQ8', 'gemmQ8', 'gemvQ8', 'w2vTrainQueue'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 const base64 = {

@@ -1,6 +1,6 @@
 // Training: count the vocabulary, lay the model out where the kernels read it, then run the
-// epochs chunk by chunk, one chunk per thread at a time (Hogwild over shared memory, as the C
-// tool's -threads), with progress, cancellation and a resumable checkpoint.
+// epochs in batches of chunks that the threads take from a work queue (Hogwild over shared
+// memory, as the C tool's -threads), with progress, cancellation and a resumable checkpoint.
 import { init, type RuntimeBuffer } from '../runtime';
 import { sentences, type CorpusSource } from '../io/corpus';
 import type { Word2VecJob, Word2VecModelArrays } from '../kernels/types';
@@ -51,6 +51,9 @@ export interface TrainedWeights extends ModelState {
 /** Where a run starts from: a checkpoint's state (resume), or a trained model's (continued training). */
 export type StartState = Omit<ModelState, 'options' | 'dim'>;
 
+/** Chunks each thread takes, on average, per batch when training on several threads. */
+const CHUNKS_PER_THREAD = 2;
+
 /** Encoded corpora up to this many ids stay in memory after the first epoch instead of being re-read. */
 const CACHE_IDS = 1 << 27;
 
@@ -80,6 +83,11 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
   const runtime = o.runtime ?? await init({ threads: o.threads });
   const ownRuntime = !o.runtime;
   const threads = Math.min(o.threads, runtime.features.threads);
+  // Chunks per kernel call. The threads take them from a work queue, so a batch of several
+  // chunks per thread leaves one wait at its end for the slowest thread, instead of one after
+  // each chunk (chunks of equal words differ in cost: subsampling, sentence lengths). One
+  // thread takes one chunk at a time, as before, for the finest abort and progress.
+  const batchChunks = threads === 1 ? 1 : threads * CHUNKS_PER_THREAD;
   const buffers: RuntimeBuffer<never>[] = [];
   const buffer = <D extends 'f32' | 'i32' | 'u32' | 'u8'>(dtype: D, n: number) => {
     const b = runtime.buffer(dtype, Math.max(n, 1));
@@ -205,7 +213,7 @@ export async function trainWord2Vec(corpus: CorpusSource, trainOptions: TrainOpt
         if (index++ < progress.chunk) continue; // resuming: chunks done before the checkpoint
         batch.push({ chunk, index: index - 1, wordsBefore: e * epochWords + wordsQueued });
         wordsQueued += chunk.words;
-        if (batch.length === threads) await runBatch();
+        if (batch.length === batchChunks) await runBatch();
       }
       if (batch.length) await runBatch();
       checkFinite(e);

@@ -132,6 +132,68 @@ describe('full softmax: the update is −alpha times the textbook gradient', () 
   });
 });
 
+describe('several jobs in one call: the work queue', () => {
+  // Job j trains only on words 4j to 4j + 3, with no negatives (the positive example alone)
+  // and no subsampling, so the jobs touch disjoint rows of syn0 and syn1: whichever thread
+  // takes a job, and in whatever order, the vectors are those of the jobs run one by one, to
+  // the bit. A job trained twice, or skipped, or with another job's seed, would change them.
+  const JOBS = 9, PER = 4, V = JOBS * PER, dim = 8;
+  async function model(runtime: Runtime) {
+    const buffer = <D extends 'f32' | 'i32' | 'u32' | 'u8'>(dtype: D, n: number) => runtime.buffer(dtype, n);
+    const m: Word2VecModelArrays = {
+      syn0: buffer('f32', V * dim), syn1: buffer('f32', V * dim), dim, stride: dim, vocab: V, window: 2, negative: 0, sharedNegatives: false,
+      cbow: false, loss: 'ns', keep: buffer('u32', V), subsample: false, aliasProb: buffer('u32', V), alias: buffer('i32', V),
+      codes: buffer('u8', 1), points: buffer('i32', 1), codeLen: buffer('u8', V), maxCode: 0, tables: buffer('f32', 3000),
+      alphaStart: 0.05, alphaEnd: 0.0001, wordsTotal: JOBS * 3000,
+    };
+    const random = rng(21);
+    m.syn0.data.set(Float32Array.from({ length: V * dim }, () => (random() - 0.5) / dim));
+    m.tables.data.set(sigmoidTables());
+    // Chunks of unequal length (500 to 2900 words), so the threads finish them at different times.
+    const jobs = Array.from({ length: JOBS }, (_, j) => {
+      const ids: number[] = [];
+      const words = 500 + 300 * ((j * 5) % JOBS);
+      for (let w = 0; w < words; w++) {
+        ids.push(PER * j + Math.floor(random() * PER));
+        if (w % 10 === 9) ids.push(-1);
+      }
+      ids.push(-1);
+      const tokens = buffer('i32', ids.length);
+      tokens.data.set(ids);
+      return { tokens, length: ids.length, seed: 100 + j, wordsBefore: 0, words };
+    });
+    let before = 0;
+    for (const job of jobs) {
+      job.wordsBefore = before;
+      before += job.words;
+    }
+    return { m, jobs };
+  }
+  const simd = process.env.WASM_NLP_EXPECT_RELAXED === '1' ? 'relaxed' : 'baseline';
+
+  test('one call on two threads, one call on one thread, and one call per job agree bitwise', async () => {
+    const threaded = await init({ simd, threads: 2 });
+    try {
+      expect(threaded.features.threads).toBe(2);
+      const one = await model(wasm), queued = await model(wasm), parallel = await model(threaded);
+      const alone = one.jobs.map((j) => wasm.kernels.word2vecTrain(one.m, [j])[0]!);
+      const inOrder = wasm.kernels.word2vecTrain(queued.m, queued.jobs);
+      const onTwo = threaded.kernels.word2vecTrain(parallel.m, parallel.jobs);
+      for (const [name, r, m] of [['one thread, one call', inOrder, queued.m], ['two threads', onTwo, parallel.m]] as const) {
+        expect(r, name).toEqual(alone);
+        expect(Array.from(m.syn0.data), `${name}: syn0`).toEqual(Array.from(one.m.syn0.data));
+        expect(Array.from(m.syn1.data), `${name}: syn1`).toEqual(Array.from(one.m.syn1.data));
+      }
+      // Every job ran on its own words, and trained.
+      expect(alone.map((r) => r.words)).toEqual(one.jobs.map((j) => j.words));
+      expect(alone.every((r) => r.examples > 0 && r.loss > 0)).toBe(true);
+      expect(Array.from(one.m.syn1.data).every((x) => x !== 0)).toBe(true);
+    } finally {
+      threaded.dispose();
+    }
+  });
+});
+
 describe('Word2Vec.train', () => {
   const corpus = syntheticCorpus(12000, 5); // about 5 chunks of 2^16 words
 
