@@ -9,7 +9,7 @@ import type { Activation, HeadKind, TransformerConfig } from './config';
 type Json = Record<string, unknown>;
 
 /** Layer counts past this are refused: the layers are built in arrays of that length. */
-export const MAX_LAYERS = 10_000;
+const MAX_LAYERS = 10_000;
 
 /** Deepest nesting read from config.json text: HF configs nest 3 (bad_words_ids, task_specific_params). */
 const MAX_DEPTH = 32;
@@ -39,10 +39,6 @@ const PROBLEM_TYPES = ['regression', 'single_label_classification', 'multi_label
 
 export class ConfigReader {
   constructor(readonly json: Json, private readonly keys: Map<string, number> = new Map()) {}
-
-  has(key: string): boolean {
-    return this.json[key] !== undefined;
-  }
 
   /** The error for a key ("a.b" for key b of object a), at the key's byte offset when known. */
   fail(field: string, what: string): FormatError {

@@ -14,7 +14,6 @@ export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
 
 /** The task head a checkpoint's class (config.json's architectures) adds to the base model. */
 export type HeadKind = 'sequence-classification' | 'token-classification' | 'question-answering' | 'masked-lm';
-export const HEAD_KINDS: readonly HeadKind[] = ['sequence-classification', 'token-classification', 'question-answering', 'masked-lm'];
 
 export interface TransformerConfig {
   family: Family;
