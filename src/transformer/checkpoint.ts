@@ -1,8 +1,10 @@
-// The weights of a Hugging Face model folder: model.safetensors, or the shards its index names,
-// opened for reading tensor by tensor (only their headers are read here), and the tensors by
-// name as the loader wants them: float ones as f32, those of a wasm-nlp-q8 checkpoint
-// (q8-format.ts) as int8 values and per-row scales, or dequantized when asked for as floats.
+// The weights of a Hugging Face model folder: model.safetensors, or the shards its index names
+// (else pytorch_model.bin or its shards, read as data: io/pytorch.ts), opened for reading tensor
+// by tensor (only their headers are read here), and the tensors by name as the loader wants
+// them: float ones as f32, those of a wasm-nlp-q8 checkpoint (q8-format.ts) as int8 values and
+// per-row scales, or dequantized when asked for as floats.
 import { FormatError } from '../io/errors';
+import { parsePytorch } from '../io/pytorch';
 import { parseSafetensors, parseShardIndex, type ByteSource, type SafetensorsFile } from '../io/safetensors';
 import type { QuantizedWeights } from '../kernels/types';
 import type { ModelFiles } from './files';
@@ -10,9 +12,9 @@ import { checkDequantizable, dequantize, isQ8File, isQuantizedShape, Q8_MARKER, 
 import type { TensorSource } from './weights';
 
 export interface Checkpoint extends TensorSource {
-  /** Tensor name → the safetensors file holding it. */
+  /** Tensor name → the file holding it (safetensors, or a pytorch_model.bin read through the same interface). */
   readonly byName: ReadonlyMap<string, SafetensorsFile>;
-  /** Tensor name → that file's name (model.safetensors or a shard's). */
+  /** Tensor name → that file's name (model.safetensors, pytorch_model.bin, or a shard's). */
   readonly fileNames: ReadonlyMap<string, string>;
   /** Its weights are marked wasm-nlp-q8 (quantizeCheckpoint wrote them). */
   readonly isQ8: boolean;
@@ -59,7 +61,9 @@ export async function openCheckpoint(files: ModelFiles, opened: { close(): void 
       if (q) return dequantize(q, st.info(name).shape[0]!, st.info(name).shape[1]!);
       // NaN or Inf in a weight is reported here, naming the tensor, not found later as NaN outputs.
       // A weight the model copies away at once is read without a float32 copy of its own.
-      return (options.transient ? st.view(name, { checkFinite: true }) : undefined) ?? st.tensor(name, { checkFinite: true });
+      // The file is named too: a sharded checkpoint's shards give offsets of their own.
+      return inFile(fileNames.get(name)!, () =>
+        (options.transient ? st.view(name, { checkFinite: true }) : undefined) ?? st.tensor(name, { checkFinite: true }));
     },
   };
 }
@@ -76,35 +80,48 @@ async function safetensorsBytes(files: ModelFiles, name: string, opened: { close
   return file;
 }
 
-/** Tensor name → the safetensors file holding it: model.safetensors, or the shards of its index. */
+/**
+ * Tensor name → the file holding it: model.safetensors, or the shards of its index; else, read
+ * without running it (io/pytorch.ts), pytorch_model.bin or the shards of its index. safetensors
+ * is preferred where a folder has both, as Hugging Face's from_pretrained does.
+ */
 async function safetensorsFiles(files: ModelFiles, opened: { close(): void }[], caller: string) {
+  const safetensors = await weightFiles(files, opened, caller, 'model.safetensors', parseSafetensors);
+  if (safetensors) return safetensors;
+  const pytorch = await weightFiles(files, opened, caller, 'pytorch_model.bin', parsePytorch);
+  if (pytorch) return pytorch;
+  throw new FormatError(`${caller}: ${files.where} has neither model.safetensors nor model.safetensors.index.json, ` +
+    'nor pytorch_model.bin or pytorch_model.bin.index.json', 'model.safetensors', 0);
+}
+
+/** The weights of `single` (model.safetensors, pytorch_model.bin), or of the shards `single`.index.json names; undefined if neither is there. */
+async function weightFiles(files: ModelFiles, opened: { close(): void }[], caller: string, single: string,
+  parse: (input: Uint8Array | ByteSource) => SafetensorsFile) {
   const byName = new Map<string, SafetensorsFile>();
   const fileNames = new Map<string, string>();
-  const single = await safetensorsBytes(files, 'model.safetensors', opened);
-  if (single) {
-    const st = inFile('model.safetensors', () => parseSafetensors(single));
+  const whole = await safetensorsBytes(files, single, opened);
+  if (whole) {
+    const st = inFile(single, () => parse(whole));
     for (const n of st.names) {
       byName.set(n, st);
-      fileNames.set(n, 'model.safetensors');
+      fileNames.set(n, single);
     }
     return { byName, fileNames };
   }
-  const index = await files.read('model.safetensors.index.json');
-  if (!index) {
-    throw new FormatError(`${caller}: ${files.where} has neither model.safetensors nor model.safetensors.index.json ` +
-      '(PyTorch .bin files are not read: they are pickles)', 'model.safetensors', 0);
-  }
-  const { weightMap, shards, entryOffsets } = inFile('model.safetensors.index.json', () => parseShardIndex(index));
+  const indexName = `${single}.index.json`;
+  const index = await files.read(indexName);
+  if (!index) return undefined;
+  const { weightMap, shards, entryOffsets } = inFile(indexName, () => parseShardIndex(index));
   const parsed = new Map<string, SafetensorsFile>();
   for (const shard of shards) {
     const bytes = await safetensorsBytes(files, shard, opened);
     if (!bytes) throw new FormatError(`${caller}: ${files.where} has no ${shard}`, shard, 0);
-    parsed.set(shard, inFile(shard, () => parseSafetensors(bytes)));
+    parsed.set(shard, inFile(shard, () => parse(bytes)));
   }
   for (const [name, shard] of weightMap) {
     const st = parsed.get(shard)!;
     if (!st.has(name)) {
-      throw new FormatError(`${caller}: model.safetensors.index.json puts ${name} in ${shard}, which does not hold it`,
+      throw new FormatError(`${caller}: ${indexName} puts ${name} in ${shard}, which does not hold it`,
         'weight_map', entryOffsets.get(name) ?? 0);
     }
     byName.set(name, st);

@@ -14,6 +14,7 @@ import { parseCheckpoint } from '../../src/word2vec/checkpoint';
 import { Word2Vec } from '../../src/word2vec/word2vec';
 import { encodeSafetensors, type StFile, mutateCheckpoint, mutateQ8Config, mutateQ8Safetensors, mutateSafetensors, mutateWord2VecBinary, mutateWord2VecText } from './formats';
 import { mutateBytes, mutateJsonText, type Rng } from './mutate';
+import { pytorchTarget } from './pytorch';
 
 /** A target's input: one or more named files. */
 export type Files = Record<string, Uint8Array>;
@@ -338,6 +339,7 @@ export async function makeTargets(rt: Runtime): Promise<Target[]> {
     word2vecTarget('checkpoint', models.map((m) => m.toBytes('checkpoint')), mutateCheckpoint),
     word2vecTarget('fasttext-bin', fastTextBin, mutateBytes),
     await quantizedTarget(),
+    pytorchTarget(),
   ];
   for (const m of models) m.dispose();
   return targets;
