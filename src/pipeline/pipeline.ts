@@ -166,10 +166,11 @@ const TASK_HEADS: Partial<Record<Task, { head: HeadKind; key: keyof EncoderHeads
   'fill-mask': { head: 'masked-lm', key: 'maskedLm' },
 };
 
+/** loadModel's options (the HubOptions included: revision, endpoint, cacheDir, localFilesOnly, onProgress, signal), less kind. */
 export type PipelineOptions = Omit<LoadModelOptions, 'kind'>;
 
 /**
- * A task on a model: a Hugging Face folder (loaded here, with `options`, and freed by the
+ * A task on a model: a hub id ('org/name') or a Hugging Face folder (loaded here, with `options`, and freed by the
  * pipeline's dispose()) or a model already loaded (which stays the caller's: several pipelines
  * may share it, and dispose() leaves it). The model must have the task's head: an Error names
  * the task and the head's tensor otherwise.
@@ -179,6 +180,9 @@ export async function pipeline<T extends Task>(task: T, source: ModelSource | Te
   const loaded = source instanceof TextEncoderModel || source instanceof TextSeq2SeqModel;
   if (loaded && options !== undefined && Object.keys(options ?? {}).length > 0) {
     throw new Error(`pipeline('${task}'): options ${Object.keys(options).join(', ')} are for loading a model; this one is already loaded`);
+  }
+  if (options !== null && typeof options === 'object' && 'kind' in options) {
+    throw new Error(`pipeline('${task}'): option kind is not taken: the task decides the kind of model`);
   }
   const model = loaded ? source : await loadModel(source as ModelSource, options);
   try {

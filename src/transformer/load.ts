@@ -18,10 +18,16 @@ import { readSentenceTransformer } from './sentence-transformers';
 import { TextEncoderModel } from './text-encoder';
 import { modelMaxLength, tokenizerFromFiles } from './tokenizer-file';
 import { TextSeq2SeqModel } from './text-seq2seq';
-import { configDeclaresQ8, isFloatDtype, isQuantizedShape } from './q8-format';
-import { modelWeights, WEIGHT_DTYPES, type WeightDtype } from './weights';
+import { configDeclaresQ8, isFloatDtype, isQuantizedShape, SCALE_SUFFIX } from './q8-format';
+import { modelWeights, WEIGHT_DTYPES, type TensorSource, type WeightDtype } from './weights';
+import { HUB_OPTION_KEYS, type HubOptions, type LoadProgressEvent } from '../hub/options';
+import { checkOptionNames, type ForeignOption } from '../io/option-names';
 
-export interface LoadModelOptions {
+/**
+ * The HubOptions (revision, endpoint, cacheDir, localFilesOnly) find a hub id's files;
+ * onProgress reports downloads, then the tensors as they load; signal aborts either.
+ */
+export interface LoadModelOptions extends HubOptions {
   /**
    * The runtime whose kernels run the model, and stays yours to dispose (default: a new one
    * with `threads`, which the model's dispose() ends, workers included).
@@ -49,18 +55,28 @@ export type TextModel = TextEncoderModel | TextSeq2SeqModel;
 export type ModelKind = TextModel['kind'];
 const KINDS: readonly ModelKind[] = ['encoder', 'seq2seq'];
 
-const OPTION_KEYS: readonly (keyof LoadModelOptions)[] = ['runtime', 'threads', 'dtype', 'kind'];
+const OPTION_KEYS: readonly (keyof LoadModelOptions)[] = ['runtime', 'threads', 'dtype', 'kind', ...HUB_OPTION_KEYS];
+
+/** What transformers.js users write, said in our names. */
+const TJS = 'transformers.js';
+export const TRANSFORMERS_JS_OPTIONS: Readonly<Record<string, ForeignOption>> = {
+  cache_dir: { tool: TJS, ours: 'cacheDir' },
+  local_files_only: { tool: TJS, ours: 'localFilesOnly' },
+  progress_callback: { tool: TJS, ours: 'onProgress' },
+  device: { tool: TJS, note: 'wasm-nlp runs on the CPU through WebAssembly; there is no device option (threads sets the workers)' },
+};
 
 /**
- * Loads a Hugging Face model folder (a directory, a URL or files in memory). The family comes
- * from config.json; `kind` says which class you expect, and types the result.
+ * Loads a Hugging Face model: a hub id ('org/name', through the cache shared with Python's
+ * huggingface_hub in Node, the Cache API in browsers), a folder (a directory, a URL) or files in
+ * memory. The family comes from config.json; `kind` says which class you expect, and types the result.
  */
 export function loadModel(source: ModelSource, options: LoadModelOptions & { kind: 'encoder' }): Promise<TextEncoderModel>;
 export function loadModel(source: ModelSource, options: LoadModelOptions & { kind: 'seq2seq' }): Promise<TextSeq2SeqModel>;
 export function loadModel(source: ModelSource, options?: LoadModelOptions): Promise<TextModel>;
 export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<TextModel> {
   checkOptions(options);
-  const files = modelFiles(source);
+  const files = modelFiles(source, hubOptions(options));
   // Weight files opened to be read tensor by tensor are closed once the model is built (or not).
   const opened: { close(): void }[] = [];
   try {
@@ -70,11 +86,15 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   }
 }
 
+/** The options modelFiles takes. */
+function hubOptions(options: LoadModelOptions): HubOptions {
+  const { revision, endpoint, cacheDir, localFilesOnly, onProgress, signal } = options;
+  return { revision, endpoint, cacheDir, localFilesOnly, onProgress, signal };
+}
+
 function checkOptions(options: LoadModelOptions): void {
   if (options === null || typeof options !== 'object') throw new Error(`loadModel: options must be an object, got ${String(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(key)) throw new Error(`loadModel: unknown option ${key} (known: ${OPTION_KEYS.join(', ')})`);
-  }
+  checkOptionNames('loadModel', options, OPTION_KEYS, TRANSFORMERS_JS_OPTIONS);
   if (options.dtype !== undefined && !WEIGHT_DTYPES.includes(options.dtype)) {
     throw new Error(`loadModel: option dtype must be ${WEIGHT_DTYPES.map((d) => `'${d}'`).join(' or ')}, got ${String(options.dtype)}`);
   }
@@ -100,13 +120,17 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
   const dtype = declared ?? (checkpoint.isQ8 ? 'q8' : 'f32');
   checkPositionTable(config, checkpoint, configBytes);
   const tokenizer = await loadTokenizer(files, config);
+  options.signal?.throwIfAborted();
   const runtime = options.runtime ?? await init({ threads: options.threads ?? 1 });
   runtime.arena?.reserve(weightBytes(checkpoint, dtype));
   // A load that fails half-way frees what it had allocated, and names a misshapen tensor's bytes.
   const recording = recordAllocations(runtime);
-  const weights = modelWeights(recording.runtime, checkpoint, dtype);
+  const weights = modelWeights(recording.runtime, counted(checkpoint, options.onProgress, options.signal), dtype);
   const build = async (): Promise<TextModel> => {
     const built = family.load(config, weights);
+    // The tensors the family did not ask for (a head it has no use for) count as loaded with it.
+    const total = tensorCount(checkpoint);
+    options.onProgress?.({ stage: 'load', loaded: total, total });
     if (built.kind === 'encoder') {
       return new TextEncoderModel(built.model, tokenizer, { sentenceEmbedding, modelMaxLength: modelMaxLength(await files.read('tokenizer_config.json')) });
     }
@@ -133,6 +157,36 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
   } finally {
     recording.stop();
   }
+}
+
+/** The checkpoint's tensors, a q8 weight's scales counted with it. */
+function tensorCount(checkpoint: Checkpoint): number {
+  let n = 0;
+  for (const name of checkpoint.byName.keys()) if (!name.endsWith(SCALE_SUFFIX)) n++;
+  return n;
+}
+
+/**
+ * The checkpoint as the family reads it, reporting each tensor read for the first time
+ * ({stage: 'load', loaded, total}) and stopping at an abort. Counting names, not calls: a tied
+ * table read twice counts once.
+ */
+function counted(checkpoint: Checkpoint, onProgress: ((e: LoadProgressEvent) => void) | undefined, signal: AbortSignal | undefined): TensorSource {
+  if (!onProgress && !signal) return checkpoint;
+  const total = tensorCount(checkpoint);
+  const seen = new Set<string>();
+  const read = (name: string) => {
+    signal?.throwIfAborted();
+    if (seen.has(name) || !checkpoint.byName.has(name)) return;
+    seen.add(name);
+    // Never total here: the last event, after the model is built, says the load is done.
+    if (seen.size < total) onProgress?.({ stage: 'load', loaded: seen.size, total });
+  };
+  return {
+    has: (name) => checkpoint.has(name),
+    float: (name, o) => (read(name), checkpoint.float(name, o)),
+    quantized: (name, o) => (read(name), checkpoint.quantized(name, o)),
+  };
 }
 
 /**
@@ -174,6 +228,7 @@ async function need(files: ModelFiles, name: string): Promise<Uint8Array> {
   return bytes;
 }
 
+/** tokenizer.json, checked against the model's sizes. */
 async function loadTokenizer(files: ModelFiles, config: TransformerConfig): Promise<Tokenizer> {
   const typeVocabSize = config.ignoresTokenTypeIds ? 0 : config.typeVocabSize;
   return tokenizerFromFiles(await need(files, 'tokenizer.json'), await files.read('tokenizer_config.json'), { ...config, typeVocabSize });

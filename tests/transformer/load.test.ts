@@ -67,6 +67,14 @@ describe('loadModel', () => {
     model.dispose();
   });
 
+  test("options are strict; transformers.js's names are said in ours", async () => {
+    const dir = join(__dirname, '..', 'fixtures', 'bert');
+    await expect(loadModel(dir, { cache_dir: '/tmp/models' } as never)).rejects.toThrow(
+      "loadModel: unknown option cache_dir (transformers.js's name for cacheDir); write { cacheDir: '/tmp/models' }");
+    await expect(loadModel(dir, { device: 'webgpu' } as never)).rejects.toThrow(/unknown option device \(transformers.js's; wasm-nlp runs on the CPU/);
+    await expect(loadModel(dir, { threds: 2 } as never)).rejects.toThrow('loadModel: unknown option threds (did you mean threads?)');
+  });
+
   test('missing files and unsupported families are named', async () => {
     await expect(loadModel({ files: {} }, { runtime: rt })).rejects.toThrow('loadModel: the in-memory files has no config.json');
     const files = inMemory('bert').files;

@@ -154,7 +154,7 @@ describe('loadModel options', () => {
     // No files at all: reading anything would fail on the missing config.json instead.
     const nothing = { files: {} };
     await expect(loadModel(nothing, { dtype: 'int8' as never })).rejects.toThrow("loadModel: option dtype must be 'f32' or 'q8', got int8");
-    await expect(loadModel(nothing, { dtpye: 'q8' } as never)).rejects.toThrow('loadModel: unknown option dtpye (known: runtime, threads, dtype, kind)');
+    await expect(loadModel(nothing, { dtpye: 'q8' } as never)).rejects.toThrow('loadModel: unknown option dtpye (did you mean dtype?)');
     await expect(loadModel(nothing, { runtime: rt, dtype: undefined })).rejects.toThrow('has no config.json');
   });
 
