@@ -16,7 +16,8 @@ import { modelFiles, type ModelFiles, type ModelSource } from './files';
 import { generationDefaults } from './generation-config';
 import { readSentenceTransformer } from './sentence-transformers';
 import { TextEncoderModel } from './text-encoder';
-import { modelMaxLength, tokenizerFromFiles } from './tokenizer-file';
+import { modelMaxLength } from './tokenizer-file';
+import { readTokenizer } from '../tokenizer/load';
 import { TextSeq2SeqModel } from './text-seq2seq';
 import { configDeclaresQ8, isFloatDtype, isQuantizedShape, SCALE_SUFFIX } from './q8-format';
 import { modelWeights, WEIGHT_DTYPES, type TensorSource, type WeightDtype } from './weights';
@@ -228,10 +229,10 @@ async function need(files: ModelFiles, name: string): Promise<Uint8Array> {
   return bytes;
 }
 
-/** tokenizer.json, checked against the model's sizes. */
+/** The folder's tokenizer in whatever form it has (tokenizer.json, SentencePiece, vocab.txt), checked against the model's sizes. */
 async function loadTokenizer(files: ModelFiles, config: TransformerConfig): Promise<Tokenizer> {
   const typeVocabSize = config.ignoresTokenTypeIds ? 0 : config.typeVocabSize;
-  return tokenizerFromFiles(await need(files, 'tokenizer.json'), await files.read('tokenizer_config.json'), { ...config, typeVocabSize });
+  return readTokenizer(files, { ...config, typeVocabSize });
 }
 
 /** A shape error of a tensor (layers.checkLength names it, at offset 0) moved to the tensor's bytes. */

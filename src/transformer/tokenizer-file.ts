@@ -39,14 +39,37 @@ export interface ModelSizes {
 export function tokenizerFromFiles(tokenizerJson: Uint8Array, tokenizerConfig: Uint8Array | undefined, sizes: ModelSizes): Tokenizer {
   const { value: json, keys } = readJson('tokenizer.json', tokenizerJson);
   const config = tokenizerConfig ? readJson('tokenizer_config.json', tokenizerConfig).value : {};
-  for (const section of ['normalizer', 'pre_tokenizer', 'decoder']) checkSymbols(json[section], section, keys.get(section) ?? 0);
-  checkIds(json, keys, sizes.vocabSize);
+  return tokenizerFromJson(json, config, sizes, { keys });
+}
+
+export interface TokenizerJsonOptions {
+  /** Byte offsets of the keys of the JSON text, for errors (none for an object built in memory). */
+  keys?: Map<string, number>;
+  /** What the object was made from, for errors: 'tokenizer.json' (default), 'spiece.model'. */
+  file?: string;
+  /** Changes to the library's tokenizer before it is checked (a SentencePiece character map in place of the library's approximation). */
+  patch?: (tokenizer: Tokenizer) => void;
+}
+
+/**
+ * A tokenizer.json already parsed (or built from another format: SentencePiece, vocab.txt), with
+ * the checks of tokenizerFromFiles; errors name `options.file`.
+ */
+export function tokenizerFromJson(json: Record<string, unknown>, config: Record<string, unknown>, sizes: ModelSizes,
+  options: TokenizerJsonOptions = {}): Tokenizer {
+  const keys = options.keys ?? new Map<string, number>();
+  const file = options.file ?? 'tokenizer.json';
+  const tokenizerError = (_file: string, field: string, at: number, what: string) =>
+    new FormatError(`${file}: ${what} (field ${field}, byte offset ${at})`, field, at);
+  for (const section of ['normalizer', 'pre_tokenizer', 'decoder']) checkSymbols(json[section], section, keys.get(section) ?? 0, file);
+  checkIds(json, keys, sizes.vocabSize, file);
   let tokenizer: Tokenizer;
   try {
     tokenizer = new Tokenizer(json, config);
   } catch (e) {
     throw tokenizerError('tokenizer.json', 'tokenizer.json', 0, `the tokenizer library refuses it: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`);
   }
+  options.patch?.(tokenizer);
   const ids = tokenizer.model?.tokens_to_ids;
   if (!(ids instanceof Map) || ids.size === 0) throw tokenizerError('tokenizer.json', 'model', keys.get('model') ?? 0, 'the model has no vocabulary');
   for (const [token, id] of ids) {
@@ -108,7 +131,9 @@ export function tokenizerFromFiles(tokenizerJson: Uint8Array, tokenizerConfig: U
  * The ids of the vocabulary object (WordPiece, BPE) and of the added tokens, before the library
  * sees them: it makes an array indexed by id, and an id of 1e9 cost it a minute.
  */
-function checkIds(json: Record<string, unknown>, keys: Map<string, number>, vocabSize: number): void {
+function checkIds(json: Record<string, unknown>, keys: Map<string, number>, vocabSize: number, file: string): void {
+  const tokenizerError = (_file: string, field: string, at: number, what: string) =>
+    new FormatError(`${file}: ${what} (field ${field}, byte offset ${at})`, field, at);
   const bad = (id: unknown) => !Number.isSafeInteger(id) || (id as number) < 0 || (id as number) >= vocabSize;
   const vocab = (json['model'] as { vocab?: unknown } | undefined)?.vocab;
   if (vocab !== null && typeof vocab === 'object' && !Array.isArray(vocab)) {
@@ -138,15 +163,15 @@ function checkIds(json: Record<string, unknown>, keys: Map<string, number>, voca
 const SYMBOL_FIELDS = new Set(['replacement', 'prepend', 'content', 'prefix', 'suffix', 'str_rep']);
 const MAX_SYMBOL_LENGTH = 64;
 
-function checkSymbols(value: unknown, path: string, at: number): void {
+function checkSymbols(value: unknown, path: string, at: number, file: string): void {
   if (value === null || typeof value !== 'object') return;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const where = Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`;
     if (!Array.isArray(value) && SYMBOL_FIELDS.has(k) && !(typeof v === 'string' && v.length <= MAX_SYMBOL_LENGTH)) {
-      throw tokenizerError('tokenizer.json', where, at, `${where} must be a string of at most ${MAX_SYMBOL_LENGTH} characters, got ${
+      throw tokenizerError(file, where, at, `${where} must be a string of at most ${MAX_SYMBOL_LENGTH} characters, got ${
         typeof v === 'string' ? `${v.length} characters` : Array.isArray(v) ? `an array of ${v.length}` : showJson(v, 40)}`);
     }
-    checkSymbols(v, where, at);
+    checkSymbols(v, where, at, file);
   }
 }
 

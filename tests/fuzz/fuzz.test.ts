@@ -16,7 +16,7 @@ const from = Number(env['FUZZ_FROM'] ?? 0);
 const only = env['FUZZ_TARGET'];
 const ARTIFACTS = join(__dirname, '..', '..', 'artifacts', 'fuzz');
 const NAMES = ['safetensors', 'sharded-index', 'config', 'tokenizer', 'sentence-transformers', 'word2vec-text', 'word2vec-binary', 'fasttext-vec', 'checkpoint', 'fasttext-bin',
-  'quantized-checkpoint', 'pytorch'];
+  'quantized-checkpoint', 'pytorch', 'sentencepiece'];
 
 let rt: Runtime;
 let targets: Target[];

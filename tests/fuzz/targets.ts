@@ -14,6 +14,7 @@ import { parseCheckpoint } from '../../src/word2vec/checkpoint';
 import { Word2Vec } from '../../src/word2vec/word2vec';
 import { encodeSafetensors, type StFile, mutateCheckpoint, mutateQ8Config, mutateQ8Safetensors, mutateSafetensors, mutateWord2VecBinary, mutateWord2VecText } from './formats';
 import { mutateBytes, mutateJsonText, type Rng } from './mutate';
+import { sentencePieceTarget } from './sentencepiece-target';
 import { pytorchTarget } from './pytorch';
 
 /** A target's input: one or more named files. */
@@ -340,6 +341,7 @@ export async function makeTargets(rt: Runtime): Promise<Target[]> {
     word2vecTarget('fasttext-bin', fastTextBin, mutateBytes),
     await quantizedTarget(),
     pytorchTarget(),
+    sentencePieceTarget(),
   ];
   for (const m of models) m.dispose();
   return targets;
