@@ -8,6 +8,7 @@ import type { GenerateOptions } from './generation';
 const KEYS = [
   ['max_length', 'maxLength'], ['min_length', 'minLength'], ['num_beams', 'numBeams'],
   ['length_penalty', 'lengthPenalty'], ['early_stopping', 'earlyStopping'], ['num_return_sequences', 'numReturnSequences'],
+  ['renormalize_logits', 'renormalizeLogits'],
 ] as const;
 
 /** The generate() defaults set in a checkpoint's JSON file (named `file` in errors: FormatErrors with the key and its byte offset). */
@@ -22,6 +23,7 @@ export function generationDefaults(json: Uint8Array | string, file: string): Gen
     const v = (value as Record<string, unknown>)[key];
     if (v === undefined || v === null) continue;
     const ok = key === 'early_stopping' ? v === true || v === false || v === 'never'
+      : key === 'renormalize_logits' ? v === true || v === false
       : key === 'length_penalty' ? typeof v === 'number' && Number.isFinite(v)
       : Number.isInteger(v) && (v as number) >= (key === 'min_length' ? 0 : key === 'max_length' ? 2 : 1);
     if (!ok) throw fail(key, keys.get(key) ?? 0, `${key} ${showJson(v)} is not a valid value`);

@@ -60,16 +60,22 @@ export interface GenerateOptions {
   earlyStopping?: boolean | 'never';
   /** How many of each sequence's best hypotheses to return, ≤ numBeams (default 1). */
   numReturnSequences?: number;
+  /**
+   * Beam search: take the log-softmax again after the rules removed tokens (suppressed, bad
+   * words, EOS before minLength), so that each step's probabilities sum to 1 over the tokens
+   * allowed (HF's renormalize_logits; default false). Greedy search picks the same either way.
+   */
+  renormalizeLogits?: boolean;
 }
 
 /** The options with their defaults, checked; maxLength is lowered to the model's positions. */
 /** The options generate() reads. */
-export const GENERATE_OPTIONS = ['maxLength', 'minLength', 'numBeams', 'lengthPenalty', 'earlyStopping', 'numReturnSequences'] as const;
+export const GENERATE_OPTIONS = ['maxLength', 'minLength', 'numBeams', 'lengthPenalty', 'earlyStopping', 'numReturnSequences', 'renormalizeLogits'] as const;
 
 export function searchOptions(o: GenerateOptions, maxPositions: number, where: string): SearchOptions & { minLength: number } {
   const r = {
     maxLength: o.maxLength ?? 128, minLength: o.minLength ?? 0, numBeams: o.numBeams ?? 1, lengthPenalty: o.lengthPenalty ?? 1,
-    earlyStopping: o.earlyStopping ?? false, numReturnSequences: o.numReturnSequences ?? 1,
+    earlyStopping: o.earlyStopping ?? false, numReturnSequences: o.numReturnSequences ?? 1, renormalizeLogits: o.renormalizeLogits ?? false,
   };
   checkSearchOptions(r, where);
   if (!Number.isInteger(r.minLength) || r.minLength < 0) throw new Error(`${where}: option minLength must be an integer ≥ 0, got ${String(r.minLength)}`);
@@ -84,6 +90,7 @@ export interface SearchOptions {
   /** true: stop a sequence once numBeams hypotheses are finished; false: HF's heuristic; 'never': only when no open beam can do better. */
   earlyStopping: boolean | 'never';
   numReturnSequences: number;
+  renormalizeLogits: boolean;
 }
 
 export interface SearchResult {
@@ -102,6 +109,7 @@ function checkSearchOptions(o: SearchOptions, where: string): void {
   if (!Number.isInteger(o.numReturnSequences) || o.numReturnSequences < 1 || o.numReturnSequences > o.numBeams) {
     throw bad('numReturnSequences', `an integer from 1 to numBeams (${o.numBeams})`, o.numReturnSequences);
   }
+  if (o.renormalizeLogits !== true && o.renormalizeLogits !== false) throw bad('renormalizeLogits', 'true or false', o.renormalizeLogits);
 }
 
 /** The one token the rules allow at length curLen, if they force one (HF applies forced EOS after forced BOS). */
@@ -177,12 +185,12 @@ class Hypotheses {
   }
 }
 
-/** log Σ exp(x) of one row of logits (float64). */
-function logSumExp(x: Float32Array): number {
+/** log Σ exp(x) of one row of logits (float64), over the tokens not banned when `banned` is given. */
+function logSumExp(x: Float32Array, banned?: Uint8Array): number {
   let max = -Infinity;
-  for (let t = 0; t < x.length; t++) if (x[t]! > max) max = x[t]!;
+  for (let t = 0; t < x.length; t++) if (x[t]! > max && !banned?.[t]) max = x[t]!;
   let sum = 0;
-  for (let t = 0; t < x.length; t++) sum += Math.exp(x[t]! - max);
+  for (let t = 0; t < x.length; t++) if (!banned?.[t]) sum += Math.exp(x[t]! - max);
   return max + Math.log(sum);
 }
 
@@ -211,12 +219,13 @@ class TopK {
 
 /**
  * Offers beam j's candidates to the top-2N: log-softmax(logits) + the beam's score for every
- * token the rules allow at this length (only a forced token, at 0 + the beam's score, when one is).
+ * token the rules allow at this length (only a forced token, at 0 + the beam's score, when one
+ * is); with `renormalize`, the log-softmax over the allowed tokens only.
  */
-function offerBeam(top: TopK, logits: Float32Array, beamScore: number, j: number, banned: Uint8Array, forced: number | undefined): void {
+function offerBeam(top: TopK, logits: Float32Array, beamScore: number, j: number, banned: Uint8Array, forced: number | undefined, renormalize: boolean): void {
   const V = logits.length;
   if (forced !== undefined) return top.offer(beamScore, j * V + forced);
-  const base = beamScore - logSumExp(logits);
+  const base = beamScore - logSumExp(logits, renormalize ? banned : undefined);
   for (let t = 0; t < V; t++) {
     const score = logits[t]! + base;
     if ((!top.full || score > top.floor) && !banned[t]) top.offer(score, j * V + t);
@@ -254,7 +263,7 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
       if (rules.eos !== undefined) banned[rules.eos] = T < rules.minLength ? 1 : 0;
       for (let j = 0; j < N; j++) {
         const r = b * N + j;
-        offerBeam(top, logits.subarray(r * V, (r + 1) * V), beamScores[r]!, j, banned, forced);
+        offerBeam(top, logits.subarray(r * V, (r + 1) * V), beamScores[r]!, j, banned, forced, o.renormalizeLogits);
       }
       let kept = 0;
       for (let rank = 0; rank < top.scores.length && kept < N; rank++) {

@@ -148,7 +148,7 @@ test('the beam-search code with one beam and early stopping is greedy search (as
   const g = fixture.generation, maxLength = g.params.max_length;
   const enc = model.encode(ids, mask), decoder = model.stepDecoder(enc, maxLength);
   const out = beamSearch(decoder, ids.map(() => [g.params.decoder_start_token_id]), tokenRules(model.config, 0),
-    { maxLength, numBeams: 1, lengthPenalty: 1, earlyStopping: true, numReturnSequences: 1 });
+    { maxLength, numBeams: 1, lengthPenalty: 1, earlyStopping: true, numReturnSequences: 1, renormalizeLogits: false });
   expect(out.sequences.map((r, b) => r.slice(0, g.sequences_trimmed[b].length))).toEqual(g.sequences_trimmed);
   decoder.free();
   enc.free();
@@ -183,7 +183,7 @@ test('an EOS listed among the bad words still ends a sequence, in greedy and bea
   const decoder: StepDecoder = { next: (tokens) => logits(tokens.length), reorder: () => {} };
   const toy = { ...rules, vocabSize: V };
   expect(greedySearch(decoder, [[7]], toy, 5)).toEqual([[7, eos]]);
-  const beams = beamSearch(decoder, [[7]], toy, { maxLength: 5, numBeams: 2, lengthPenalty: 1, earlyStopping: true, numReturnSequences: 1 });
+  const beams = beamSearch(decoder, [[7]], toy, { maxLength: 5, numBeams: 2, lengthPenalty: 1, earlyStopping: true, numReturnSequences: 1, renormalizeLogits: false });
   expect(beams.sequences).toEqual([[7, eos]]);
 });
 
