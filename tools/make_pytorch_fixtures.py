@@ -10,6 +10,9 @@ tests/fixtures/pytorch/
                       of its first element in the .bin (from the zip's own local headers), and
                       its values (floats as float64, exact);
   legacy.bin          the same state dict in the legacy format (_use_new_zipfile_serialization=False);
+  legacy.json         the byte offset of each tensor's first element in legacy.bin, found by walking
+                      the file with Python's pickle (storage keys, 8-byte counts) — legacy.bin and
+                      legacy.json change together on a rerun (storage keys are addresses);
   os-system.bin       torch.save of an object whose pickle calls os.system (GLOBAL posix.system);
   eval.bin            ... builtins.eval;
   module.bin          torch.save(model): a whole nn.Module, not a state dict;
@@ -19,13 +22,16 @@ tests/fixtures/pytorch/
 tests/fixtures/bert-pytorch/          tests/fixtures/bert's F32 weights as pytorch_model.bin, some
                                       stored as transposed views and a slice of a larger storage;
 tests/fixtures/bert-pytorch-sharded/  bert's F16 weights (model-f16.safetensors) in two .bin
-                                      shards with pytorch_model.bin.index.json.
+                                      shards with pytorch_model.bin.index.json;
+tests/fixtures/bert-pytorch-legacy/   bert-pytorch's state dict in the legacy format.
 
-Run: /usr/bin/python3 tools/make_pytorch_fixtures.py   (about 1 s; byte-identical on a rerun)
+Run: /usr/bin/python3 tools/make_pytorch_fixtures.py   (about 1 s; byte-identical on a rerun but
+for legacy.bin, legacy.json and bert-pytorch-legacy/pytorch_model.bin)
 """
 import collections
 import json
 import os
+import pickle
 import shutil
 import struct
 import sys
@@ -104,6 +110,36 @@ def expected(sd, path):
     return out
 
 
+def legacy_offsets(path):
+    """Each tensor's first element in a legacy-format file: the pickles read in turn (nothing
+    rebuilt: the rebuild calls are recorded), then the storages walked by their 8-byte counts."""
+    class Recorder(pickle.Unpickler):
+        def find_class(self, module, name):
+            if (module, name) == ('torch._utils', '_rebuild_tensor_v2'):
+                return lambda storage, offset, *rest: (storage, offset)
+            if (module, name) == ('collections', 'OrderedDict'):
+                return collections.OrderedDict
+            if module == 'torch' and name.endswith('Storage'):
+                return name
+            raise pickle.UnpicklingError(f'{module}.{name}')
+
+        def persistent_load(self, pid):
+            return pid
+
+    width = {'FloatStorage': 4, 'HalfStorage': 2, 'BFloat16Storage': 2, 'DoubleStorage': 8, 'LongStorage': 8, 'IntStorage': 4}
+    with open(path, 'rb') as f:
+        assert pickle.load(f) == torch.serialization.MAGIC_NUMBER and pickle.load(f) == 1001
+        assert pickle.load(f)['little_endian']
+        sd = Recorder(f).load()
+        starts = {}
+        for key in pickle.load(f):
+            (numel,) = struct.unpack('<q', f.read(8))
+            starts[key] = f.tell()
+            f.seek(numel * width[next(s for s, _ in sd.values() if s[2] == key)[1]], 1)
+        assert f.read() == b''
+    return {name: starts[pid[2]] + offset * width[pid[1]] for name, (pid, offset) in sd.items()}
+
+
 class Call:
     """An object whose pickle is a call of `fn(*args)`: what a malicious checkpoint does."""
 
@@ -143,8 +179,9 @@ def copy_folder_files(dst):
         shutil.copyfile(os.path.join(BERT, name), os.path.join(dst, name))
 
 
-def bert_pytorch():
-    """bert's F32 weights, the matrices of layer 0 stored transposed (non-contiguous views), the classifier bias a slice."""
+def bert_pytorch(legacy=False):
+    """bert's F32 weights, the matrices of layer 0 stored transposed (non-contiguous views), the classifier bias a slice
+    (with legacy: in the legacy format, bert-pytorch-legacy)."""
     weights = read_safetensors(os.path.join(BERT, 'model.safetensors'))
     sd = collections.OrderedDict()
     for name, t in weights.items():
@@ -153,9 +190,9 @@ def bert_pytorch():
         elif name == 'classifier.bias':
             t = torch.cat([torch.tensor([7.0, 7.0]), t, torch.tensor([7.0])])[2:5]  # offset 2 in a storage of 6
         sd[name] = t
-    dst = os.path.join(ROOT, 'bert-pytorch')
+    dst = os.path.join(ROOT, 'bert-pytorch-legacy' if legacy else 'bert-pytorch')
     copy_folder_files(dst)
-    torch.save(sd, os.path.join(dst, 'pytorch_model.bin'))
+    torch.save(sd, os.path.join(dst, 'pytorch_model.bin'), _use_new_zipfile_serialization=not legacy)
     loaded = torch.load(os.path.join(dst, 'pytorch_model.bin'), weights_only=True)
     assert all(torch.equal(loaded[n], weights[n]) for n in weights)
     return len(sd)
@@ -192,7 +229,20 @@ def main():
     with open(os.path.join(OUT, 'expected.json'), 'w') as f:
         json.dump({'torch': torch.__version__, 'tensors': expected(sd, path)}, f, indent=1)
         f.write('\n')
-    torch.save(sd, os.path.join(OUT, 'legacy.bin'), _use_new_zipfile_serialization=False)
+    legacy = os.path.join(OUT, 'legacy.bin')
+    torch.save(sd, legacy, _use_new_zipfile_serialization=False)
+    loaded = torch.load(legacy, weights_only=True)
+    assert list(loaded) == list(sd) and all(torch.equal(loaded[n], sd[n]) for n in sd)
+    offsets = legacy_offsets(legacy)
+    with open(legacy, 'rb') as f:
+        data = f.read()
+    for name, t in sd.items():  # each offset holds the tensor's first element
+        if t.numel() > 0:
+            first = torch.empty(1, dtype=t.dtype).copy_(t.flatten()[:1])
+            assert data[offsets[name]:offsets[name] + t.element_size()] == first.view(torch.uint8).numpy().tobytes(), name
+    with open(os.path.join(OUT, 'legacy.json'), 'w') as f:
+        json.dump({'torch': torch.__version__, 'byteOffsets': offsets}, f, indent=1)
+        f.write('\n')
 
     refusals = {}
     for name, obj in [('os-system.bin', Call(os.system, ('echo wasm-nlp-fixture-ran > /dev/null',))),
@@ -206,7 +256,8 @@ def main():
     torch.save(collections.OrderedDict(x=Call(torch.FloatStorage, (3,))), os.path.join(OUT, 'reduce-storage.bin'))
     for name, why in refusals.items():
         print(f'{name}: torch.load(weights_only=True) refuses it: {why[:100]}')
-    print(f'bert-pytorch: {bert_pytorch()} tensors; bert-pytorch-sharded: {bert_pytorch_sharded()} tensors')
+    print(f'bert-pytorch: {bert_pytorch()} tensors; bert-pytorch-sharded: {bert_pytorch_sharded()} tensors; '
+          f'bert-pytorch-legacy: {bert_pytorch(legacy=True)} tensors')
 
 
 if __name__ == '__main__':

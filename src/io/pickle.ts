@@ -86,6 +86,15 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Runs the pickle up to STOP and returns its value; every other outcome is a FormatError. */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PickleValue {
+  return unpicklePrefix(bytes, options).value;
+}
+
+/**
+ * As unpickle, and where its STOP ends: the bytes after it are not read. The legacy torch.save
+ * format is several pickles one after the other, each found where the one before stops. A pickle
+ * cut short by the end of `bytes` is a FormatError of field 'truncated' (and only such a one is).
+ */
+export function unpicklePrefix(bytes: Uint8Array, options: UnpickleOptions): { value: PickleValue; length: number } {
   const base = options.baseOffset ?? 0;
   const what = options.what ?? 'pickle';
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -167,7 +176,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PickleVal
       case 0x2e: { // STOP
         if (marks.length > 0) throw fail('stack', 'STOP with a MARK still open');
         if (stack.length !== 1) throw fail('stack', `STOP with ${stack.length} values on the stack, not 1`);
-        return pop();
+        return { value: pop(), length: p };
       }
       case 0x28: // MARK
         if (marks.length >= MAX_MARK_DEPTH) throw fail('depth', `more than ${MAX_MARK_DEPTH} MARKs open at once`);

@@ -5,7 +5,9 @@
 // their arguments (sizes, strides, offsets, memo indexes), the globals it names, and the storage
 // entries' sizes and names. A load reads every tensor as the checkpoint does (floats checked
 // finite, integers as int32); a result must have as many values as its shape says, all finite.
-// One seed in four is the bert-pytorch folder, loaded by loadModel.
+// The legacy format's seeds (pytorch/legacy.bin, bert-pytorch-legacy's) have their pickles mutated
+// the same way, their storages' 8-byte counts changed, and the file cut or lengthened. Two seeds
+// of seven are folders (bert-pytorch, bert-pytorch-legacy), loaded by loadModel.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePytorch } from '../../src/io/pytorch';
@@ -29,13 +31,18 @@ const INTS = [0, 1, 2, 3, 5, 48, 127, 128, 255];
 
 function seeds(): Files[] {
   const bin = (path: string) => new Uint8Array(readFileSync(join(FIXTURES, path)));
-  const dir = join(FIXTURES, 'bert-pytorch');
-  const folder = Object.fromEntries(readdirSync(dir).map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]));
+  const folder = (name: string) => {
+    const dir = join(FIXTURES, name);
+    return Object.fromEntries(readdirSync(dir).map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]));
+  };
   return [
     { [BIN]: bin('pytorch/state-dict.bin') },
     { [BIN]: bin('bert-pytorch/pytorch_model.bin') },
     { [BIN]: bin('bert-pytorch-sharded/pytorch_model-00002-of-00002.bin') },
-    folder,
+    folder('bert-pytorch'),
+    { [BIN]: bin('pytorch/legacy.bin') },
+    { [BIN]: bin('bert-pytorch-legacy/pytorch_model.bin') },
+    folder('bert-pytorch-legacy'),
   ];
 }
 
@@ -44,36 +51,9 @@ function mutateEntries(rng: Rng, bin: Uint8Array): Uint8Array {
   const dir = readZipDirectory(bin);
   const entries: ZipInput[] = dir.entries.map((e) => ({ name: e.name, data: bin.slice(e.dataOffset, e.dataOffset + e.size) }));
   const pkl = entries.find((e) => e.name.endsWith('/data.pkl'))!;
-  const p = pkl.data;
   const op = rng.int(10);
-  if (op === 0) {
-    pkl.data = mutateBytes(rng, p);
-  } else if (op <= 2) {
-    // An opcode's argument (BININT1, BINPUT, BINGET) or any byte to a small integer: sizes, strides, offsets, memo indexes.
-    const q = p.slice();
-    for (let k = 1 + rng.int(3); k > 0; k--) {
-      const i = rng.int(q.length);
-      if (q[i - 1] === 0x4b || q[i - 1] === 0x71 || q[i - 1] === 0x68 || rng.chance(0.3)) q[i] = rng.pick(INTS);
-    }
-    pkl.data = q;
-  } else if (op === 3) {
-    const q = p.slice();
-    q[rng.int(q.length)] = rng.pick(OPCODES);
-    pkl.data = q;
-  } else if (op === 4) {
-    // A GLOBAL's name replaced by another (storage types, callables, refused ones).
-    const text = new TextDecoder('latin1').decode(p);
-    const globals = [...text.matchAll(/c([a-z_.]+\n[A-Za-z_0-9]+)\n/g)];
-    if (globals.length > 0) {
-      const g = rng.pick(globals);
-      const start = g.index + 1;
-      const replaced = text.slice(0, start) + rng.pick(GLOBALS) + text.slice(start + g[1]!.length);
-      pkl.data = Uint8Array.from(replaced, (c) => c.charCodeAt(0));
-    }
-  } else if (op === 5) {
-    // A slice of the pickle repeated or removed (whole tensors, MARKs, memo puts).
-    const a = rng.int(p.length), b = Math.min(p.length, a + 1 + rng.int(40));
-    pkl.data = rng.chance(0.5) ? new Uint8Array([...p.subarray(0, b), ...p.subarray(a, b), ...p.subarray(b)]) : new Uint8Array([...p.subarray(0, a), ...p.subarray(b)]);
+  if (op <= 5) {
+    pkl.data = mutatePickle(rng, pkl.data, op);
   } else if (op === 6) {
     // A storage entry shortened, lengthened or gone.
     const storages = entries.filter((e) => e.name.includes('/data/'));
@@ -101,13 +81,76 @@ function mutateEntries(rng: Rng, bin: Uint8Array): Uint8Array {
   return writeZip(entries, { align: 64, zip64: rng.chance(0.5) }).bytes;
 }
 
+/** Pickle bytes mutated one way (`op` 0 to 5): as bytes, a small integer, an opcode, a global, a slice repeated or removed. */
+function mutatePickle(rng: Rng, p: Uint8Array, op: number): Uint8Array {
+  if (op === 0) return mutateBytes(rng, p);
+  if (op <= 2) {
+    // An opcode's argument (BININT1, BINPUT, BINGET) or any byte to a small integer: sizes, strides, offsets, memo indexes.
+    const q = p.slice();
+    for (let k = 1 + rng.int(3); k > 0; k--) {
+      const i = rng.int(q.length);
+      if (q[i - 1] === 0x4b || q[i - 1] === 0x71 || q[i - 1] === 0x68 || rng.chance(0.3)) q[i] = rng.pick(INTS);
+    }
+    return q;
+  }
+  if (op === 3) {
+    const q = p.slice();
+    q[rng.int(q.length)] = rng.pick(OPCODES);
+    return q;
+  }
+  if (op === 4) {
+    // A GLOBAL's name replaced by another (storage types, callables, refused ones).
+    const text = new TextDecoder('latin1').decode(p);
+    const globals = [...text.matchAll(/c([a-z_.]+\n[A-Za-z_0-9]+)\n/g)];
+    if (globals.length === 0) return p;
+    const g = rng.pick(globals);
+    const start = g.index + 1;
+    const replaced = text.slice(0, start) + rng.pick(GLOBALS) + text.slice(start + g[1]!.length);
+    return Uint8Array.from(replaced, (c) => c.charCodeAt(0));
+  }
+  // A slice of the pickle repeated or removed (whole tensors, MARKs, memo puts).
+  const a = rng.int(p.length), b = Math.min(p.length, a + 1 + rng.int(40));
+  return rng.chance(0.5) ? new Uint8Array([...p.subarray(0, b), ...p.subarray(a, b), ...p.subarray(b)]) : new Uint8Array([...p.subarray(0, a), ...p.subarray(b)]);
+}
+
+/**
+ * A legacy-format file (of a seed: valid) mutated one way. Its parts follow one another with no
+ * offsets between them, so the pickles (magic number … storage keys: the first headerLength
+ * bytes) are mutated as data.pkl is and the storages follow wherever the pickles now end; or a
+ * storage's 8-byte element count is changed, a value made NaN, or the file cut or lengthened.
+ */
+function mutateLegacy(rng: Rng, bin: Uint8Array): Uint8Array {
+  const pt = parsePytorch(bin);
+  const pickles = bin.subarray(0, pt.headerLength), rest = bin.subarray(pt.headerLength);
+  const op = rng.int(9);
+  if (op <= 5) return new Uint8Array([...mutatePickle(rng, pickles, op), ...rest]);
+  const q = bin.slice();
+  const v = new DataView(q.buffer);
+  // Where the counts are: before the first storage, and before each tensor's first element (most start their storage).
+  const counts = [pt.headerLength, ...pt.names.map((n) => pt.info(n).byteOffset - 8)];
+  if (op === 6) {
+    const at = rng.pick(counts);
+    const numel = v.getUint32(at, true);
+    v.setUint32(at, rng.pick([0, 1, numel - 1, numel + 1, 2 ** 32 - 1, ...INTS]) >>> 0, true);
+    if (rng.chance(0.2)) v.setUint32(at + 4, rng.pick([1, 256, 2 ** 31]), true);
+    return q;
+  }
+  if (op === 7) {
+    const floats = pt.names.filter((n) => pt.info(n).dtype === 'F32' && pt.info(n).byteLength >= 4);
+    if (floats.length > 0) v.setUint32(pt.info(rng.pick(floats)).byteOffset, rng.pick([0x7fc00000, 0x7f800000, 0xff800000, 0x7f7fffff]), true);
+    return q;
+  }
+  return rng.chance(0.5) ? bin.subarray(0, rng.int(bin.length)) : new Uint8Array([...bin, ...new Uint8Array(1 + rng.int(16))]);
+}
+
 export function pytorchTarget(): Target {
   return {
     name: 'pytorch',
     seeds: seeds(),
     mutate: (rng, seed) => {
       const bin = seed[BIN]!;
-      return { ...seed, [BIN]: rng.chance(0.3) ? mutateBytes(rng, bin) : mutateEntries(rng, bin) };
+      const legacy = bin[0] === 0x80;
+      return { ...seed, [BIN]: rng.chance(0.3) ? mutateBytes(rng, bin) : legacy ? mutateLegacy(rng, bin) : mutateEntries(rng, bin) };
     },
     load: async (files, rt): Promise<Loaded> => {
       if (files['config.json']) {

@@ -1,6 +1,7 @@
 // pytorch_model.bin: files written by Debian's torch 1.13 (tools/make_pytorch_fixtures.py) read to
 // the values torch saved (expected.json: every dtype, shared storages, views with offsets and
-// strides, byte offsets from the zip's own headers), the same from bytes and piece by piece,
+// strides, byte offsets from the zip's own headers), the same from bytes and piece by piece, the
+// legacy format (torch < 1.6) to the same values at the offsets Python's pickle finds (legacy.json),
 // malicious pickles refused naming the global, and every malformed archive or state dict refused
 // with the field and byte offset before anything of a claimed size is allocated.
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { parsePytorch } from '../../src/io/pytorch';
 import type { ByteSource } from '../../src/io/safetensors';
 import { formatError } from '../format-error';
 import { f32Bytes, op, pickle, stateDictPickle, torchZip, type TensorSpec } from './torch-zip';
+import { legacyFile, legacyStateDictPickle, type LegacyTensor } from './torch-legacy';
 
 const DIR = join(__dirname, '..', 'fixtures', 'pytorch');
 const read = (name: string) => new Uint8Array(readFileSync(join(DIR, name)));
@@ -149,9 +151,11 @@ describe('refused: what is not a state dict, without running it', () => {
     expectError(() => parsePytorch(r), 'reduce', global + 27, /REDUCE of torch\.FloatStorage, which may be named but not called/);
   });
 
-  test('the legacy format (torch < 1.6), and bytes that are no zip', () => {
-    expectError(() => parsePytorch(read('legacy.bin')), 'format', 0, /legacy torch.save format .* re-save it with torch.save in torch ≥ 1.6, or convert it to safetensors/);
-    expectError(() => parsePytorch(enc.encode('{"not": "a zip"}')), 'format', 0, /not a zip archive/);
+  test('bytes that are neither a zip nor a pickle: JSON, torch 0.1\'s tar format', () => {
+    expectError(() => parsePytorch(enc.encode('{"not": "a zip"}')), 'format', 0, /neither a zip archive .* nor the legacy torch.save format/);
+    const tar = new Uint8Array(1024);
+    tar.set(enc.encode('storages'));
+    expectError(() => parsePytorch(tar), 'format', 0, /neither a zip archive/);
     expect(() => parsePytorch('x' as never)).toThrow(/give the bytes/);
   });
 });
@@ -221,5 +225,137 @@ describe('malformed archives and state dicts (built here): FormatError naming th
       op.false(), op.none(), op.tuple(), op.reduce(), op.stop());
     const z = torchZip(pkl, {});
     expectError(() => parsePytorch(z.bytes), '_rebuild_tensor_v2', z.entries[0]!.dataOffset + pkl.length - 2, /_rebuild_tensor_v2 of the string "not a storage", not a storage/);
+  });
+});
+
+describe('the legacy format (torch < 1.6): tests/fixtures/pytorch/legacy.bin, and files built here', () => {
+  const bytes = read('legacy.bin');
+  // Written with legacy.bin: each tensor's first element, found by Python's pickle walking the file.
+  const offsets = (JSON.parse(readFileSync(join(DIR, 'legacy.json'), 'utf8')) as { byteOffsets: Record<string, number> }).byteOffsets;
+
+  test.each([['the bytes', () => parsePytorch(bytes)], ['piece by piece', () => parsePytorch(fileLike(bytes))]] as const)(
+    'every tensor of legacy.bin as torch saved it: dtype, shape, byte offset, values (%s)', (_, open) => {
+      const pt = open();
+      expect({ format: pt.format, archiveName: pt.archiveName, notes: pt.notes }).toEqual({ format: 'legacy', archiveName: '', notes: [] });
+      expect([...pt.names].sort()).toEqual(Object.keys(expected).sort());
+      for (const [name, e] of Object.entries(expected)) {
+        const info = pt.info(name);
+        expect({ dtype: info.dtype, shape: info.shape, byteOffset: info.byteOffset }, name).toEqual({ dtype: e.dtype, shape: e.shape, byteOffset: offsets[name] });
+        const values = ['F32', 'F16', 'BF16', 'F64'].includes(e.dtype) ? pt.tensor(name) : pt.intTensor(name);
+        expect(Array.from(values), name).toEqual(e.dtype === 'F64' ? e.values.map(Math.fround) : e.values);
+      }
+      // Shared storages stay shared: the tied rows are views of the embedding's storage.
+      expect(pt.info('tied.last_rows').byteOffset - pt.info('embeddings.word_embeddings.weight').byteOffset).toBe(12 * 4);
+    });
+
+  test('piece by piece: the parse reads the pickles and each storage\'s 8-byte count, never a storage\'s bytes', () => {
+    const bin = new Uint8Array(readFileSync(join(__dirname, '..', 'fixtures', 'bert-pytorch-legacy', 'pytorch_model.bin')));
+    const src = fileLike(bin);
+    const pt = parsePytorch(src);
+    expect(pt.format).toBe('legacy');
+    const counts = src.reads.filter(([o]) => o >= pt.headerLength);
+    // 41 tensors, each on its own storage (classifier.bias 2 elements into its storage of 6).
+    expect(counts.length).toBe(41);
+    expect(counts.every(([, n]) => n === 8)).toBe(true);
+    const starts = new Set(counts.map(([o]) => o + 8));
+    for (const name of pt.names) expect(starts.has(pt.info(name).byteOffset - (name === 'classifier.bias' ? 8 : 0)), name).toBe(true);
+    // The pickles: windows from where each starts, the state dict's (over 4 KB) read again in a larger one.
+    const windows = src.reads.filter(([o]) => o < pt.headerLength);
+    expect(windows.reduce((s, [, n]) => s + n, 0)).toBeLessThan(bin.length / 4);
+    expect(pt.headerLength).toBeGreaterThan(4096);
+  });
+
+  const six = f32Bytes(1, 2, 3, 4, 5, 6);
+  const w: LegacyTensor = { name: 'w', storage: '0', type: 'FloatStorage', numel: 6, shape: [2, 3], stride: [3, 1] };
+  const ok = { tensors: [w], storages: [{ key: '0', numel: 6, data: six }] };
+
+  test('a file built here: the storage list\'s order gives the offsets, not the pickle\'s; _rebuild_tensor (torch 0.4.0); bytes after the last storage noted', () => {
+    const h: LegacyTensor = { name: 'h', storage: '1', type: 'HalfStorage', numel: 2, shape: [2], stride: [1] };
+    const half = Uint8Array.from([0x00, 0x3c, 0x00, 0xc0]); // 1, -2
+    const f = legacyFile({ tensors: [w, { ...h, v1: true }], storages: [{ key: '1', numel: 2, data: half }, { key: '0', numel: 6, data: six }], trailing: new Uint8Array(3) });
+    const pt = parsePytorch(f.bytes);
+    expect(Array.from(pt.tensor('w'))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(pt.tensor('h'))).toEqual([1, -2]);
+    expect(pt.info('w').byteOffset).toBe(f.countAt['0']! + 8);
+    expect(pt.info('h').byteOffset).toBe(f.countAt['1']! + 8);
+    expect(pt.names).toEqual(['h', 'w']);
+    expect(pt.uncoveredBytes).toBe(3);
+    expect(pt.notes).toEqual([`3 bytes after the last storage (from byte ${f.end}) belong to no tensor`]);
+  });
+
+  test('storage views (view_metadata, torch < 0.4): a tensor on elements 2 … 4 of a storage of 6', () => {
+    const v: LegacyTensor = { ...w, name: 'v', numel: 6, view: { key: 'view', offset: 2, size: 3 }, offset: 1, shape: [2], stride: [1] };
+    const f = legacyFile({ tensors: [w, v], storages: [{ key: '0', numel: 6, data: six }] });
+    const pt = parsePytorch(f.bytes);
+    expect(Array.from(pt.tensor('v'))).toEqual([4, 5]);
+    expect(pt.info('v').byteOffset).toBe(f.countAt['0']! + 8 + (2 + 1) * 4);
+    // A tensor past the view's end (element 3 of 3), a view past its storage's end, a view key that is a storage's.
+    const past = legacyFile({ tensors: [{ ...v, offset: 2 }], storages: ok.storages });
+    expectError(() => parsePytorch(past.bytes), 'size', find(past.bytes, 'tR') + 1, /reach element 3 of storage "view", which has 3/);
+    const beyond = legacyFile({ tensors: [{ ...v, view: { key: 'view', offset: 4, size: 3 } }], storages: ok.storages });
+    expectError(() => parsePytorch(beyond.bytes), 'view_metadata', find(beyond.bytes, 'tQ') + 1, /view "view" is elements 4 to 7 of storage "0", which has 6/);
+    const clash = legacyFile({ tensors: [w, { ...v, view: { key: '0', offset: 0, size: 3 } }], storages: ok.storages });
+    expectError(() => parsePytorch(clash.bytes), 'view_metadata', find(clash.bytes, 'tQ', 1) + 1, /view key "0" is also a storage's key/);
+    const odd = legacyFile({ tensors: [w], storages: ok.storages, main: legacyStateDictPickle([w]).map((b, i, a) => (b === 0x4e && a[i + 1] === 0x74 ? 0x88 : b)) });
+    expectError(() => parsePytorch(odd.bytes), 'view_metadata', find(odd.bytes, 'tQ') + 1, /view_metadata True of storage "0"/);
+  });
+
+  test('the magic number, the protocol version, a big-endian sys_info', () => {
+    const magic = legacyFile({ ...ok, magic: [...op.proto(2), ...op.int(7), ...op.stop()] });
+    expectError(() => parsePytorch(magic.bytes), 'magic', 0, /a pickle of the int 7, not torch.save's magic number 0x1950a86a20f9469cfc6c/);
+    const version = legacyFile({ ...ok, version: 1000 });
+    expectError(() => parsePytorch(version.bytes), 'protocol_version', version.versionAt, /protocol version the int 1000; the legacy torch.save format is 1001/);
+    expect(version.versionAt).toBe(15);
+    const big = legacyFile({ ...ok, littleEndian: false });
+    expectError(() => parsePytorch(big.bytes), 'sys_info', big.sysInfoAt, /little_endian=False/);
+  });
+
+  test('a storage count that disagrees with the state dict, data past the end, the file ending before a count', () => {
+    const five = legacyFile({ tensors: [w], storages: [{ key: '0', numel: 5, data: six.subarray(0, 20) }] });
+    expectError(() => parsePytorch(five.bytes), 'storage', five.countAt['0']!, /storage "0" has 5 elements here, but the state dict says 6/);
+    const f = legacyFile(ok);
+    const cut = f.bytes.subarray(0, f.bytes.length - 1);
+    expectError(() => parsePytorch(cut), 'storage', f.countAt['0']!, /6 elements of F32 \(24 bytes\) from byte \d+, past the end of the file/);
+    const noCount = f.bytes.subarray(0, f.countAt['0']! + 7);
+    expectError(() => parsePytorch(noCount), 'storage', f.countAt['0']!, /its element count \(8 bytes\) is past the end of the file/);
+  });
+
+  test('a count of 2^40 elements is refused against the file\'s length, nothing of that size read or allocated', () => {
+    const huge = 2 ** 40;
+    const f = legacyFile({ tensors: [{ ...w, numel: huge }], storages: [{ key: '0', numel: huge, data: six }] });
+    const src = fileLike(f.bytes);
+    expectError(() => parsePytorch(src), 'storage', f.countAt['0']!, new RegExp(`${huge} elements of F32 \\(${4 * huge} bytes\\).* past the end of the file \\(${f.bytes.length} bytes\\)`));
+    expect(Math.max(...src.reads.map(([, n]) => n))).toBeLessThanOrEqual(f.bytes.length);
+  });
+
+  test('the storage key list: a key no tensor uses, a storage it leaves out, a key twice, no list', () => {
+    const extra = legacyFile({ ...ok, keys: ['0', '9'] });
+    expectError(() => parsePytorch(extra.bytes), 'storage keys', extra.keysAt, /names "9", which no tensor of the state dict uses/);
+    const missing = legacyFile({ ...ok, keys: [] });
+    expectError(() => parsePytorch(missing.bytes), 'storage keys', missing.keysAt, /storage "0" is not in the list of storage keys/);
+    const twice = legacyFile({ ...ok, keys: ['0', '0'] });
+    expectError(() => parsePytorch(twice.bytes), 'storage keys', twice.keysAt, /names "0" twice/);
+    const none = legacyFile(ok).bytes.subarray(0, legacyFile(ok).keysAt);
+    expectError(() => parsePytorch(none), 'truncated', legacyFile(ok).keysAt, /without STOP/);
+  });
+
+  test('the state dict: a malicious global, a persistent id of five items (the zip format\'s), a truncated pickle, a huge string length', () => {
+    const evil = legacyFile({ ...ok, main: pickle(op.proto(), op.global('posix', 'system'), op.str('echo'), op.tuple1(), op.reduce(), op.stop()) });
+    expectError(() => parsePytorch(evil.bytes), 'global', evil.mainAt + 2, /the global posix\.system is not allowed/);
+    const five = legacyFile({ ...ok, main: stateDictPickle([w]) });
+    expectError(() => parsePytorch(five.bytes), 'persistent id', five.mainAt + persidAt(stateDictPickle([w]), 0),
+      /persistent id a tuple of 5: the legacy format's are \('storage', type, key, location, numel, view_metadata\)/);
+    const f = legacyFile(ok);
+    expectError(() => parsePytorch(f.bytes.subarray(0, f.keysAt - 1)), 'truncated', f.keysAt - 1, new RegExp(`the pickle ends at ${f.keysAt - 1 - f.mainAt} without STOP`));
+    // BINUNICODE claiming 4 GB in a file of a few hundred bytes: refused when the file ends, by a read of the file's length at most.
+    const long = legacyFile({ ...ok, main: pickle(op.proto(), 0x58, 0xff, 0xff, 0xff, 0xff, op.stop()) });
+    const src = fileLike(long.bytes);
+    expectError(() => parsePytorch(src), 'truncated', long.mainAt + 2, /BINUNICODE \('X'\) needs 4294967295 bytes/);
+    expect(Math.max(...src.reads.map(([, n]) => n))).toBeLessThanOrEqual(long.bytes.length);
+  });
+
+  test('a training checkpoint in the legacy format (a value that is no tensor)', () => {
+    const epoch = legacyFile({ tensors: [], storages: [], main: pickle(op.proto(), op.emptyDict(), op.str('epoch'), op.int(3), op.setitem(), op.stop()) });
+    expectError(() => parsePytorch(epoch.bytes), 'state dict', epoch.mainAt, /"epoch" of the state dict is the int 3, not a tensor/);
   });
 });

@@ -2,7 +2,8 @@
 // BERT's F32 weights (some stored as transposed views and a slice of a larger storage) give
 // exactly the model of its model.safetensors, from a directory (read piece by piece) and from
 // memory; its F16 weights in two .bin shards give exactly the model of model-f16.safetensors;
-// safetensors is preferred when both are there; errors name the file, the tensor and the offset.
+// safetensors is preferred when both are there; the same F32 weights in the legacy format (torch <
+// 1.6) give the same model; errors name the file, the tensor and the offset.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,39 @@ describe('pytorch_model.bin folders', () => {
     model.classify(texts).forEach((r, b) => ['negative', 'neutral', 'positive'].forEach((l, i) =>
       expect(Math.abs(r.probabilities[l]! - probabilities[b * 3 + i]!)).toBeLessThan(1e-5)));
     model.dispose();
+  });
+
+  test('the legacy format (torch < 1.6): bert-pytorch-legacy gives every tensor and every output of bert exactly (directory and memory)', async () => {
+    const opened: { close(): void }[] = [];
+    try {
+      const pt = await openCheckpoint(modelFiles(join(FIXTURES, 'bert-pytorch-legacy')), opened, 'test');
+      const st = await openCheckpoint(modelFiles(join(FIXTURES, 'bert')), opened, 'test');
+      expect([...pt.byName.keys()].sort()).toEqual([...st.byName.keys()].sort());
+      expect(parsePytorch(readFileSync(join(FIXTURES, 'bert-pytorch-legacy', 'pytorch_model.bin'))).format).toBe('legacy');
+      for (const name of st.byName.keys()) {
+        const want = st.float(name).slice();
+        expect(pt.float(name, { transient: true }), name).toEqual(want);
+      }
+    } finally {
+      for (const f of opened) f.close();
+    }
+    const want = await outputs(join(FIXTURES, 'bert'));
+    expect(await outputs(join(FIXTURES, 'bert-pytorch-legacy'))).toEqual(want);
+    expect(await outputs({ files: folder('bert-pytorch-legacy') })).toEqual(want);
+  });
+
+  test('a legacy file whose storage is cut short: the error names the file, the storage and the offset of its count', async () => {
+    const files = folder('bert-pytorch-legacy');
+    const bin = files['pytorch_model.bin']!;
+    const pt = parsePytorch(bin);
+    // The storage whose bytes come last in the file ends at the file's end.
+    const last = pt.names[pt.names.length - 1]!;
+    const { byteOffset } = pt.info(last);
+    const e = await loadModel({ files: { ...files, 'pytorch_model.bin': bin.subarray(0, bin.length - 4) } }, { runtime: rt })
+      .then(() => undefined, (x: unknown) => x) as FormatError;
+    expect(e).toBeInstanceOf(FormatError);
+    expect(e.message).toMatch(/^pytorch_model\.bin: pytorch: storage "\d+" is \d+ elements of F32 \(\d+ bytes\) from byte \d+, past the end of the file/);
+    expect(e.byteOffset).toBe(byteOffset - 8);
   });
 
   test('F16 weights in two .bin shards (pytorch_model.bin.index.json) equal model-f16.safetensors exactly', async () => {
