@@ -5,7 +5,10 @@
 // O with tq rows). mask: 0, or batch×tk additive floats (padding: -Infinity or a large
 // negative). bias: 0, or heads×tq×tk additive floats, the same for every batch item (T5's and
 // MPNet's relative position bias), added to the scaled scores before the mask. causal: query t
-// sees keys j ≤ t + (tk − tq) (the last tq of tk positions).
+// sees keys j ≤ t + (tk − tq) (the last tq of tk positions). window (with causal; 0 for none):
+// query t sees only the `window` keys t + (tk − tq) − window < j ≤ t + (tk − tq) (Mistral's
+// sliding window). group: query heads per key/value head (grouped-query attention): query head h
+// reads K/V head h / group, whose columns are (h / group)·dh in rows of ldk (ldv) floats.
 //
 // Per unit, K_h and V_h are packed once for the GEMM micro-kernel, then the queries go through
 // in blocks of BQ rows: only one BQ×tk block of scores exists at a time. Threads take disjoint
@@ -32,7 +35,7 @@ export function attentionScratchFloats(tk: i32, dh: i32): i32 {
 export function attention(
   q: usize, k: usize, v: usize, out: usize,
   heads: i32, tq: i32, tk: i32, dh: i32, ldq: i32, ldk: i32, ldv: i32, ldo: i32,
-  scale: f32, mask: usize, bias: usize, causal: bool, u0: i32, u1: i32, scratch: usize,
+  scale: f32, mask: usize, bias: usize, causal: bool, group: i32, window: i32, u0: i32, u1: i32, scratch: usize,
 ): void {
   const kp = scratch;
   const vp = at(kp, dh * roundUp8(tk));
@@ -42,13 +45,18 @@ export function attention(
   for (let u = u0; u < u1; u++) {
     const b = u / heads, h = u - b * heads;
     const qh = at(q, b * tq * ldq + h * dh);
-    const kh = at(k, b * tk * ldk + h * dh);
-    const vh = at(v, b * tk * ldv + h * dh);
+    const kvh = h / group;
+    const kh = at(k, b * tk * ldk + kvh * dh);
+    const vh = at(v, b * tk * ldv + kvh * dh);
     const oh = at(out, b * tq * ldo + h * dh);
     const mb = mask ? at(mask, b * tk) : 0;
     const bh = bias ? at(bias, h * tq * tk) : 0;
     if (tq == 1) {
-      singleQuery(qh, kh, vh, oh, tk, dh, ldk, ldv, scale, mb, bh, causal ? min(tk, shift + 1) : tk, scores);
+      const seen = causal ? min(tk, shift + 1) : tk;
+      const first = window > 0 ? max(0, seen - window) : 0;
+      // Keys before the window are skipped: the row starts at `first`, its mask and bias with it.
+      singleQuery(qh, at(kh, first * ldk), at(vh, first * ldv), oh, tk - first, dh, ldk, ldv, scale,
+        mb ? at(mb, first) : 0, bh ? at(bh, first) : 0, seen - first, scores);
       continue;
     }
     packB(kh, ldk, kp, dh, tk, true, 0, tk);
@@ -58,12 +66,16 @@ export function attention(
       gemm(at(qh, i0 * ldq), ldq, kp, scores, tk, 0, bq, dh, tk, 0, tk, 0, gemmScratch);
       for (let r = 0; r < bq; r++) {
         const seen = causal ? min(tk, max(0, i0 + r + shift + 1)) : tk;
+        // A sliding window: the keys before `first` get weight 0, the softmax runs over the rest.
+        const first = window > 0 ? max(0, seen - window) : 0;
         const sr = at(scores, r * tk);
+        for (let j = 0; j < first; j++) store<f32>(at(sr, j), 0);
+        const sw = at(sr, first), mw = mb ? at(mb, first) : 0;
         if (bh) {
-          scaleAddBias(sr, at(bh, (i0 + r) * tk), seen, scale);
-          softmaxRow(sr, sr, tk, seen, 1, mb);
+          scaleAddBias(sw, at(bh, (i0 + r) * tk + first), seen - first, scale);
+          softmaxRow(sw, sw, tk - first, seen - first, 1, mw);
         } else {
-          softmaxRow(sr, sr, tk, seen, scale, mb);
+          softmaxRow(sw, sw, tk - first, seen - first, scale, mw);
         }
       }
       gemm(scores, tk, vp, at(oh, i0 * ldo), ldo, 0, bq, tk, dh, 0, dh, 0, gemmScratch);

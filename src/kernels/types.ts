@@ -160,6 +160,17 @@ export interface AttentionOptions {
   bias?: Operand;
   /** Query t sees keys j ≤ t + (tk − tq). */
   causal?: boolean;
+  /**
+   * Key/value heads (grouped-query attention; default heads): K and V are
+   * (batch·tk)×(kvHeads·dHead), and query head h reads key/value head h / (heads / kvHeads).
+   * Must divide heads.
+   */
+  kvHeads?: number;
+  /**
+   * With causal: query t sees only the `window` keys t + (tk − tq) − window < j ≤ t + (tk − tq)
+   * (Mistral's sliding window). Default: all earlier keys.
+   */
+  window?: number;
   out?: Operand;
 }
 

@@ -258,8 +258,8 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     },
 
     attention(q, kx, v, options) {
-      const { batch, heads, tq, tk, dHead, scale, Q, K, V, mask, bias, causal, out } = attentionArgs(q, kx, v, options);
-      const width = heads * dHead, units = batch * heads;
+      const { batch, heads, kvHeads, tq, tk, dHead, window, scale, Q, K, V, mask, bias, causal, out } = attentionArgs(q, kx, v, options);
+      const width = heads * dHead, kvWidth = kvHeads * dHead, units = batch * heads;
       const split = 4 * batch * heads * tq * tk * dHead >= minParallelFlops;
       const parts = pool && split ? Math.min(threads, units) : 1;
       return staged((s) => {
@@ -270,7 +270,7 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
         const scratch = Array.from({ length: parts }, () => s.scratch(scratchFloats));
         s.copyIn();
         parallel('attention', units, 1, parts > 1, (lo, hi, t) =>
-          [pq, pk, pv, po, heads, tq, tk, dHead, width, width, width, width, scale, pm, pbias, causal ? 1 : 0, lo, hi, scratch[t]!]);
+          [pq, pk, pv, po, heads, tq, tk, dHead, width, kvWidth, kvWidth, width, scale, pm, pbias, causal ? 1 : 0, heads / kvHeads, window, lo, hi, scratch[t]!]);
         return s.result(po, batch * tq * width, out);
       });
     },

@@ -51,7 +51,15 @@ export interface BlockShape {
   placement: 'pre' | 'post';
   activation: Activation;
   H: number;
+  /** Head width; H·Dh need not be D (Llama's head_dim): q projects D → H·Dh, o projects H·Dh → D. */
   Dh: number;
+  /**
+   * Key/value heads (grouped-query attention, Llama's num_key_value_heads; default H): k and v
+   * project D → KVH·Dh, each KV head serving H/KVH query heads, and a KV cache holds KVH heads.
+   */
+  KVH?: number;
+  /** Causal self-attention sees only the last `window` positions, its own included (Mistral's sliding_window). */
+  window?: number;
   /**
    * Rotary positions: the first `dim` columns of each head rotate (dim ≤ Dh, even), as Llama's
    * rotate_half or, interleaved, GPT-J's pairs. Each step then gives the table (BlockStep.rotary).
@@ -59,9 +67,14 @@ export interface BlockShape {
   rotary?: { dim: number; interleaved: boolean };
 }
 
-/** The block shape a config describes. */
-export function blockShape(config: TransformerConfig): BlockShape {
-  return { placement: config.norm, activation: config.activation, H: config.heads, Dh: config.dHead };
+/** The block shape a config describes (layer: which layer, for a window that only some layers have). */
+export function blockShape(config: TransformerConfig, layer = 0): BlockShape {
+  const shape: BlockShape = { placement: config.norm, activation: config.activation, H: config.heads, Dh: config.dHead };
+  if (config.kvHeads !== undefined && config.kvHeads !== config.heads) shape.KVH = config.kvHeads;
+  if (config.rotary) shape.rotary = { dim: config.rotary.dim, interleaved: false };
+  const w = config.slidingWindow;
+  if (w && layer >= w.fromLayer) shape.window = w.size;
+  return shape;
 }
 
 /** How a block's self-attention sees the other positions. */
@@ -110,6 +123,11 @@ export function runBlock(rt: Runtime, shape: BlockShape, block: Block, x: Runtim
 /** The step's sizes against each other, so that a caller's mistake is named here rather than by a kernel. */
 function checkStep(shape: BlockShape, s: Scratch, step: BlockStep): void {
   if (step.rows !== s.rows) throw new Error(`runBlock: the step has ${step.rows} rows, the scratch memory ${s.rows}`);
+  const qWidth = shape.H * shape.Dh, kvWidth = (shape.KVH ?? shape.H) * shape.Dh;
+  if (s.qWidth !== qWidth || s.kvWidth !== kvWidth) {
+    throw new Error(`runBlock: the block's queries are H·Dh = ${qWidth} wide and its keys KVH·Dh = ${kvWidth}, the scratch memory's ${s.qWidth} and ${s.kvWidth}`);
+  }
+  if (shape.KVH !== undefined && (shape.KVH < 1 || shape.H % shape.KVH !== 0)) throw new Error(`runBlock: KVH (${shape.KVH}) must divide H (${shape.H})`);
   if (step.rows !== step.B * step.T) throw new Error(`runBlock: rows (${step.rows}) must be B · T (${step.B} · ${step.T})`);
   if (step.self.kind === 'cached' && step.self.cache.rows !== step.B) {
     throw new Error(`runBlock: a cached step of ${step.B} rows of tokens over a KV cache of ${step.self.cache.rows} rows`);
@@ -153,23 +171,23 @@ function project(rt: Runtime, h: RuntimeTensor, lin: Linear, rows: number, out: 
 }
 
 function selfAttention(rt: Runtime, shape: BlockShape, a: Attention, h: RuntimeTensor, s: Scratch, step: BlockStep): void {
-  const kernels = rt.kernels, rows = step.rows, { H, Dh } = shape;
+  const kernels = rt.kernels, rows = step.rows, { H, Dh } = shape, KVH = shape.KVH ?? H;
   project(rt, h, a.q, rows, s.q);
   project(rt, h, a.k, rows, s.k);
   project(rt, h, a.v, rows, s.v);
   if (shape.rotary && step.rotary) {
-    const options = { rows, heads: H, dHead: Dh, rotaryDim: shape.rotary.dim, interleaved: shape.rotary.interleaved };
-    kernels.rotary(s.q, step.rotary, { ...options, out: s.q });
-    kernels.rotary(s.k, step.rotary, { ...options, out: s.k });
+    const options = { rows, dHead: Dh, rotaryDim: shape.rotary.dim, interleaved: shape.rotary.interleaved };
+    kernels.rotary(s.q, step.rotary, { ...options, heads: H, out: s.q });
+    kernels.rotary(s.k, step.rotary, { ...options, heads: KVH, out: s.k });
   }
   const self = step.self;
   if (self.kind === 'cached') {
     self.cache.write(self.layer, s.k, s.v, self.pos, step.T);
-    self.cache.attend(self.layer, s.q, self.pos, step.T, s.ctx, H, Dh);
+    self.cache.attend(self.layer, s.q, self.pos, step.T, s.ctx, { H, KVH, Dh, window: shape.window });
   } else {
     kernels.attention(s.q, s.k, s.v, {
-      batch: step.B, heads: H, tq: step.T, dHead: Dh, out: s.ctx,
-      ...(self.kind === 'full' ? { mask: self.mask, bias: self.bias } : { causal: true }),
+      batch: step.B, heads: H, kvHeads: KVH, tq: step.T, dHead: Dh, out: s.ctx,
+      ...(self.kind === 'full' ? { mask: self.mask, bias: self.bias } : { causal: true, window: shape.window }),
     });
   }
   project(rt, s.ctx, a.o, rows, s.proj);

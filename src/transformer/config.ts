@@ -20,15 +20,22 @@ export interface TransformerConfig {
   kind: 'encoder' | 'decoder' | 'encoder-decoder';
   dModel: number;
   heads: number;
-  /** dModel / heads. */
+  /** dModel / heads, except in a decoder whose config sets its head width (Llama's head_dim): q then projects D → H·Dh. */
   dHead: number;
+  /** Key/value heads (grouped-query attention: Llama's num_key_value_heads); default heads. Divides heads. */
+  kvHeads?: number;
   dFF: number;
   encoderLayers: number;
   decoderLayers: number;
   vocabSize: number;
   /** Rows of the position table. */
   maxPositions: number;
-  positions: 'learned' | 'sinusoidal';
+  /** 'rotary': no table, the queries and keys rotate (config.rotary). */
+  positions: 'learned' | 'sinusoidal' | 'rotary';
+  /** Rotary positions (Llama's RoPE): the first `dim` columns of each head rotate, rotate_half style. */
+  rotary?: RotaryConfig;
+  /** Causal self-attention sees only the last `size` positions (its own included), in the layers from `fromLayer` on (Mistral: all; Qwen2: from max_window_layers). */
+  slidingWindow?: { size: number; fromLayer: number };
   /**
    * Column layout of a sinusoidal table: 'split' (Marian: sin in the first half, cos in the
    * second) or 'interleaved' (DistilBERT, XLM: sin at even columns, cos at odd). Default 'split'.
@@ -60,11 +67,19 @@ export interface TransformerConfig {
   layerNormEps: number;
   /** Biases in the Linear layers. */
   bias: boolean;
+  /** Which Linear layers have biases when not all or none (Qwen2: q, k and v only); overrides `bias`. */
+  linearBiases?: { qkv: boolean; o: boolean; ffn: boolean };
+  /** 'rms': every norm is an RMSNorm (a gamma, no beta: Llama, T5). Default 'layer'. */
+  normKind?: 'layer' | 'rms';
+  /** The FFN is gated, Down(act(Gate·h) ⊙ Up·h) (Llama's SwiGLU). */
+  gatedFfn?: boolean;
   /** Token embeddings × √dModel (Marian). */
   scaleEmbedding: boolean;
   padTokenId: number;
   bosTokenId?: number;
   eosTokenId?: number;
+  /** More tokens that end generation besides eosTokenId (an eos_token_id list's others: Llama 3). */
+  moreEosTokenIds?: number[];
   decoderStartTokenId?: number;
   forcedBosTokenId?: number;
   forcedEosTokenId?: number;
@@ -83,6 +98,22 @@ export interface TransformerConfig {
   problemType?: 'regression' | 'single_label_classification' | 'multi_label_classification';
 }
 
+/**
+ * Hugging Face's rope_scaling (modeling_rope_utils.py): none ('default'), 'linear' (positions
+ * divided by factor: inv_freq / factor) or 'llama3' (inv_freq scaled by wavelength bands).
+ */
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
+
+export interface RotaryConfig {
+  /** Rotating columns of each head (even, ≤ dHead). */
+  dim: number;
+  /** rope_theta: the base of the frequencies. */
+  theta: number;
+  scaling?: RopeScaling;
+}
+
 /** Tokens a sequence may hold: the position table's rows, less those padding-aware positions skip. */
 export function maxTokens(config: TransformerConfig): number {
   return config.paddingAwarePositions ? config.maxPositions - config.padTokenId - 1 : config.maxPositions;
@@ -97,13 +128,28 @@ export function validateConfig(config: TransformerConfig): void {
   for (const k of ['encoderLayers', 'decoderLayers', 'typeVocabSize'] as const) {
     if (!Number.isSafeInteger(config[k]) || config[k] < 0) throw new Error(`TransformerConfig: ${k} must be a non-negative integer, got ${showJson(config[k])}`);
   }
-  if (config.heads * config.dHead !== config.dModel) {
+  // Only decoder-only models project to heads of their own width (Llama's head_dim).
+  if (config.kind !== 'decoder' && config.heads * config.dHead !== config.dModel) {
     throw new Error(`TransformerConfig: heads · dHead (${config.heads} · ${config.dHead}) must equal dModel (${config.dModel})`);
+  }
+  if (config.kvHeads !== undefined && (!Number.isSafeInteger(config.kvHeads) || config.kvHeads < 1 || config.heads % config.kvHeads !== 0)) {
+    throw new Error(`TransformerConfig: kvHeads must be a positive integer dividing heads (${config.heads}), got ${showJson(config.kvHeads)}`);
+  }
+  if ((config.positions === 'rotary') !== (config.rotary !== undefined)) throw new Error("TransformerConfig: rotary must be given exactly when positions is 'rotary'");
+  if (config.rotary) {
+    const { dim, theta } = config.rotary;
+    if (!Number.isSafeInteger(dim) || dim < 2 || dim % 2 !== 0 || dim > config.dHead) {
+      throw new Error(`TransformerConfig: rotary.dim must be an even integer from 2 to dHead (${config.dHead}), got ${showJson(dim)}`);
+    }
+    if (typeof theta !== 'number' || !(theta > 0) || !Number.isFinite(theta)) throw new Error(`TransformerConfig: rotary.theta must be a positive number, got ${showJson(theta)}`);
+  }
+  if (config.slidingWindow !== undefined && (!Number.isSafeInteger(config.slidingWindow.size) || config.slidingWindow.size < 1)) {
+    throw new Error(`TransformerConfig: slidingWindow.size must be a positive integer, got ${showJson(config.slidingWindow.size)}`);
   }
   if (!['encoder', 'decoder', 'encoder-decoder'].includes(config.kind)) throw new Error(`TransformerConfig: kind ${showJson(config.kind)} is not supported`);
   if (config.kind === 'encoder' && config.decoderLayers !== 0) throw new Error('TransformerConfig: an encoder has decoderLayers 0');
   if (config.kind === 'decoder' && config.encoderLayers !== 0) throw new Error('TransformerConfig: a decoder has encoderLayers 0');
-  if (!['learned', 'sinusoidal'].includes(config.positions)) throw new Error(`TransformerConfig: positions ${showJson(config.positions)} is not supported`);
+  if (!['learned', 'sinusoidal', 'rotary'].includes(config.positions)) throw new Error(`TransformerConfig: positions ${showJson(config.positions)} is not supported`);
   if (config.numLabels !== undefined && (!Number.isSafeInteger(config.numLabels) || config.numLabels < 1)) {
     throw new Error(`TransformerConfig: numLabels must be a positive integer, got ${showJson(config.numLabels)}`);
   }

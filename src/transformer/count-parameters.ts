@@ -7,9 +7,11 @@
 // Shapes (D = dModel, F = dFF, V = vocabSize, P = maxPositions, types = typeVocabSize, C = labels):
 //   embeddings   tokens V·D (twice in an encoder-decoder that does not share them), learned
 //                positions P·D per stack, token types types·D, a LayerNorm per stack if embeddingNorm
-//   attention    q, k, v, o: 4·D² weights + 4·D biases
-//   FFN          D→F→D: 2·D·F weights + F + D biases
-//   LayerNorm    D gammas + D betas
+//   attention    q, k, v, o: 4·D² weights + 4·D biases; with heads of their own width and
+//                grouped-query attention (Llama) q D→H·Dh, k and v D→KVH·Dh, o H·Dh→D, the
+//                biases only where config.linearBiases puts them (Qwen2: q, k, v)
+//   FFN          D→F→D: 2·D·F weights + F + D biases; gated (SwiGLU) one more D→F
+//   LayerNorm    D gammas + D betas (an RMSNorm: D gammas)
 //   encoder layer   self-attention, its LayerNorm, FFN, its LayerNorm
 //   decoder layer   self-attention, LayerNorm, cross-attention (encoder-decoder only), LayerNorm,
 //                   FFN, LayerNorm; a final LayerNorm per stack when finalNorm
@@ -86,10 +88,16 @@ export function countParameters(config: TransformerConfig, options: CountOptions
   /** Stacks that embed tokens: one, or two in an encoder-decoder. */
   const stacks = encoderDecoder ? 2 : 1;
 
-  const linear = (inputs: number, outputs: number) => inputs * outputs + (biases ? outputs : 0);
-  const norm = (gammas ? D : 0) + (betas ? D : 0);
+  const linear = (inputs: number, outputs: number, bias = true) => inputs * outputs + (biases && bias ? outputs : 0);
+  // An RMSNorm has no beta.
+  const norm = (gammas ? D : 0) + (betas && config.normKind !== 'rms' ? D : 0);
+  // Queries of H·Dh, keys and values of KVH·Dh (grouped-query attention), D without either; and
+  // which projections have biases when not all do (Qwen2: q, k, v).
+  const lb = config.linearBiases ?? { qkv: true, o: true, ffn: true };
+  const Q = config.heads * config.dHead, KV = (config.kvHeads ?? config.heads) * config.dHead;
+  const selfAttention = linear(D, Q, lb.qkv) + 2 * linear(D, KV, lb.qkv) + linear(Q, D, lb.o);
   const attention = 4 * linear(D, D);
-  const ffn = linear(D, F) + linear(F, D);
+  const ffn = (config.gatedFfn ? 2 : 1) * linear(D, F, lb.ffn) + linear(F, D, lb.ffn);
 
   const b: Record<string, number> = {};
   // Embeddings.
@@ -102,7 +110,7 @@ export function countParameters(config: TransformerConfig, options: CountOptions
 
   // Encoder.
   const L = config.encoderLayers;
-  b['encoder.selfAttention'] = L * attention;
+  b['encoder.selfAttention'] = L * selfAttention;
   b['encoder.selfAttentionNorm'] = L * norm;
   b['encoder.ffn'] = L * ffn;
   b['encoder.ffnNorm'] = L * norm;
@@ -110,7 +118,7 @@ export function countParameters(config: TransformerConfig, options: CountOptions
 
   // Decoder.
   const M = config.decoderLayers;
-  b['decoder.selfAttention'] = M * attention;
+  b['decoder.selfAttention'] = M * selfAttention;
   b['decoder.selfAttentionNorm'] = M * norm;
   b['decoder.crossAttention'] = encoderDecoder ? M * attention : 0;
   b['decoder.crossAttentionNorm'] = encoderDecoder ? M * norm : 0;
@@ -129,8 +137,8 @@ export function countParameters(config: TransformerConfig, options: CountOptions
   return {
     total: embeddings + encoder + decoder + head,
     embeddings, encoder, decoder, head,
-    perEncoderLayer: L > 0 ? attention + 2 * norm + ffn : 0,
-    perDecoderLayer: M > 0 ? attention + 2 * norm + ffn + (encoderDecoder ? attention + norm : 0) : 0,
+    perEncoderLayer: L > 0 ? selfAttention + 2 * norm + ffn : 0,
+    perDecoderLayer: M > 0 ? selfAttention + 2 * norm + ffn + (encoderDecoder ? attention + norm : 0) : 0,
     breakdown: b,
   };
 }

@@ -37,3 +37,45 @@ export function generationDefaults(json: Uint8Array | string, file: string): Gen
   }
   return o;
 }
+
+/** What a decoder-only checkpoint's generation config adds: max_new_tokens and the token ids generation uses. */
+export interface GenerationTokens {
+  maxNewTokens?: number;
+  /** eos_token_id as a list (one id, or several: Llama 3's). */
+  eos?: number[];
+  pad?: number;
+  bos?: number;
+}
+
+/**
+ * max_new_tokens, eos_token_id (an id or a list), pad_token_id and bos_token_id of a generation
+ * config (null: unset), each id in [0, V); FormatErrors name the key and its byte offset.
+ */
+export function generationTokens(json: Uint8Array | string, file: string, V: number): GenerationTokens {
+  const bytes = typeof json === 'string' ? new TextEncoder().encode(json) : json;
+  const fail = (field: string, offset: number, what: string) => new FormatError(`${file}: ${what} (field ${field}, byte offset ${offset})`, field, offset);
+  const bom = bomLength(bytes);
+  const { value, keys } = parseJsonBytes(bytes, bom, bytes.length, { field: file, maxDepth: 64, subject: file, fail });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(file, bom, 'expected a JSON object');
+  const o = value as Record<string, unknown>, out: GenerationTokens = {};
+  const isId = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < V;
+  const bad = (key: string, want: string) => fail(key, keys.get(key) ?? 0, `${key} ${showJson(o[key])} is not ${want}`);
+  const m = o['max_new_tokens'];
+  if (m !== undefined && m !== null) {
+    if (!Number.isSafeInteger(m) || (m as number) < 1) throw bad('max_new_tokens', 'an integer ≥ 1');
+    out.maxNewTokens = m as number;
+  }
+  const eos = o['eos_token_id'];
+  if (eos !== undefined && eos !== null) {
+    const ids = Array.isArray(eos) ? eos : [eos];
+    if (ids.length === 0 || !ids.every(isId)) throw bad('eos_token_id', `a token id or a list of token ids in [0, ${V})`);
+    out.eos = ids as number[];
+  }
+  for (const [key, field] of [['pad_token_id', 'pad'], ['bos_token_id', 'bos']] as const) {
+    const v = o[key];
+    if (v === undefined || v === null) continue;
+    if (!isId(v)) throw bad(key, `a token id in [0, ${V})`);
+    out[field] = v as number;
+  }
+  return out;
+}

@@ -21,7 +21,10 @@ export interface StepDecoder {
 /** The logits processors HF's generation config turns on, as data. */
 export interface TokenRules {
   vocabSize: number;
+  /** The EOS token (what beam search appends to a finished hypothesis that has room: HF's eos_token_id[0]). */
   eos: number | undefined;
+  /** Every token that ends a sequence: eos and the others of an eos_token_id list (Llama 3's). */
+  stops: ReadonlySet<number>;
   /** ForcedBOSTokenLogitsProcessor: only this token at length 1 (the first after a one-token prompt). */
   forcedBos: number | undefined;
   /** ForcedEOSTokenLogitsProcessor: only this token at length maxLength − 1 (it wins over forcedBos). */
@@ -40,9 +43,10 @@ export interface TokenRules {
  * the bad words (a config whose pad is its EOS would otherwise never end a sequence).
  */
 export function tokenRules(c: TransformerConfig, minLength: number): TokenRules {
+  const stops = new Set(c.eosTokenId === undefined ? [] : [c.eosTokenId, ...(c.moreEosTokenIds ?? [])]);
   return {
-    vocabSize: c.vocabSize, eos: c.eosTokenId, forcedBos: c.forcedBosTokenId, forcedEos: c.forcedEosTokenId, pad: c.padTokenId,
-    suppressed: new Set((c.suppressTokenIds ?? []).filter((t) => t !== c.eosTokenId)), minLength,
+    vocabSize: c.vocabSize, eos: c.eosTokenId, stops, forcedBos: c.forcedBosTokenId, forcedEos: c.forcedEosTokenId, pad: c.padTokenId,
+    suppressed: new Set((c.suppressTokenIds ?? []).filter((t) => !stops.has(t))), minLength,
   };
 }
 
@@ -129,7 +133,7 @@ function processRow(logits: Float32Array, out: Float64Array, curLen: number, max
   }
   out.set(logits);
   for (const t of rules.suppressed) out[t] = -Infinity;
-  if (rules.eos !== undefined && curLen < rules.minLength) out[rules.eos] = -Infinity;
+  if (curLen < rules.minLength) for (const t of rules.stops) out[t] = -Infinity;
 }
 
 /** HF's greedy search: the best processed token each step; finished rows continue with pad. */
@@ -145,7 +149,7 @@ export function greedySearch(decoder: StepDecoder, prompts: number[][], rules: T
       let best = 0;
       for (let t = 1; t < V; t++) if (row[t]! > row[best]!) best = t;
       seq.push(best);
-      if (best === rules.eos) done[b] = true;
+      if (rules.stops.has(best)) done[b] = true;
     });
     if (done.every(Boolean) || T + 1 >= maxLength) return seqs;
     logits = decoder.next(seqs.map((s) => [s[T]!]), T);
@@ -260,7 +264,7 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
       }
       const top = new TopK(2 * N);
       const forced = forcedToken(rules, T, o.maxLength);
-      if (rules.eos !== undefined) banned[rules.eos] = T < rules.minLength ? 1 : 0;
+      for (const t of rules.stops) banned[t] = T < rules.minLength ? 1 : 0;
       for (let j = 0; j < N; j++) {
         const r = b * N + j;
         offerBeam(top, logits.subarray(r * V, (r + 1) * V), beamScores[r]!, j, banned, forced, o.renormalizeLogits);
@@ -268,7 +272,7 @@ export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: Tok
       let kept = 0;
       for (let rank = 0; rank < top.scores.length && kept < N; rank++) {
         const r = b * N + Math.floor(top.index[rank]! / V), token = top.index[rank]! % V, score = top.scores[rank]!;
-        if (token === rules.eos) {
+        if (rules.stops.has(token)) {
           if (rank < N) hyps[b]!.add(seqs[r]!, score, T + 1 - P);
           continue;
         }

@@ -1,5 +1,6 @@
 // A self-attention KV cache for decoding: each layer's keys and values of every row's earlier
-// positions, resident in the runtime's memory (rows × positions × D per layer, the positions
+// positions, resident in the runtime's memory (rows × positions × width per layer, width = D, or
+// KVH·Dh with grouped-query attention: the cache holds only the KV heads, the point of GQA; the positions
 // allocated growing by doubling up to a capacity, so a long maxLength costs only what a
 // generation actually reaches). A decoding step writes its new keys and values and attends
 // over the cached ones in place; beam search reorders rows by copying within WASM memory.
@@ -11,6 +12,7 @@ export class KVCache {
   /** Positions allocated per row: grown by doubling up to `capacity` as decoding goes on. */
   private size: number;
 
+  /** D: the width of a position's keys (KVH·Dh, which is the model width D without GQA). */
   constructor(private readonly rt: Runtime, private readonly layers: number, readonly rows: number, readonly capacity: number, private readonly D: number) {
     this.size = Math.min(capacity, 16);
     this.tensors = this.allocate(this.size);
@@ -62,17 +64,22 @@ export class KVCache {
   }
 
   /**
-   * Attention of T new queries per row (q: rows·T × D) over the row's cached positions
-   * 0..pos+T−1, each query seeing only itself and earlier positions; the context into `out`.
+   * Attention of T new queries per row (q: rows·T × H·Dh) over the row's cached positions
+   * 0..pos+T−1, each query seeing only itself and earlier positions (the last `window` of them
+   * when given); the context (rows·T × H·Dh) into `out`. KVH (default H): the cached heads.
    */
-  attend(layer: number, q: RuntimeTensor, pos: number, T: number, out: RuntimeTensor, H: number, Dh: number): void {
-    const D = this.D, cap = this.size, kernels = this.rt.kernels;
+  attend(layer: number, q: RuntimeTensor, pos: number, T: number, out: RuntimeTensor, heads: { H: number; Dh: number; KVH?: number; window?: number }): void {
+    const D = this.D, cap = this.size, kernels = this.rt.kernels, { H, Dh } = heads, QW = H * Dh;
+    const KVH = heads.KVH ?? H;
+    if (KVH * Dh !== D) throw new Error(`KV cache: it holds ${D} floats a position, the attention's KVH·Dh is ${KVH} · ${Dh}`);
+    // With a window, only its last positions are read (the kernel would skip the others anyway).
+    const first = heads.window !== undefined ? Math.max(0, pos + 1 - heads.window) : 0;
     for (let r = 0; r < this.rows; r++) {
       // Views taken afresh for each call: a call may grow memory and detach older views.
-      const cached = (t: RuntimeTensor) => t.data.subarray(r * cap * D, (r * cap + pos + T) * D);
-      const ctx = kernels.attention(q.data.subarray(r * T * D, (r + 1) * T * D), cached(this.keys(layer)), cached(this.values(layer)),
-        { heads: H, tq: T, tk: pos + T, dHead: Dh, causal: true });
-      out.data.set(ctx, r * T * D);
+      const cached = (t: RuntimeTensor) => t.data.subarray((r * cap + first) * D, (r * cap + pos + T) * D);
+      const ctx = kernels.attention(q.data.subarray(r * T * QW, (r + 1) * T * QW), cached(this.keys(layer)), cached(this.values(layer)),
+        { heads: H, kvHeads: KVH, tq: T, tk: pos + T - first, dHead: Dh, causal: true, window: heads.window });
+      out.data.set(ctx, r * T * QW);
     }
   }
 

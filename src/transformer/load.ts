@@ -1,7 +1,7 @@
 // loadModel: a Hugging Face model folder (config.json, model.safetensors or its sharded index,
 // tokenizer.json; a sentence-transformers folder's modules.json) into the family's model (the
 // registry, families/index.ts, finds it by model_type), wrapped with its tokenizer into the
-// class users call: TextEncoderModel or TextSeq2SeqModel, told apart by `kind`.
+// class users call: TextEncoderModel, TextSeq2SeqModel or TextGenerationModel, told apart by `kind`.
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { init, type Runtime } from '../runtime';
 import { FormatError } from '../io/errors';
@@ -13,12 +13,13 @@ import { configKeyError } from './config-reader';
 import { countParameters } from './count-parameters';
 import { configFromHuggingFace, familyOf } from './families/index';
 import { modelFiles, type ModelFiles, type ModelSource } from './files';
-import { generationDefaults } from './generation-config';
+import { generationDefaults, generationTokens } from './generation-config';
 import { readSentenceTransformer } from './sentence-transformers';
 import { TextEncoderModel } from './text-encoder';
 import { modelMaxLength } from './tokenizer-file';
 import { readTokenizer } from '../tokenizer/load';
 import { TextSeq2SeqModel } from './text-seq2seq';
+import { TextGenerationModel } from './text-generation';
 import { configDeclaresQ8, isFloatDtype, isQuantizedShape, SCALE_SUFFIX } from './q8-format';
 import { modelWeights, WEIGHT_DTYPES, type TensorSource, type WeightDtype } from './weights';
 import { HUB_OPTION_KEYS, type HubOptions, type LoadProgressEvent } from '../hub/options';
@@ -44,17 +45,18 @@ export interface LoadModelOptions extends HubOptions {
    */
   dtype?: WeightDtype;
   /**
-   * The kind of model expected: 'encoder' (BERT, RoBERTa, MPNet…: embed, classify, heads) or
-   * 'seq2seq' (Marian: translate). A checkpoint of another kind is refused. With it the result
-   * is typed as that class.
+   * The kind of model expected: 'encoder' (BERT, RoBERTa, MPNet…: embed, classify, heads),
+   * 'seq2seq' (Marian: translate) or 'decoder' (GPT-2, Llama, Mistral, Qwen2: generate). A
+   * checkpoint of another kind is refused. With it the result is typed as that class.
    */
   kind?: ModelKind;
 }
 
-/** What loadModel gives: an encoder or a sequence-to-sequence model, told apart by `kind`. */
-export type TextModel = TextEncoderModel | TextSeq2SeqModel;
+/** What loadModel gives: an encoder, a sequence-to-sequence model or a text generator, told apart by `kind`. */
+export type TextModel = TextEncoderModel | TextSeq2SeqModel | TextGenerationModel;
 export type ModelKind = TextModel['kind'];
-const KINDS: readonly ModelKind[] = ['encoder', 'seq2seq'];
+const KINDS: readonly ModelKind[] = ['encoder', 'seq2seq', 'decoder'];
+const KIND_NAMES: Record<ModelKind, string> = { encoder: 'an encoder', seq2seq: 'a sequence-to-sequence model', decoder: 'a decoder-only (text generation) model' };
 
 const OPTION_KEYS: readonly (keyof LoadModelOptions)[] = ['runtime', 'threads', 'dtype', 'kind', ...HUB_OPTION_KEYS];
 
@@ -74,6 +76,7 @@ export const TRANSFORMERS_JS_OPTIONS: Readonly<Record<string, ForeignOption>> = 
  */
 export function loadModel(source: ModelSource, options: LoadModelOptions & { kind: 'encoder' }): Promise<TextEncoderModel>;
 export function loadModel(source: ModelSource, options: LoadModelOptions & { kind: 'seq2seq' }): Promise<TextSeq2SeqModel>;
+export function loadModel(source: ModelSource, options: LoadModelOptions & { kind: 'decoder' }): Promise<TextGenerationModel>;
 export function loadModel(source: ModelSource, options?: LoadModelOptions): Promise<TextModel>;
 export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<TextModel> {
   checkOptions(options);
@@ -108,10 +111,9 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
   const configBytes = await need(files, 'config.json');
   const config = configFromHuggingFace(configBytes);
   const family = familyOf(config.family)!;
-  const kind: ModelKind = config.kind === 'encoder' ? 'encoder' : 'seq2seq';
+  const kind: ModelKind = config.kind === 'encoder' ? 'encoder' : config.kind === 'decoder' ? 'decoder' : 'seq2seq';
   if (options.kind !== undefined && options.kind !== kind) {
-    throw new Error(`loadModel: ${files.where} holds ${kind === 'encoder' ? 'an encoder' : 'a sequence-to-sequence'} model (${config.family}), ` +
-      `not the ${options.kind === 'encoder' ? 'encoder' : 'sequence-to-sequence model'} option kind asks for`);
+    throw new Error(`loadModel: ${files.where} holds ${KIND_NAMES[kind]} (${config.family}), not ${KIND_NAMES[options.kind]} as option kind asks for`);
   }
   const sentenceEmbedding = kind === 'encoder' ? await readSentenceTransformer(files, config.dModel) : undefined;
   // The dtype as far as config.json tells, to check the fit before any weight file is read.
@@ -138,6 +140,7 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
     const generation = await files.read('generation_config.json');
     const defaults = generation ? generationDefaults(new TextDecoder().decode(generation), 'generation_config.json')
       : generationDefaults(new TextDecoder().decode(configBytes), 'config.json');
+    if (built.kind === 'decoder') return new TextGenerationModel(built.model, tokenizer, decoderDefaults(config, defaults, generation));
     return new TextSeq2SeqModel(built.model, tokenizer, defaults);
   };
   try {
@@ -158,6 +161,26 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
   } finally {
     recording.stop();
   }
+}
+
+/**
+ * A decoder's generation defaults: generation_config.json's max_new_tokens, max_length, beams, and
+ * its token ids, which win over config.json's for generation as in Hugging Face (the config is
+ * changed in place: eos, more eos ids, pad, bos).
+ */
+function decoderDefaults(config: TransformerConfig, defaults: ReturnType<typeof generationDefaults>, generation: Uint8Array | undefined) {
+  const tokens = generation ? generationTokens(generation, 'generation_config.json', config.vocabSize) : {};
+  if (tokens.eos) {
+    config.eosTokenId = tokens.eos[0];
+    if (tokens.eos.length > 1) config.moreEosTokenIds = tokens.eos.slice(1);
+    else delete config.moreEosTokenIds;
+  }
+  if (tokens.bos !== undefined) config.bosTokenId = tokens.bos;
+  // HF pads finished rows with pad_token_id, or the first EOS when there is none.
+  if (tokens.pad !== undefined) config.padTokenId = tokens.pad;
+  const { maxLength, numBeams, lengthPenalty, earlyStopping } = defaults;
+  const out = { maxLength, numBeams, lengthPenalty, earlyStopping, maxNewTokens: tokens.maxNewTokens };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 
 /** The checkpoint's tensors, a q8 weight's scales counted with it. */

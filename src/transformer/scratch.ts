@@ -6,6 +6,9 @@ export interface Scratch {
   /** Rows of every tensor (B·T), and the model width D of the D-wide ones. */
   rows: number;
   D: number;
+  /** Columns of q and ctx (H·Dh) and of k and v (KVH·Dh): D unless the heads say otherwise. */
+  qWidth: number;
+  kvWidth: number;
   q: RuntimeTensor;
   k: RuntimeTensor;
   v: RuntimeTensor;
@@ -21,14 +24,18 @@ export interface Scratch {
   free(): void;
 }
 
-/** All or none: when one cannot be allocated (memory full), those made before it are freed. */
-export function scratch(rt: Runtime, rows: number, D: number, F: number): Scratch {
+/**
+ * All or none: when one cannot be allocated (memory full), those made before it are freed.
+ * heads: the attention's widths when they are not D (Llama's head_dim, grouped-query attention).
+ */
+export function scratch(rt: Runtime, rows: number, D: number, F: number, heads?: { qWidth: number; kvWidth: number }): Scratch {
+  const qWidth = heads?.qWidth ?? D, kvWidth = heads?.kvWidth ?? D;
   const t: RuntimeTensor[] = [];
-  for (const cols of [D, D, D, D, D, D, F]) t.push(orFree(() => rt.tensor([rows, cols]), ...t));
+  for (const cols of [qWidth, kvWidth, kvWidth, qWidth, D, D, F]) t.push(orFree(() => rt.tensor([rows, cols]), ...t));
   const [q, k, v, ctx, proj, normed, hidden] = t as [RuntimeTensor, RuntimeTensor, RuntimeTensor, RuntimeTensor, RuntimeTensor, RuntimeTensor, RuntimeTensor];
   let gated: RuntimeTensor | undefined;
   return {
-    rows, D, q, k, v, ctx, proj, normed, hidden,
+    rows, D, qWidth, kvWidth, q, k, v, ctx, proj, normed, hidden,
     gated: () => (gated ??= rt.tensor([rows, F])),
     free: () => {
       t.forEach((x) => x.free());

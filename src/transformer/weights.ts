@@ -78,6 +78,13 @@ export interface Weights {
    * as torch.nn.MultiheadAttention's in_proj_weight and in_proj_bias (q, k, v).
    */
   stackedLinears(weight: string, bias: string | undefined, inFeatures: number, outFeatures: number, count: number): Linear[];
+  /**
+   * GPT-2's Conv1D: PREFIX.weight stored in × (count·out), transposed relative to a Linear
+   * (y = x·W + b), and PREFIX.bias; `count` Linears side by side in its columns (c_attn: q, k, v).
+   * A quantized checkpoint's values (scaled per stored row, an input channel) are dequantized and
+   * quantized again per output channel.
+   */
+  conv1d(prefix: string, inFeatures: number, outFeatures: number, count?: number): Linear[];
   /** A table of `rows` embeddings of `dim` (tokens, positions, token types). */
   embedding(name: string, rows: number, dim: number): F32Table | Q8Table;
 }
@@ -118,6 +125,21 @@ export function modelWeights(rt: Runtime, tensors: TensorSource, dtype: WeightDt
         bias: b ? rt.tensor([outFeatures], b.subarray(j * outFeatures, (j + 1) * outFeatures)) : undefined,
         inFeatures, outFeatures,
       }));
+    },
+    conv1d(prefix, inFeatures, outFeatures, count = 1) {
+      const bias = checkLength(tensors.float(`${prefix}.bias`), count * outFeatures, `${prefix}.bias`);
+      const name = `${prefix}.weight`, n = count * outFeatures;
+      const stored = checkLength(tensors.float(name, { transient: true }), inFeatures * n, name);
+      return Array.from({ length: count }, (_, j) => {
+        // Linear j's weight in torch's out × in layout: columns j·out … (j+1)·out − 1 of the stored matrix.
+        const w = new Float32Array(outFeatures * inFeatures);
+        for (let i = 0; i < inFeatures; i++) for (let o = 0; o < outFeatures; o++) w[o * inFeatures + i] = stored[i * n + j * outFeatures + o]!;
+        return {
+          weight: rt.kernels.packB(w, { k: inFeatures, n: outFeatures, transB: true, dtype }),
+          bias: rt.tensor([outFeatures], bias.subarray(j * outFeatures, (j + 1) * outFeatures)),
+          inFeatures, outFeatures,
+        };
+      });
     },
     embedding(name, rows, dim) {
       if (dtype === 'f32') return new F32Table(checkLength(tensors.float(name), rows * dim, name), rows, dim);

@@ -22,7 +22,7 @@ export interface KernelExports {
   rotary(x: number, table: number, out: number, rows: number, heads: number, dh: number, rd: number, interleaved: number): void;
   attention(q: number, k: number, v: number, out: number, heads: number, tq: number, tk: number, dh: number,
     ldq: number, ldk: number, ldv: number, ldo: number, scale: number, mask: number, bias: number, causal: number,
-    u0: number, u1: number, scratch: number): void;
+    group: number, window: number, u0: number, u1: number, scratch: number): void;
   attentionScratchFloats(tk: number, dh: number): number;
   gelu(x: number, out: number, n: number, tanhForm: number): void;
   w2vTrain(params: number): void;

@@ -28,7 +28,7 @@ export function warmUp(k: KernelExports, arena: Arena, bothForms: boolean): void
     k.gemv(a, d, c, v, SIDE, SIDE, 0, SIDE, r & 3);
     // Every other pair of rounds with a score bias (one head, so d's SIDE² floats are its heads·tq·tk).
     const biased = (r & 2) !== 0;
-    k.attention(a, b, b, c, biased ? 1 : 4, SIDE, SIDE, 16, SIDE, SIDE, SIDE, SIDE, 0.25, 0, biased ? d : 0, r & 1, 0, biased ? 1 : 4, attnScratch);
+    k.attention(a, b, b, c, biased ? 1 : 4, SIDE, SIDE, 16, SIDE, SIDE, SIDE, SIDE, 0.25, 0, biased ? d : 0, r & 1, 1, 0, 0, biased ? 1 : 4, attnScratch);
     k.softmax(a, c, SIDE, SIDE, 0.5, v, 0, r & 1, 0);
     k.layerNorm(a, v, v, c, SIDE, SIDE, 1e-5);
     k.addLayerNorm(a, b, v, v, c, d, SIDE, SIDE, 1e-5);
@@ -81,7 +81,7 @@ export function warmUpWorkers(k: KernelExports, arena: Arena, pool: WorkerPool, 
     pool.run('gemv', jobs(([a, , c, d, v]) => [a!, d!, c!, v!, SIDE, SIDE, 0, SIDE, r & 3]));
     const biased = (r & 2) !== 0;
     pool.run('attention', jobs(([a, b, c, d, , , s]) =>
-      [a!, b!, b!, c!, biased ? 1 : 4, SIDE, SIDE, 16, SIDE, SIDE, SIDE, SIDE, 0.25, 0, biased ? d! : 0, r & 1, 0, biased ? 1 : 4, s!]));
+      [a!, b!, b!, c!, biased ? 1 : 4, SIDE, SIDE, 16, SIDE, SIDE, SIDE, SIDE, 0.25, 0, biased ? d! : 0, r & 1, 1, 0, 0, biased ? 1 : 4, s!]));
     if (r === 0) for (const [a, , , , , , , qa, qs, qz] of blocks) k.quantizeRows(a!, SIDE, SIDE, SIDE, qa!, 0, qs!, qz!, 1);
     pool.run('packQ8', jobs(([, b, , , v, , , , , , q8]) => [b!, v!, q8!, SIDE, SIDE, 0, SIDE]));
     const fused = bothForms ? r & 1 : 0;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runtime } from '../../src/runtime';
 import { parseSafetensors } from '../../src/io/safetensors';
-import { loadModel, type LoadModelOptions } from '../../src/transformer/load';
+import { loadModel, type LoadModelOptions, type TextModel } from '../../src/transformer/load';
 import { quantizeCheckpoint } from '../../src/transformer/quantize-checkpoint';
 import { TextEncoderModel } from '../../src/transformer/text-encoder';
 import type { TextSeq2SeqModel } from '../../src/transformer/text-seq2seq';
@@ -82,7 +82,7 @@ async function loadFolder(files: Files, rt: Runtime): Promise<Loaded> {
   return { check: () => checkLoaded(model, files), dispose: () => model.dispose() };
 }
 
-function checkLoaded(model: TextEncoderModel | TextSeq2SeqModel, files: Files): string | void {
+function checkLoaded(model: TextModel, files: Files): string | void {
   try {
     checkModel(model);
   } catch (e) {
@@ -122,7 +122,7 @@ function largestWeight(files: Files): number {
 }
 
 /** A loaded transformer runs: embeddings (and labels) of finite numbers, or a translation. */
-function checkModel(model: TextEncoderModel | TextSeq2SeqModel): void {
+function checkModel(model: TextModel): void {
   const c = model.config;
   if (model instanceof TextEncoderModel) {
     const embeddings = model.embed(['hello world', 'the cat sat on the mat.'], { truncation: 'truncate' });
@@ -139,6 +139,9 @@ function checkModel(model: TextEncoderModel | TextSeq2SeqModel): void {
     if (c.head === 'token-classification') allFinite(model.model.tokenLogits(out), 'token logits');
     if (c.head === 'question-answering') allFinite(model.model.spanLogits(out).start, 'start logits');
     if (c.head === 'masked-lm') allFinite(model.model.maskedLmLogits(out, [0]), 'masked-LM logits');
+  } else if (model.kind === 'decoder') {
+    const out = model.generate('hello world', { maxNewTokens: 3 });
+    sane(typeof out.text === 'string' && out.ids.length >= 1 && out.ids.length <= 3, 'generate: not 1 to 3 new tokens');
   } else {
     const [out] = model.translate('hello world', { maxLength: 6, truncation: 'truncate' });
     sane(typeof out === 'string', 'translate: not a string');

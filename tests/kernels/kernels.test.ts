@@ -115,6 +115,65 @@ describe.each(['first', 'second'])('kernels vs JS twins (%s build of this proces
     }
   });
 
+  test('attention: grouped-query (kvHeads < heads) and a sliding window, against the twin and against repeated K/V', () => {
+    // Bound as for plain attention. The reference for kvHeads is the twin given K and V with each
+    // key/value head repeated heads/kvHeads times (Hugging Face's repeat_kv); for the window, a mask
+    // (one query at a time) hiding the keys before it.
+    const random = rng(15);
+    const cases = [
+      { batch: 1, heads: 4, kvHeads: 2, tq: 5, tk: 5, dHead: 3, causal: true },
+      { batch: 2, heads: 6, kvHeads: 2, tq: 17, tk: 17, dHead: 8, causal: true, masked: true },
+      { batch: 2, heads: 4, kvHeads: 1, tq: 1, tk: 40, dHead: 17, causal: true },
+      { batch: 1, heads: 4, kvHeads: 4, tq: 7, tk: 61, dHead: 5, causal: true, window: 9 },
+      { batch: 2, heads: 4, kvHeads: 2, tq: 70, tk: 70, dHead: 16, causal: true, window: 16, masked: true },
+      { batch: 1, heads: 3, kvHeads: 1, tq: 1, tk: 33, dHead: 8, causal: true, window: 5 },
+      { batch: 1, heads: 2, kvHeads: 2, tq: 3, tk: 3, dHead: 4, causal: true, window: 10 },
+    ];
+    for (const c of cases) {
+      const group = c.heads / c.kvHeads, kvWidth = c.kvHeads * c.dHead, width = c.heads * c.dHead;
+      const q = randomArray(c.batch * c.tq * width, random, -2, 2);
+      const kk = randomArray(c.batch * c.tk * kvWidth, random, -2, 2);
+      const v = randomArray(c.batch * c.tk * kvWidth, random);
+      const mask = c.masked ? new Float32Array(c.batch * c.tk).map((_, i) => (i % c.tk === 3 ? -Infinity : 0)) : undefined;
+      const options = { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, tq: c.tq, tk: c.tk, dHead: c.dHead, causal: c.causal, window: c.window, mask };
+      const got = wasm().attention(q, kk, v, options);
+      const want = js.attention(q, kk, v, options);
+      const bound = 2e-6 + (c.dHead + c.tk) * U * 4;
+      expectClose(`attention ${JSON.stringify(c)}`, got, want, bound);
+      // repeat_kv: head h of the repeated K is head h / group of the grouped one.
+      const repeat = (x: Float32Array) => {
+        const out = new Float32Array(c.batch * c.tk * width);
+        for (let r = 0; r < c.batch * c.tk; r++) for (let h = 0; h < c.heads; h++) {
+          out.set(x.subarray(r * kvWidth + Math.floor(h / group) * c.dHead, r * kvWidth + Math.floor(h / group) * c.dHead + c.dHead), r * width + h * c.dHead);
+        }
+        return out;
+      };
+      const K = repeat(kk), V = repeat(v);
+      if (c.window === undefined) {
+        expectClose(`attention ${JSON.stringify(c)} vs repeated K/V`, got, js.attention(q, K, V, { ...options, kvHeads: undefined }), bound);
+        continue;
+      }
+      // The window as a mask, one query row at a time (tq = 1 over the keys it may see).
+      const wantRows = new Float32Array(got.length);
+      for (let b = 0; b < c.batch; b++) for (let t = 0; t < c.tq; t++) {
+        const seen = t + c.tk - c.tq + 1;
+        const m = new Float32Array(seen).map((_, j) => (j <= seen - 1 - c.window ? -Infinity : (mask?.[b * c.tk + j] ?? 0)));
+        const row = js.attention(q.subarray((b * c.tq + t) * width, (b * c.tq + t + 1) * width), K.subarray(b * c.tk * width, (b * c.tk + seen) * width),
+          V.subarray(b * c.tk * width, (b * c.tk + seen) * width), { heads: c.heads, tq: 1, tk: seen, dHead: c.dHead, mask: m });
+        wantRows.set(row, (b * c.tq + t) * width);
+      }
+      expectClose(`attention ${JSON.stringify(c)} vs a window mask`, got, wantRows, bound);
+      const unwindowed = js.attention(q, kk, v, { ...options, window: undefined });
+      if (c.window < c.tk) expect(Math.max(...want.map((w, i) => Math.abs(w - unwindowed[i]!))), 'the window matters').toBeGreaterThan(1e-3);
+    }
+    expect(() => wasm().attention(new Float32Array(12), new Float32Array(12), new Float32Array(12), { heads: 3, kvHeads: 2, tq: 1, dHead: 4 }))
+      .toThrow('attention: option kvHeads (2) must divide heads (3)');
+    expect(() => js.attention(new Float32Array(8), new Float32Array(8), new Float32Array(8), { heads: 2, kvHeads: 1, tq: 1, dHead: 4 }))
+      .toThrow('attention: k has 8 floats, expected batch·tk·kvHeads·dHead = 4');
+    expect(() => js.attention(new Float32Array(8), new Float32Array(8), new Float32Array(8), { heads: 2, tq: 1, dHead: 4, window: 2 }))
+      .toThrow('attention: option window needs causal: true');
+  });
+
   test('attention bias, worked by hand: scores 0, bias [0, ln 3] weighs the two keys 1/4 and 3/4', () => {
     // q = 0 makes every score 0, so softmax(bias + mask) alone picks the mix of v's rows (4, 0) and (0, 8).
     const v = new Float32Array([4, 0, 0, 8]), ln3 = Math.log(3);

@@ -202,7 +202,7 @@ describe('bad configs: the Error names the field and the value', () => {
     ['not an object', [1], /expected an object, got \[1\]/],
     ['not JSON', '{"model_type": ', /not valid JSON/],
     ['no model_type', { hidden_size: 768 }, /model_type is missing/],
-    ['unknown model_type', { model_type: 'gpt2' }, /model_type "gpt2" is not supported/],
+    ['unknown model_type', { model_type: 'gpt_neox' }, /model_type "gpt_neox" is not supported/],
     ['heads do not divide', { model_type: 'bert', hidden_size: 770 }, /hidden_size \(770\) is not divisible by num_attention_heads \(12\)/],
     ['dim / n_heads', { model_type: 'distilbert', dim: 100, n_heads: 12 }, /dim \(100\) is not divisible by n_heads \(12\)/],
     ['size not an integer', { model_type: 'bert', intermediate_size: '3072' }, /intermediate_size must be an integer ≥ 1, got "3072"/],
@@ -327,7 +327,7 @@ describe('the families added with the registry: published configs', () => {
 
   test('an unsupported model_type or class is refused, with the list of supported ones', () => {
     expect(() => configFromHuggingFace({ model_type: 'deberta-v2' }))
-      .toThrow('model_type "deberta-v2" is not supported (supported: "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "mpnet", "marian")');
+      .toThrow('model_type "deberta-v2" is not supported (supported: "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "mpnet", "marian", "gpt2", "llama", "mistral", "qwen2")');
     expect(() => configFromHuggingFace({ model_type: 'bert', architectures: ['BertForMultipleChoice'] }))
       .toThrow(/architectures names BertForMultipleChoice, which is not supported for bert \(supported: BertModel, BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering, BertForMaskedLM, BertForPreTraining\)/);
     expect(() => configFromHuggingFace({ model_type: 'roberta', architectures: ['BertForMaskedLM'] })).toThrow(/architectures names BertForMaskedLM, which is not supported for roberta/);

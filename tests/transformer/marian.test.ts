@@ -213,7 +213,7 @@ test('the KV cache reorders rows by copying the given positions within WASM memo
   cache.reorder([2, 0, 0], 2);
   const q = rt.tensor([rows, d]);
   const ctx = rt.tensor([rows, d]);
-  cache.attend(0, q, 1, 1, ctx, 1, d);  // q = 0: equal weights on positions 0 and 1, so the mean of the row's V
+  cache.attend(0, q, 1, 1, ctx, { H: 1, Dh: d });  // q = 0: equal weights on positions 0 and 1, so the mean of the row's V
   const want = (src: number) => [0, 1].map((j) => -(100 * src + 5 + j));
   expect(Array.from(ctx.data)).toEqual([...want(2), ...want(0), ...want(0)]);
   for (const t of [k, v, q, ctx]) t.free();

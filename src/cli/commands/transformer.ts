@@ -24,11 +24,10 @@ type Kind = 'encoder' | 'seq2seq';
 async function loadTextModel(source: string, runtime: Runtime, command: string, want: Kind, dtype: WeightDtype | undefined): Promise<TextEncoderModel | TextSeq2SeqModel> {
   if (!/^https?:\/\//.test(source)) await requireFolder(source, 'model folder');
   const model = await loadModel(source, { runtime, dtype });
-  const kind: Kind = model instanceof TextSeq2SeqModel ? 'seq2seq' : 'encoder';
-  if (kind !== want) {
+  if (model.kind === 'decoder' || model.kind !== want) {
     model.dispose();
-    const use = kind === 'seq2seq' ? 'translate' : 'embed or classify';
-    throw new Error(`${command}: ${source} is ${kind === 'seq2seq' ? 'an encoder-decoder (translation)' : 'an encoder'} model; use ${use}`);
+    const what = { encoder: ['an encoder', 'embed or classify'], seq2seq: ['an encoder-decoder (translation)', 'translate'], decoder: ['a decoder-only (text generation)', 'the API (generate)'] }[model.kind];
+    throw new Error(`${command}: ${source} is ${what[0]} model; use ${what[1]}`);
   }
   return model;
 }

@@ -3,12 +3,13 @@
 // and which heads its classes add, and what its parameter count holds beyond the shared layout.
 import type { ConfigReader } from '../config-reader';
 import type { HeadKind, TransformerConfig } from '../config';
+import type { DecoderOnlyModel } from '../decoder-only';
 import type { EncoderModel } from '../encoder';
 import type { Seq2SeqModel } from '../seq2seq';
 import type { Weights } from '../weights';
 
 /** A family's model before the tokenizer is attached (load.ts wraps it into the user's class). */
-export type FamilyModel = { kind: 'encoder'; model: EncoderModel } | { kind: 'seq2seq'; model: Seq2SeqModel };
+export type FamilyModel = { kind: 'encoder'; model: EncoderModel } | { kind: 'seq2seq'; model: Seq2SeqModel } | { kind: 'decoder'; model: DecoderOnlyModel };
 
 /** Options of countParameters that a family's head counts read. */
 export interface HeadCountOptions {

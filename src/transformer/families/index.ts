@@ -7,11 +7,13 @@ import type { Family, TransformerConfig } from '../config';
 import { bert } from './bert';
 import { distilbert } from './distilbert';
 import type { FamilyModule } from './family';
+import { gpt2 } from './gpt2';
+import { llama } from './llama';
 import { marian } from './marian';
 import { mpnet } from './mpnet';
 import { roberta } from './roberta';
 
-const FAMILIES: readonly FamilyModule[] = [bert, distilbert, roberta, mpnet, marian];
+const FAMILIES: readonly FamilyModule[] = [bert, distilbert, roberta, mpnet, marian, gpt2, llama];
 
 export function familyForModelType(modelType: string): FamilyModule | undefined {
   return FAMILIES.find((f) => f.modelTypes.includes(modelType));
