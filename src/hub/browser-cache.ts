@@ -2,7 +2,10 @@
 // in the cache is used as it is (a page's next visit loads with no network: the Cache API has no
 // cheap way to tell that a branch moved, so pin option revision to a commit for updates to show);
 // else it is fetched (redirects followed by the browser), checked (size, and sha256 with
-// WebCrypto when the answer carries the LFS hash) and only then put in the cache.
+// WebCrypto when the answer shows X-Linked-Etag) and only then put in the cache. An LFS file's
+// answer after the redirect is the CDN's, which carries no X-Linked-Etag, and whose own ETag is
+// not the LFS sha256 even when it is 64 hex digits (Xet and CloudFront hash otherwise): such a
+// download is checked by its size only.
 import type { ModelFiles } from '../transformer/files';
 import { checkIntegrity, fetchUrl, hex, httpError, isMissingFile, normalizeEtag, readBody, type HubContext } from './download';
 import { checkRepoFile, resolveUrl } from './hub-id';
@@ -38,11 +41,10 @@ export function browserHubFiles(s: BrowserHubSettings): ModelFiles {
       const response = await fetchUrl(url, {}, s.signal, s.caller);
       if (isMissingFile(response)) return undefined;
       if (!response.ok) throw httpError(url, response, ctx);
-      // After the redirect the headers are the CDN's: its ETag is the LFS sha256 when it has one.
+      // Only the hub's X-Linked-Etag is the LFS sha256; a CDN's ETag, whatever its shape, is its own.
       const h = response.headers;
       const linked = normalizeEtag(h.get('X-Linked-Etag'));
-      const etag = linked ?? normalizeEtag(h.get('ETag'));
-      const sha256 = etag && /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
+      const sha256 = linked && /^[0-9a-f]{64}$/.test(linked) ? linked : undefined;
       // A compressed body's Content-Length is not the size fetch hands over.
       const length = h.get('Content-Encoding') ? null : h.get('X-Linked-Size') ?? h.get('Content-Length');
       const size = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
@@ -54,7 +56,7 @@ export function browserHubFiles(s: BrowserHubSettings): ModelFiles {
         bytes.set(c, at);
         at += c.byteLength;
       }
-      checkIntegrity(name, url, loaded, sha256 && hex(await crypto.subtle.digest('SHA-256', bytes)), { size, sha256, shaHeader: linked ? 'X-Linked-Etag' : 'ETag' }, s.caller);
+      checkIntegrity(name, url, loaded, sha256 && hex(await crypto.subtle.digest('SHA-256', bytes)), { size, sha256, shaHeader: 'X-Linked-Etag' }, s.caller);
       await store?.put(url, new Response(bytes, { headers: { 'Content-Type': h.get('Content-Type') ?? 'application/octet-stream' } }));
       return bytes;
     },

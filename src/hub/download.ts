@@ -51,10 +51,12 @@ export async function fetchUrl(url: string, init: RequestInit, signal: AbortSign
 }
 
 /**
- * HEAD on a resolve URL, following redirects within the host (a renamed repository) and stopping
- * at one to another host (the CDN), whose Location is where the bytes are: huggingface_hub's way,
- * which reads X-Linked-Etag and X-Linked-Size from the hub's own answer. Node only (a browser's
- * fetch cannot stop at a redirect).
+ * HEAD on a resolve URL, following redirects within the origin (a renamed repository: the hub
+ * answers a relative Location) and stopping at any other (the CDN), whose Location is where the
+ * bytes are: huggingface_hub's way, which reads X-Linked-Etag and X-Linked-Size from the hub's own
+ * answer and follows only relative redirects. Same origin means scheme, host and port: a redirect
+ * from https to http of the same host, or to another port, is not followed. Node only (a
+ * browser's fetch cannot stop at a redirect).
  */
 export async function headFile(url: string, signal: AbortSignal | undefined, caller: string): Promise<{ response: Response; url: string }> {
   for (let hops = 0; ; hops++) {
@@ -66,7 +68,7 @@ export async function headFile(url: string, signal: AbortSignal | undefined, cal
     const location = response.headers.get('Location');
     if (response.status < 300 || response.status >= 400 || !location) return { response, url };
     const target = new URL(location, url);
-    if (target.hostname !== new URL(url).hostname) return { response, url };
+    if (target.origin !== new URL(url).origin) return { response, url };
     if (hops === 10) throw new Error(`${caller}: ${url} redirects more than 10 times`);
     url = target.href;
   }

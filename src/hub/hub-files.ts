@@ -52,8 +52,9 @@ export function hubFiles(id: string, options: HubOptions = {}, caller = 'loadMod
   };
   if (!__BROWSER__ && node) {
     return lazyFiles((async () => {
-      const { nodeHubFiles, defaultCacheDir } = await import('./node-cache');
-      return nodeHubFiles({ ...settings, cacheDir: options.cacheDir ?? await defaultCacheDir() });
+      const { nodeHubFiles, defaultCacheDir, expandUser } = await import('./node-cache');
+      // '~/models' as a shell would give it: Node's fs would make a folder named '~'.
+      return nodeHubFiles({ ...settings, cacheDir: options.cacheDir !== undefined ? expandUser(options.cacheDir) : await defaultCacheDir() });
     })(), `${id} (revision ${settings.revision}) from ${settings.endpoint}`);
   }
   if (options.cacheDir !== undefined) throw new Error(`${caller}: option cacheDir is for Node; a browser keeps the files in the Cache API`);

@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { directoryFiles, type ModelFiles } from '../transformer/files';
 import { checkIntegrity, fetchUrl, fileMetadata, headFile, httpError, HubNetworkError, isMissingFile, readBody, type HubContext } from './download';
@@ -28,14 +29,32 @@ export interface NodeHubSettings {
   caller: string;
 }
 
-/** huggingface_hub's default cache: HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub. */
+/**
+ * huggingface_hub's default cache: HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub,
+ * else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub; each with a leading ~ and
+ * $VAR expanded, as its constants.py applies os.path.expanduser and os.path.expandvars.
+ */
 export async function defaultCacheDir(): Promise<string> {
   const env = process.env;
-  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  if (env.HUGGINGFACE_HUB_CACHE) return env.HUGGINGFACE_HUB_CACHE;
-  if (env.HF_HOME) return join(env.HF_HOME, 'hub');
-  const { homedir } = await import('node:os');
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'huggingface', 'hub');
+  if (env.HF_HUB_CACHE) return expandPath(env.HF_HUB_CACHE);
+  if (env.HUGGINGFACE_HUB_CACHE) return expandPath(env.HUGGINGFACE_HUB_CACHE);
+  if (env.HF_HOME) return join(expandPath(env.HF_HOME), 'hub');
+  return join(env.XDG_CACHE_HOME ? expandPath(env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'huggingface', 'hub');
+}
+
+/** A path as Python's os.path.expandvars(os.path.expanduser(p)) gives it (POSIX). */
+export function expandPath(p: string): string {
+  return expandVars(expandUser(p));
+}
+
+/** os.path.expanduser: a leading "~" (alone or before a separator) is the home folder; "~user" stays as written. */
+export function expandUser(p: string): string {
+  return p === '~' || /^~[/\\]/.test(p) ? homedir() + p.slice(1) : p;
+}
+
+/** os.path.expandvars: $NAME or ${NAME} of a set variable is its value; an unset one stays as written. */
+function expandVars(p: string): string {
+  return p.replace(/\$(\w+|\{[^}]*\})/g, (whole, name: string) => process.env[name.startsWith('{') ? name.slice(1, -1) : name] ?? whole);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -127,7 +146,7 @@ export function nodeHubFiles(s: NodeHubSettings): ModelFiles {
     }
   };
 
-  /** Asks the server about the file: its snapshot path once cached, or undefined for a file the commit lacks. */
+  /** Asks the server about the file: the snapshot folder holding it once cached, or undefined for a file the commit lacks. */
   const fetchFile = async (file: string): Promise<string | undefined> => {
     const url = resolveUrl(s.endpoint, s.id, commit ?? s.revision, file);
     let head: Awaited<ReturnType<typeof headFile>> | undefined;
@@ -170,12 +189,14 @@ export function nodeHubFiles(s: NodeHubSettings): ModelFiles {
     }
     if (/[/\\]|^\.\.?$/.test(meta.etag)) throw new Error(`${s.caller}: ${headUrl} answered the ETag ${JSON.stringify(meta.etag)}, which cannot name a file`);
     await remember(meta.commit);
+    // The commit this answer names, which may not be the load's: a branch that moved between two
+    // first requests sent together links the later file under its own commit, and it is read there.
     const pointer = join(snapshot(meta.commit), file);
-    if (await exists(pointer)) return pointer;
+    if (await exists(pointer)) return snapshot(meta.commit);
     const blob = join(repo, 'blobs', meta.etag);
     if (!await exists(blob)) await download(file, meta.location, meta.etag, { size: meta.size, sha256: meta.sha256 });
     await link(blob, pointer);
-    return pointer;
+    return snapshot(meta.commit);
   };
 
   /** Pins the load to the commit and writes refs/<revision> (unless the revision is that commit). */
@@ -184,7 +205,7 @@ export function nodeHubFiles(s: NodeHubSettings): ModelFiles {
     if (s.revision !== c && await readText(join(repo, 'refs', s.revision)) !== c) await writeSmallFile(join(repo, 'refs', s.revision), c);
   };
 
-  /** The file's path in the snapshot, or undefined for a file the repository lacks (or, offline, that was never downloaded). */
+  /** The snapshot folder holding the file, or undefined for a file the repository lacks (or, offline, that was never downloaded). */
   const locate = async (file: string): Promise<string | undefined> => {
     checkRepoFile(file, s.caller);
     s.signal?.throwIfAborted();
@@ -199,15 +220,13 @@ export function nodeHubFiles(s: NodeHubSettings): ModelFiles {
       commit ??= COMMIT_HASH.test(s.revision) ? s.revision : undefined;
     }
     if (commit !== undefined) {
-      const pointer = join(snapshot(commit), file);
-      if (await exists(pointer)) return pointer;
+      if (await exists(join(snapshot(commit), file))) return snapshot(commit);
       if (await exists(join(repo, '.no_exist', commit, file))) return undefined;
       if (offline !== undefined) return undefined;
     }
     return fetchFile(file);
   };
 
-  const files = (): ModelFiles => directoryFiles(snapshot(commit!));
   return {
     get where() {
       const at = commit !== undefined ? snapshot(commit) : repo;
@@ -215,7 +234,13 @@ export function nodeHubFiles(s: NodeHubSettings): ModelFiles {
         ? 'localFilesOnly: a file never downloaded is not fetched; run once without localFilesOnly' : offline})`
         : `${s.id} (revision ${s.revision}) from ${s.endpoint}, cached at ${at}`;
     },
-    read: async (name) => (await locate(name)) === undefined ? undefined : files().read(name),
-    open: async (name) => (await locate(name)) === undefined ? undefined : files().open!(name),
+    read: async (name) => {
+      const at = await locate(name);
+      return at === undefined ? undefined : directoryFiles(at).read(name);
+    },
+    open: async (name) => {
+      const at = await locate(name);
+      return at === undefined ? undefined : directoryFiles(at).open!(name);
+    },
   };
 }

@@ -3,8 +3,10 @@
 // pieces as vocabulary, merges ordered by the merged piece's score, fused unknowns, byte
 // fallback); the character map as a Precompiled normalizer followed by SentencePiece's
 // whitespace rules; Metaspace ('▁') as pre-tokenizer and decoder; control and user-defined
-// pieces as added tokens, which SentencePiece too matches before normalizing. The converter's
-// post-processor (special tokens) depends on the model family: see load.ts.
+// pieces as added tokens. SentencePiece itself matches only the user-defined pieces in the text
+// (before normalizing); control pieces (<s>, </s>) are matched here because the converter makes
+// them special tokens, which the tokenizer library matches. The converter's post-processor
+// (special tokens) and, for T5, the prepend scheme depend on the model family: see load.ts.
 //
 // Where this differs from the converter, it follows SentencePiece itself, the reference the
 // tests compare with: the model file's add_dummy_prefix and remove_extra_whitespaces are
@@ -50,11 +52,14 @@ export function sentencePieceTokenizerJson(m: SentencePieceModel): SpmTokenizerJ
     normalizers.push({ type: 'Strip', strip_left: !n.addDummyPrefix, strip_right: true });
     normalizers.push({ type: 'Replace', pattern: { Regex: ' {2,}' }, content: n.addDummyPrefix ? SPIECE_UNDERLINE : ' ' });
   }
-  // 'first': after an added token in mid-text, no '▁' (SentencePiece adds its dummy prefix once, at the start)
+  // 'first': after an added token in mid-text, no '▁' (SentencePiece adds its dummy prefix once,
+  // at the start). The converter's own choice differs for legacy T5 (load.ts sets 'always').
   const prependScheme = n.addDummyPrefix ? 'first' : 'never';
 
-  // Control pieces (<s>, </s>) are special; user-defined ones are not, but both are matched
-  // whole, before normalization, as SentencePiece's prefix matcher does.
+  // Control pieces (<s>, </s>) are special, user-defined ones are not; both are matched whole,
+  // before normalization. SentencePiece's prefix matcher does so for user-defined pieces only: a
+  // control piece in the text is cut as characters by sp.encode, but matched by the converter's
+  // tokenizer.json, whose special tokens these are.
   const added = m.pieces.flatMap((p, id) => (p.type === PieceType.Control || p.type === PieceType.UserDefined
     ? [{ id, content: p.piece, single_word: false, lstrip: false, rstrip: false, normalized: false, special: p.type === PieceType.Control }]
     : []));

@@ -52,8 +52,9 @@ export function bertSettings(config: Record<string, unknown>, file = 'tokenizer_
 }
 
 /**
- * vocab.txt's tokens by id, as transformers' load_vocab reads it: each line without its "\n" is
- * a token (a repeated token keeps its last line, as the dict there does).
+ * vocab.txt's tokens by id, as transformers' load_vocab reads it: each line without its end is a
+ * token (a repeated token keeps its last line, as the dict there does). Lines end as Python's
+ * readlines() in text mode ends them (universal newlines): at "\r\n", "\r" or "\n".
  */
 export function readVocabTxt(bytes: Uint8Array, file = 'vocab.txt'): Map<string, number> {
   let text: string;
@@ -68,11 +69,11 @@ export function readVocabTxt(bytes: Uint8Array, file = 'vocab.txt'): Map<string,
     throw new FormatError(`${file}: not UTF-8 text (near byte ${at})`, 'vocab', at);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const lines = text.split('\n');
+  const lines = text.split(/\r\n|\r|\n/);
   if (lines[lines.length - 1] === '') lines.pop();
   if (lines.length === 0) throw new FormatError(`${file}: no tokens`, 'vocab', 0);
   const vocab = new Map<string, number>();
-  lines.forEach((line, i) => vocab.set(line.endsWith('\r') ? line.slice(0, -1) : line, i));
+  lines.forEach((line, i) => vocab.set(line, i));
   return vocab;
 }
 

@@ -19,6 +19,9 @@ import { parseSentencePieceModel, type SentencePieceModel } from './sentencepiec
 import { patchCharsmap } from './spm-patch';
 import { TextTokenizer } from './text-tokenizer';
 
+/** ModelSizes.vocabSize when no config.json tells it (loadTokenizer alone): any id passes. */
+export const UNKNOWN_VOCAB_SIZE = 2 ** 31 - 1;
+
 /** SentencePiece model files, in the order they are looked for. */
 export const SENTENCEPIECE_FILES = ['spiece.model', 'sentencepiece.bpe.model', 'tokenizer.model', 'source.spm', 'spm.model'] as const;
 
@@ -39,7 +42,8 @@ export async function readTokenizer(files: ModelFiles, sizes: ModelSizes): Promi
   const vocabJson = source ? await files.read('vocab.json') : undefined;
   if (source && vocabJson) {
     const model = parseSentencePieceModel(source, 'source.spm');
-    const marian = marianTokenizerJson(model, readVocabJson(vocabJson), config);
+    const known = sizes.vocabSize < UNKNOWN_VOCAB_SIZE ? sizes.vocabSize : undefined;
+    const marian = marianTokenizerJson(model, readVocabJson(vocabJson, 'vocab.json', known), config);
     const makeModel = (json: Record<string, unknown>) => (new Tokenizer({ ...marian.json, added_tokens: [], model: json }, {}) as unknown as { model: LibModel }).model;
     return tokenizerFromJson(marian.json, libConfig, sizes, { file: 'source.spm with vocab.json', patch: (t) => marian.patch(t, makeModel) });
   }
@@ -84,6 +88,16 @@ function addFamilySpecialTokens(json: Record<string, unknown>, model: SentencePi
   if (typeof extra !== 'number' || !Number.isSafeInteger(extra) || extra < 0 || extra > 10_000) {
     throw new FormatError(`tokenizer_config.json: extra_ids must be a count, got ${JSON.stringify(extra)}`, 'extra_ids', 0);
   }
+  // transformers' _get_prepend_scheme: '▁' before every section of text (after each sentinel
+  // too) unless tokenizer_config.json says legacy: false; T5Tokenizer's legacy defaults to true.
+  const legacy = config['legacy'];
+  if (legacy !== undefined && legacy !== null && typeof legacy !== 'boolean') {
+    throw new FormatError(`tokenizer_config.json: legacy must be true, false or null, got ${JSON.stringify(legacy)}`, 'legacy', 0);
+  }
+  for (const key of ['pre_tokenizer', 'decoder']) {
+    const part = json[key] as Record<string, unknown> | null;
+    if (part?.['type'] === 'Metaspace' && part['prepend_scheme'] === 'first') part['prepend_scheme'] = legacy === false ? 'first' : 'always';
+  }
   const added = json['added_tokens'] as Record<string, unknown>[];
   const n = model.pieces.length;
   // T5Tokenizer: <extra_id_0> is the last id, <extra_id_{extra-1}> the first after the pieces
@@ -110,7 +124,7 @@ export async function loadTokenizer(source: ModelSource, options: LoadTokenizerO
   checkOptionNames('loadTokenizer', options, HUB_OPTION_KEYS);
   const files = modelFiles(source, options, 'loadTokenizer');
   const configBytes = await files.read('config.json');
-  const sizes: ModelSizes = { vocabSize: 2 ** 31 - 1, kind: 'encoder', typeVocabSize: 0 };
+  const sizes: ModelSizes = { vocabSize: UNKNOWN_VOCAB_SIZE, kind: 'encoder', typeVocabSize: 0 };
   if (configBytes) {
     const config = readJsonObject(configBytes, 'config.json');
     const v = config['vocab_size'], t = config['type_vocab_size'];

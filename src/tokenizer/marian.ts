@@ -7,7 +7,7 @@
 // the source model's: the library's own Unigram of source.spm, put in place of its encode.
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { FormatError } from '../io/errors';
-import { parseJsonBytes } from '../io/json-bytes';
+import { parseJsonBytes, showJson } from '../io/json-bytes';
 import { sentencePieceTokenizerJson } from './from-sentencepiece';
 import type { LibModel } from './internals';
 import { patchCharsmap } from './spm-patch';
@@ -19,19 +19,35 @@ export interface MarianTokenizerJson {
   patch: (tokenizer: Tokenizer, makeModel: (json: Record<string, unknown>) => LibModel) => void;
 }
 
-export function readVocabJson(bytes: Uint8Array, file = 'vocab.json'): Map<string, number> {
+/**
+ * vocab.json's piece → id. `vocabSize` is the model's embedding rows (config.json's vocab_size);
+ * without it (loadTokenizer with no config.json) an id of twice the piece count or more is
+ * refused, since the ids of a real vocab.json run 0 to count − 1. Checked here, before the
+ * tokenizer's id → piece table of max(id) + 1 entries is built: an id of 30000000 would fill
+ * the heap.
+ */
+export function readVocabJson(bytes: Uint8Array, file = 'vocab.json', vocabSize?: number): Map<string, number> {
   const fail = (field: string, at: number, what: string) => new FormatError(`${file}: ${what} (field ${field}, byte offset ${at})`, field, at);
-  const { value } = parseJsonBytes(bytes, 0, bytes.length, { field: file, maxDepth: 2, subject: file, fail });
+  const { value, keys } = parseJsonBytes(bytes, 0, bytes.length, { field: file, maxDepth: 2, subject: file, fail });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail(file, 0, 'expected an object of piece → id');
+  const entries = Object.entries(value);
+  if (entries.length === 0) throw fail(file, 0, 'no pieces');
+  const limit = vocabSize ?? 2 * entries.length;
   const vocab = new Map<string, number>();
   const ids = new Set<number>();
-  for (const [piece, id] of Object.entries(value)) {
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw fail(piece.slice(0, 40), 0, `piece ${JSON.stringify(piece.slice(0, 40))} has id ${JSON.stringify(id)}, not a non-negative integer`);
-    if (ids.has(id)) throw fail(piece.slice(0, 40), 0, `id ${id} is given to two pieces (${JSON.stringify(piece.slice(0, 40))} and another)`);
+  for (const [piece, id] of entries) {
+    const shown = JSON.stringify(piece.slice(0, 40));
+    const at = keys.get(piece) ?? 0;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw fail(piece.slice(0, 40), at, `piece ${shown} has id ${showJson(id, 40)}, not a non-negative integer`);
+    if (id >= limit) {
+      throw fail(piece.slice(0, 40), at, `piece ${shown} has id ${id}, ${vocabSize !== undefined
+        ? `not a row of the model's ${vocabSize}-token embedding`
+        : `far beyond its ${entries.length} pieces (with no config.json to give vocab_size, ids of twice the piece count or more are refused)`}`);
+    }
+    if (ids.has(id)) throw fail(piece.slice(0, 40), at, `id ${id} is given to two pieces (${shown} and another)`);
     ids.add(id);
     vocab.set(piece, id);
   }
-  if (vocab.size === 0) throw fail(file, 0, 'no pieces');
   return vocab;
 }
 
@@ -42,7 +58,9 @@ export function marianTokenizerJson(source: SentencePieceModel, vocab: Map<strin
     if (!vocab.has(token)) throw new FormatError(`vocab.json: the ${what} ${JSON.stringify(token)} has no id`, what, 0);
   }
   const spm = sentencePieceTokenizerJson(source);
-  const size = Math.max(...vocab.values()) + 1;
+  // a loop, not Math.max(...ids): spreading 125k+ arguments overflows the stack
+  let size = 0;
+  for (const id of vocab.values()) size = Math.max(size, id + 1);
   const byId: [string, number][] = Array.from({ length: size }, (_, i) => [`<unused ${i}>`, -1e9]);
   for (const [piece, id] of vocab) byId[id] = [piece, 0];
   const special = (content: string) => ({ id: vocab.get(content)!, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });

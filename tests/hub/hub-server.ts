@@ -9,8 +9,12 @@
 //     no such repository (or a private one): 401, X-Error-Code RepositoryNotFound
 //     a gated one: 403 GatedRepo; no such revision: 404 RevisionNotFound
 //     a renamed repository: 307 to the new name's path (relative, as the hub does)
-//   GET /cdn/<sha256>: the bytes
-// and, for the tests, faults: a connection cut mid-body, a slow body, a wrong sha256 announced.
+//   GET /cdn/<sha256>: the bytes, with an ETag of 64 hex digits that is NOT their sha256 (as Xet's
+//     and CloudFront's are: another hash), so that a client taking it for the LFS hash fails
+//   options.direct: repositories whose LFS files are answered 200 at the resolve URL itself (no
+//     redirect), X-Linked-Etag and X-Linked-Size visible to a browser too
+// and, for the tests, faults: a connection cut mid-body, a slow body, a wrong sha256 announced, a
+// branch that moves between two requests.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -29,8 +33,10 @@ export interface Faults {
   slowMs?: number;
   /** Files whose X-Linked-Etag is announced wrong (one hex digit changed). */
   wrongSha?: Set<string>;
-  /** Repositories whose LFS files the CDN serves with one byte changed (their ETag still the true sha256). */
+  /** Repositories whose LFS files are served with one byte changed (X-Linked-Etag still the true sha256). */
   corrupt?: Set<string>;
+  /** File → the X-Repo-Commit its answer names instead of the repository's: the branch moved just before. */
+  movedTo?: Map<string, string>;
   /** Answer every request with this status (a failing hub). */
   status?: number;
 }
@@ -47,6 +53,8 @@ export interface HubServer {
 
 export const isLfs = (file: string) => file.endsWith('.safetensors');
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** The CDN's ETag: 64 hex digits, a hash of the bytes, but not their sha256. */
+export const cdnEtag = (bytes: Uint8Array) => createHash('sha256').update('cdn').update(bytes).digest('hex');
 /** git's blob id: the ETag the hub gives a file not in LFS. */
 export const gitBlobId = (bytes: Uint8Array) => createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex');
 
@@ -64,7 +72,7 @@ export function repoFromFolder(dir: string, commit: string, skip: (file: string)
   return { commit, files };
 }
 
-export async function serveHub(repos: Record<string, Repo>, options: { gated?: string[]; renamed?: Record<string, string> } = {}): Promise<HubServer> {
+export async function serveHub(repos: Record<string, Repo>, options: { gated?: string[]; renamed?: Record<string, string>; direct?: string[] } = {}): Promise<HubServer> {
   const log: string[] = [];
   const faults: Faults = {};
   const blobs = new Map<string, { bytes: Uint8Array; file: string }>();
@@ -110,7 +118,7 @@ export async function serveHub(repos: Record<string, Repo>, options: { gated?: s
         }
         const bytes = blob.bytes.slice();
         if (faults.corrupt?.has(url.searchParams.get('repo') ?? '')) bytes[bytes.length >> 1]! ^= 1;
-        return send(req, res, blob.file, bytes, { ETag: `"${sha256(blob.bytes)}"` });
+        return send(req, res, blob.file, bytes, { ETag: `"${cdnEtag(blob.bytes)}"` });
       }
       const m = /^\/(?:([^/]+)\/)?([^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
       if (!m) {
@@ -139,7 +147,7 @@ export async function serveHub(repos: Record<string, Repo>, options: { gated?: s
         return res.end();
       }
       const bytes = repo.files.get(file);
-      const commit = { 'X-Repo-Commit': repo.commit };
+      const commit = { 'X-Repo-Commit': faults.movedTo?.get(file) ?? repo.commit };
       if (!bytes) {
         res.writeHead(404, { ...commit, 'X-Error-Code': 'EntryNotFound', 'X-Error-Message': 'Entry not found' });
         return res.end();
@@ -147,6 +155,11 @@ export async function serveHub(repos: Record<string, Repo>, options: { gated?: s
       if (isLfs(file)) {
         const sha = sha256(bytes);
         const announced = faults.wrongSha?.has(file) ? (sha[0] === '0' ? '1' : '0') + sha.slice(1) : sha;
+        if (options.direct?.includes(id)) {
+          const served = bytes.slice();
+          if (faults.corrupt?.has(id)) served[served.length >> 1]! ^= 1;
+          return send(req, res, file, served, { ...commit, 'X-Linked-Etag': `"${announced}"`, 'X-Linked-Size': String(bytes.byteLength), ETag: `"${announced}"` });
+        }
         res.writeHead(302, {
           ...commit, Location: `${cdnUrl}/cdn/${sha}?repo=${encodeURIComponent(id)}`,
           'X-Linked-Etag': `"${announced}"`, 'X-Linked-Size': String(bytes.byteLength), ETag: `"${gitBlobId(bytes)}"`,

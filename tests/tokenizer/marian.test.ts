@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
+import { FormatError } from '../../src/io/errors';
 import { loadTokenizer } from '../../src/tokenizer/load';
 
 const DIR = 'tests/fixtures/sentencepiece/marian/';
@@ -51,5 +52,42 @@ test('decode (skipSpecialTokens) equals MarianTokenizer.decode', async () => {
 test('checked against config.json: every id of vocab.json is a row', async () => {
   const files = Object.fromEntries(readdirSync(DIR).map((n) => [n, new Uint8Array(readFileSync(DIR + n))]));
   files['config.json'] = new TextEncoder().encode(JSON.stringify({ model_type: 'marian', vocab_size: 10 }));
-  await expect(loadTokenizer({ files })).rejects.toThrow(/source\.spm with vocab\.json: .*not a row of the model's 10-token embedding/);
+  // refused while vocab.json is read, before a table of max(id) + 1 entries is built
+  await expect(loadTokenizer({ files })).rejects.toThrow(/^vocab\.json: piece ".+" has id \d+, not a row of the model's 10-token embedding \(field .+, byte offset \d+\)$/);
 });
+
+const folder = (vocabJson: string, config?: Record<string, unknown>) => ({
+  files: {
+    'source.spm': new Uint8Array(readFileSync(DIR + 'source.spm')),
+    'vocab.json': new TextEncoder().encode(vocabJson),
+    ...(config ? { 'config.json': new TextEncoder().encode(JSON.stringify(config)) } : {}),
+  },
+});
+
+test('a hostile id in vocab.json is refused before any table is built, naming the piece and its byte offset', async () => {
+  const text = '{"</s>": 0, "<unk>": 1, "<pad>": 30000000}';
+  const at = text.indexOf('"<pad>"');
+  // with no config.json: ids of twice the piece count (here 6) or more
+  const noConfig = loadTokenizer(folder(text));
+  await expect(noConfig).rejects.toThrow(`vocab.json: piece "<pad>" has id 30000000, far beyond its 3 pieces (with no config.json to give vocab_size, ` +
+    `ids of twice the piece count or more are refused) (field <pad>, byte offset ${at})`);
+  await expect(noConfig).rejects.toBeInstanceOf(FormatError);
+  await expect(loadTokenizer(folder('{"</s>": 0, "<unk>": 1, "<pad>": 6}'))).rejects.toThrow('vocab.json: piece "<pad>" has id 6, far beyond its 3 pieces');
+  // with config.json: its vocab_size
+  await expect(loadTokenizer(folder(text, { model_type: 'marian', vocab_size: 58101 }))).rejects.toThrow(
+    `vocab.json: piece "<pad>" has id 30000000, not a row of the model's 58101-token embedding (field <pad>, byte offset ${at})`);
+  // ids below the bound load: 5 < 2 × 3
+  const tok = await loadTokenizer(folder('{"</s>": 0, "<unk>": 1, "<pad>": 5}'));
+  expect(tok.tokenToId('<pad>')).toBe(5);
+});
+
+test('a vocab.json of 200,000 pieces loads (no Math.max(...ids) stack overflow)', async () => {
+  const entries: [string, number][] = Object.entries(vocab);
+  let next = Math.max(...entries.map(([, id]) => id)) + 1;
+  for (let i = 0; i < 200_000; i++) entries.push([`\u2581filler${i}`, next++]);
+  const tok = await loadTokenizer(folder(JSON.stringify(Object.fromEntries(entries))));
+  expect(tok.tokenToId('\u2581filler199999')).toBe(next - 1);
+  const enc = tok.encode('>>fr<< Emma was happy.');
+  expect(enc.ids[0]).toBe(vocab['>>fr<<']);
+  expect(enc.ids.at(-1)).toBe(vocab['</s>']);
+}, 60_000);

@@ -147,6 +147,25 @@ test('T5: </s> after the text and after each of a pair, <extra_id_N> sentinels a
   expect(tok.decode(tok.encode(a).ids, { skipSpecialTokens: true })).toBe(ref.decoded[0] ?? a);
 });
 
+test('T5: legacy (the default) puts \'▁\' before the text after a sentinel; legacy: false does not', async () => {
+  const t5 = (config: Record<string, unknown>) => loadTokenizer({ files: { 'spiece.model': bytes('unigram.model'),
+    'tokenizer_config.json': JSON.stringify({ tokenizer_class: 'T5Tokenizer', extra_ids: 3, ...config }) } });
+  const ref = expected.models['unigram']!;
+  const eos = ref.pieces.indexOf('</s>'), extra0 = ref.pieces.length + 2;
+  // sp.encode('The') = [43] ▁The, sp.encode('world') = [580] ▁world (Debian's python3-sentencepiece):
+  // transformers' converter gives each section its '▁' (prepend_scheme 'always')
+  for (const config of [{}, { legacy: true }, { legacy: null }]) {
+    const enc = (await t5(config)).encode('The<extra_id_0>world');
+    expect(enc.tokens).toEqual(['▁The', '<extra_id_0>', '▁world', '</s>']);
+    expect(enc.ids).toEqual([43, extra0, 580, eos]);
+  }
+  // legacy: false, prepend_scheme 'first': sp.encode('world') without its dummy prefix
+  // (sp's pieces of '▁world' less the leading '▁': w or l d)
+  const strict = (await t5({ legacy: false })).encode('The<extra_id_0>world');
+  expect(strict.tokens).toEqual(['▁The', '<extra_id_0>', 'w', 'or', 'l', 'd', '</s>']);
+  await expect(t5({ legacy: 'no' })).rejects.toThrow('tokenizer_config.json: legacy must be true, false or null, got "no"');
+});
+
 test('families whose tokenizer is not built from the model file alone are refused, naming it', async () => {
   const files = { 'sentencepiece.bpe.model': bytes('unigram.model'), 'tokenizer_config.json': JSON.stringify({ tokenizer_class: 'XLMRobertaTokenizer' }) };
   await expect(loadTokenizer({ files })).rejects.toThrow(/sentencepiece\.bpe\.model: tokenizer_config\.json names XLMRobertaTokenizer/);

@@ -60,3 +60,13 @@ test('strict options', async () => {
   expect(() => tok.decode([1e9])).toThrow(/ids\[0\] is 1000000000, not a token id/);
   await expect(loadTokenizer(DIR, { revison: 'main' } as never)).rejects.toThrow(/did you mean revision/);
 });
+
+test('lines end at \\r\\n, \\r or \\n, as Python\'s readlines() (universal newlines) ends them', async () => {
+  // transformers' load_vocab on this file (Debian's python3: readlines(), rstrip("\n")) gives
+  // {'[PAD]': 0, '[UNK]': 1, '[CLS]': 2, '[SEP]': 3, '': 4, 'hello': 5, 'world': 6, '##s': 7}
+  const text = '[PAD]\r[UNK]\r\n[CLS]\n[SEP]\r\rhello\rworld\r\n##s\r';
+  const tok = await loadTokenizer({ files: { 'vocab.txt': text } });
+  const want: [string, number][] = [['[PAD]', 0], ['[UNK]', 1], ['[CLS]', 2], ['[SEP]', 3], ['hello', 5], ['world', 6], ['##s', 7]];
+  for (const [token, id] of want) expect([token, tok.tokenToId(token)]).toEqual([token, id]);
+  expect(tok.encode('hello worlds').ids).toEqual([2, 5, 6, 7, 3]);
+});
