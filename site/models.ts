@@ -1,12 +1,12 @@
 // The two tiny transformer checkpoints of the demo, loaded from the page's folder on first use.
 // Their folders can be changed with ?translator=…&classifier=… (base URLs of Hugging Face folders).
-import { loadModel, TextEncoderModel, TextSeq2SeqModel, type Runtime } from 'wasm-nlp';
+import { loadModel, TextEncoderModel, TextSeq2SeqModel, type Runtime, type TextModel } from 'wasm-nlp';
 
 const params = new URLSearchParams(location.search);
 export const TRANSLATOR_URL = new URL(params.get('translator') ?? 'models/number-translator/', document.baseURI).href;
 export const CLASSIFIER_URL = new URL(params.get('classifier') ?? 'models/book-classifier/', document.baseURI).href;
 
-const loaded = new Map<string, Promise<TextEncoderModel | TextSeq2SeqModel>>();
+const loaded = new Map<string, Promise<TextModel>>();
 
 function load(url: string, runtime: Runtime) {
   let model = loaded.get(url);
