@@ -27,8 +27,8 @@ export const SENTENCEPIECE_FILES = ['spiece.model', 'sentencepiece.bpe.model', '
 
 /**
  * The folder's tokenizer as a tokenizer of @huggingface/tokenizers, checked against the model's
- * sizes (every id a row of its embedding). Throws a FormatError naming the file for bad files, an
- * Error naming the files looked for when there is none.
+ * sizes (every id a row of its embedding). Throws a FormatError naming the file for bad files,
+ * and naming the files looked for when there is none.
  */
 export async function readTokenizer(files: ModelFiles, sizes: ModelSizes): Promise<Tokenizer> {
   const configBytes = await files.read('tokenizer_config.json');
@@ -62,7 +62,7 @@ export async function readTokenizer(files: ModelFiles, sizes: ModelSizes): Promi
     const json = vocabTxtTokenizerJson(readVocabTxt(vocabTxt), bertSettings(config));
     return tokenizerFromJson(json, libConfig, sizes, { file: 'vocab.txt' });
   }
-  throw new Error(`no tokenizer in ${files.where}: looked for tokenizer.json, source.spm with vocab.json (Marian), ${SENTENCEPIECE_FILES.join(', ')} and vocab.txt`);
+  throw new FormatError(`no tokenizer in ${files.where}: looked for tokenizer.json, source.spm with vocab.json (Marian), ${SENTENCEPIECE_FILES.join(', ')} and vocab.txt`, 'tokenizer.json', 0);
 }
 
 /** tokenizer_class values whose special tokens are built here from a SentencePiece model alone. */

@@ -65,6 +65,8 @@ export interface BlockShape {
    * rotate_half or, interleaved, GPT-J's pairs. Each step then gives the table (BlockStep.rotary).
    */
   rotary?: { dim: number; interleaved: boolean };
+  /** What q·kᵀ is multiplied by, in self- and cross-attention (default 1/√Dh; T5: 1, its scale folded into the weights). */
+  scale?: number;
 }
 
 /** The block shape a config describes (layer: which layer, for a window that only some layers have). */
@@ -72,6 +74,7 @@ export function blockShape(config: TransformerConfig, layer = 0): BlockShape {
   const shape: BlockShape = { placement: config.norm, activation: config.activation, H: config.heads, Dh: config.dHead };
   if (config.kvHeads !== undefined && config.kvHeads !== config.heads) shape.KVH = config.kvHeads;
   if (config.rotary) shape.rotary = { dim: config.rotary.dim, interleaved: false };
+  if (config.attentionScale !== undefined) shape.scale = config.attentionScale;
   const w = config.slidingWindow;
   if (w && layer >= w.fromLayer) shape.window = w.size;
   return shape;
@@ -81,10 +84,13 @@ export function blockShape(config: TransformerConfig, layer = 0): BlockShape {
 export type SelfAttentionStep =
   /** Every key of the sequence, but masked ones (mask: B·T additive); bias: H·T·T added to the scores. */
   | { kind: 'full'; mask?: RuntimeTensor; bias?: RuntimeTensor }
-  /** Each position sees itself and the earlier ones. */
-  | { kind: 'causal' }
-  /** T new positions per row (from pos) whose keys and values join the cache, attending over it. */
-  | { kind: 'cached'; cache: KVCache; layer: number; pos: number };
+  /** Each position sees itself and the earlier ones; bias: H·T·T added to the scores (T5's decoder). */
+  | { kind: 'causal'; bias?: RuntimeTensor }
+  /**
+   * T new positions per row (from pos) whose keys and values join the cache, attending over it;
+   * bias: H·T·(pos + T), the new queries' rows against every cached key (T5's decoder).
+   */
+  | { kind: 'cached'; cache: KVCache; layer: number; pos: number; bias?: RuntimeTensor };
 
 /** An encoder output's keys and values for one decoder block (B·S × D each), and its key mask (B·S). */
 export interface CrossAttentionInput {
@@ -183,11 +189,11 @@ function selfAttention(rt: Runtime, shape: BlockShape, a: Attention, h: RuntimeT
   const self = step.self;
   if (self.kind === 'cached') {
     self.cache.write(self.layer, s.k, s.v, self.pos, step.T);
-    self.cache.attend(self.layer, s.q, self.pos, step.T, s.ctx, { H, KVH, Dh, window: shape.window });
+    self.cache.attend(self.layer, s.q, self.pos, step.T, s.ctx, { H, KVH, Dh, window: shape.window, scale: shape.scale, bias: self.bias });
   } else {
     kernels.attention(s.q, s.k, s.v, {
-      batch: step.B, heads: H, kvHeads: KVH, tq: step.T, dHead: Dh, out: s.ctx,
-      ...(self.kind === 'full' ? { mask: self.mask, bias: self.bias } : { causal: true, window: shape.window }),
+      batch: step.B, heads: H, kvHeads: KVH, tq: step.T, dHead: Dh, out: s.ctx, scale: shape.scale, bias: self.bias,
+      ...(self.kind === 'full' ? { mask: self.mask } : { causal: true, window: shape.window }),
     });
   }
   project(rt, s.ctx, a.o, rows, s.proj);
@@ -197,7 +203,7 @@ function selfAttention(rt: Runtime, shape: BlockShape, a: Attention, h: RuntimeT
 function crossAttention(rt: Runtime, shape: BlockShape, a: Attention, h: RuntimeTensor, s: Scratch, enc: CrossAttentionInput, rows: number): void {
   project(rt, h, a.q, rows, s.q);
   rt.kernels.attention(s.q, enc.keys, enc.values, {
-    batch: enc.B, heads: shape.H, tq: rows / enc.B, tk: enc.S, dHead: shape.Dh, mask: enc.mask, out: s.ctx,
+    batch: enc.B, heads: shape.H, tq: rows / enc.B, tk: enc.S, dHead: shape.Dh, mask: enc.mask, out: s.ctx, scale: shape.scale,
   });
   project(rt, s.ctx, a.o, rows, s.proj);
 }

@@ -20,7 +20,7 @@ export interface TransformerConfig {
   kind: 'encoder' | 'decoder' | 'encoder-decoder';
   dModel: number;
   heads: number;
-  /** dModel / heads, except in a decoder whose config sets its head width (Llama's head_dim): q then projects D → H·Dh. */
+  /** dModel / heads, except in a decoder or encoder-decoder whose config sets its head width (Llama's head_dim, T5's d_kv): q then projects D → H·Dh. */
   dHead: number;
   /** Key/value heads (grouped-query attention: Llama's num_key_value_heads); default heads. Divides heads. */
   kvHeads?: number;
@@ -30,8 +30,11 @@ export interface TransformerConfig {
   vocabSize: number;
   /** Rows of the position table. */
   maxPositions: number;
-  /** 'rotary': no table, the queries and keys rotate (config.rotary). */
-  positions: 'learned' | 'sinusoidal' | 'rotary';
+  /**
+   * 'rotary': no table, the queries and keys rotate (config.rotary). 'relative': no table, a bias
+   * by relative distance in the attention scores only (T5: config.relativeAttention).
+   */
+  positions: 'learned' | 'sinusoidal' | 'rotary' | 'relative';
   /** Rotary positions (Llama's RoPE): the first `dim` columns of each head rotate, rotate_half style. */
   rotary?: RotaryConfig;
   /** Causal self-attention sees only the last `size` positions (its own included), in the layers from `fromLayer` on (Mistral: all; Qwen2: from max_window_layers). */
@@ -47,8 +50,13 @@ export interface TransformerConfig {
    * shifts positions, and a sequence holds at most maxPositions − padTokenId − 1 tokens.
    */
   paddingAwarePositions?: boolean;
-  /** MPNet's relative position bias: buckets of relative distance, each a learned bias per head. */
+  /**
+   * A relative position bias (MPNet, T5): buckets of relative distance, each a learned bias per
+   * head, added to the self-attention scores (relative-position.ts).
+   */
   relativeAttention?: { buckets: number; maxDistance: number };
+  /** What attention multiplies q·kᵀ by (default 1/√dHead; T5: 1, its scale folded into the weights). */
+  attentionScale?: number;
   /** BERT's token types (segments); 0 if none. */
   typeVocabSize: number;
   /**
@@ -128,8 +136,8 @@ export function validateConfig(config: TransformerConfig): void {
   for (const k of ['encoderLayers', 'decoderLayers', 'typeVocabSize'] as const) {
     if (!Number.isSafeInteger(config[k]) || config[k] < 0) throw new Error(`TransformerConfig: ${k} must be a non-negative integer, got ${showJson(config[k])}`);
   }
-  // Only decoder-only models project to heads of their own width (Llama's head_dim).
-  if (config.kind !== 'decoder' && config.heads * config.dHead !== config.dModel) {
+  // Decoders project to heads of their own width (Llama's head_dim, T5's d_kv); encoders do not.
+  if (config.kind === 'encoder' && config.heads * config.dHead !== config.dModel) {
     throw new Error(`TransformerConfig: heads · dHead (${config.heads} · ${config.dHead}) must equal dModel (${config.dModel})`);
   }
   if (config.kvHeads !== undefined && (!Number.isSafeInteger(config.kvHeads) || config.kvHeads < 1 || config.heads % config.kvHeads !== 0)) {
@@ -149,7 +157,8 @@ export function validateConfig(config: TransformerConfig): void {
   if (!['encoder', 'decoder', 'encoder-decoder'].includes(config.kind)) throw new Error(`TransformerConfig: kind ${showJson(config.kind)} is not supported`);
   if (config.kind === 'encoder' && config.decoderLayers !== 0) throw new Error('TransformerConfig: an encoder has decoderLayers 0');
   if (config.kind === 'decoder' && config.encoderLayers !== 0) throw new Error('TransformerConfig: a decoder has encoderLayers 0');
-  if (!['learned', 'sinusoidal', 'rotary'].includes(config.positions)) throw new Error(`TransformerConfig: positions ${showJson(config.positions)} is not supported`);
+  if ((config.positions === 'relative') && config.relativeAttention === undefined) throw new Error("TransformerConfig: positions 'relative' needs relativeAttention");
+  if (!['learned', 'sinusoidal', 'rotary', 'relative'].includes(config.positions)) throw new Error(`TransformerConfig: positions ${showJson(config.positions)} is not supported`);
   if (config.numLabels !== undefined && (!Number.isSafeInteger(config.numLabels) || config.numLabels < 1)) {
     throw new Error(`TransformerConfig: numLabels must be a positive integer, got ${showJson(config.numLabels)}`);
   }

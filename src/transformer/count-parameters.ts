@@ -9,7 +9,8 @@
 //                positions P·D per stack, token types types·D, a LayerNorm per stack if embeddingNorm
 //   attention    q, k, v, o: 4·D² weights + 4·D biases; with heads of their own width and
 //                grouped-query attention (Llama) q D→H·Dh, k and v D→KVH·Dh, o H·Dh→D, the
-//                biases only where config.linearBiases puts them (Qwen2: q, k, v)
+//                biases only where config.linearBiases puts them (Qwen2: q, k, v); cross-attention
+//                q, k, v D→H·Dh, o H·Dh→D (T5's d_kv)
 //   FFN          D→F→D: 2·D·F weights + F + D biases; gated (SwiGLU) one more D→F
 //   LayerNorm    D gammas + D betas (an RMSNorm: D gammas)
 //   encoder layer   self-attention, its LayerNorm, FFN, its LayerNorm
@@ -18,7 +19,8 @@
 //   heads        the family's (families/*.ts countExtras): BERT's pooler D² + D, a classifier
 //                D·C + C (DistilBERT, RoBERTa and MPNet add a dense D² + D before it), QA's
 //                D·2 + 2, a masked-LM head's transform D² + D, norm and V biases (and V·D for a
-//                decoder not tied to the embedding); MPNet's relative bias buckets·H; output
+//                decoder not tied to the embedding); MPNet's relative bias buckets·H (T5's: one
+//                table per stack, 'encoder.relativeBias' and 'decoder.relativeBias'); output
 //                projection V·D when it is not tied to the token embedding
 import { validateConfig, type TransformerConfig } from './config';
 import { familyOf } from './families/index';
@@ -62,7 +64,7 @@ export interface ParameterCount {
    * 'encoder.selfAttentionNorm', 'encoder.ffn', 'encoder.ffnNorm', 'encoder.finalNorm',
    * 'decoder.selfAttention', 'decoder.selfAttentionNorm', 'decoder.crossAttention',
    * 'decoder.crossAttentionNorm', 'decoder.ffn', 'decoder.ffnNorm', 'decoder.finalNorm',
-   * 'encoder.relativeBias', 'head.pooler', 'head.preClassifier', 'head.classifier', 'head.qa',
+   * 'encoder.relativeBias', 'decoder.relativeBias', 'head.pooler', 'head.preClassifier', 'head.classifier', 'head.qa',
    * 'head.maskedLm', 'head.output', 'head.finalLogitsBias'.
    * Pieces a model does not have are 0.
    */
@@ -96,7 +98,8 @@ export function countParameters(config: TransformerConfig, options: CountOptions
   const lb = config.linearBiases ?? { qkv: true, o: true, ffn: true };
   const Q = config.heads * config.dHead, KV = (config.kvHeads ?? config.heads) * config.dHead;
   const selfAttention = linear(D, Q, lb.qkv) + 2 * linear(D, KV, lb.qkv) + linear(Q, D, lb.o);
-  const attention = 4 * linear(D, D);
+  // Cross-attention: all H heads of Dh for keys and values too (T5's d_kv: H·Dh need not be D).
+  const attention = 3 * linear(D, Q, lb.qkv) + linear(Q, D, lb.o);
   const ffn = (config.gatedFfn ? 2 : 1) * linear(D, F, lb.ffn) + linear(F, D, lb.ffn);
 
   const b: Record<string, number> = {};
@@ -127,7 +130,7 @@ export function countParameters(config: TransformerConfig, options: CountOptions
   b['decoder.finalNorm'] = M > 0 && config.finalNorm ? norm : 0;
 
   // Heads, and what else the family adds.
-  for (const key of ['encoder.relativeBias', 'head.pooler', 'head.preClassifier', 'head.classifier', 'head.qa', 'head.maskedLm']) b[key] = 0;
+  for (const key of ['encoder.relativeBias', 'decoder.relativeBias', 'head.pooler', 'head.preClassifier', 'head.classifier', 'head.qa', 'head.maskedLm']) b[key] = 0;
   Object.assign(b, familyOf(config.family)?.countExtras(config, linear, norm, { pooler: options.pooler, head: options.head }));
   b['head.output'] = hasDecoder && (!config.tieWordEmbeddings || (options.tiedOutput ?? false)) ? V * D : 0;
   b['head.finalLogitsBias'] = options.finalLogitsBias ?? false ? V : 0;

@@ -66,19 +66,24 @@ export class KVCache {
   /**
    * Attention of T new queries per row (q: rows·T × H·Dh) over the row's cached positions
    * 0..pos+T−1, each query seeing only itself and earlier positions (the last `window` of them
-   * when given); the context (rows·T × H·Dh) into `out`. KVH (default H): the cached heads.
+   * when given); the context (rows·T × H·Dh) into `out`. KVH (default H): the cached heads. scale:
+   * of q·kᵀ (default 1/√Dh); bias: H·T·(pos + T) added to the scores, the same for every row (T5's
+   * relative positions).
    */
-  attend(layer: number, q: RuntimeTensor, pos: number, T: number, out: RuntimeTensor, heads: { H: number; Dh: number; KVH?: number; window?: number }): void {
+  attend(layer: number, q: RuntimeTensor, pos: number, T: number, out: RuntimeTensor,
+    heads: { H: number; Dh: number; KVH?: number; window?: number; scale?: number; bias?: RuntimeTensor }): void {
     const D = this.D, cap = this.size, kernels = this.rt.kernels, { H, Dh } = heads, QW = H * Dh;
     const KVH = heads.KVH ?? H;
     if (KVH * Dh !== D) throw new Error(`KV cache: it holds ${D} floats a position, the attention's KVH·Dh is ${KVH} · ${Dh}`);
+    // A bias covers every cached key; a window would read only its last ones.
+    if (heads.bias && heads.window !== undefined) throw new Error('KV cache: a score bias with a sliding window is not supported');
     // With a window, only its last positions are read (the kernel would skip the others anyway).
     const first = heads.window !== undefined ? Math.max(0, pos + 1 - heads.window) : 0;
     for (let r = 0; r < this.rows; r++) {
       // Views taken afresh for each call: a call may grow memory and detach older views.
       const cached = (t: RuntimeTensor) => t.data.subarray((r * cap + first) * D, (r * cap + pos + T) * D);
       const ctx = kernels.attention(q.data.subarray(r * T * QW, (r + 1) * T * QW), cached(this.keys(layer)), cached(this.values(layer)),
-        { heads: H, kvHeads: KVH, tq: T, tk: pos + T - first, dHead: Dh, causal: true, window: heads.window });
+        { heads: H, kvHeads: KVH, tq: T, tk: pos + T - first, dHead: Dh, causal: true, window: heads.window, scale: heads.scale, bias: heads.bias });
       out.data.set(ctx, r * T * QW);
     }
   }

@@ -16,7 +16,7 @@ import { modelFiles, type ModelFiles, type ModelSource } from './files';
 import { generationDefaults, generationTokens } from './generation-config';
 import { readSentenceTransformer } from './sentence-transformers';
 import { TextEncoderModel } from './text-encoder';
-import { modelMaxLength } from './tokenizer-file';
+import { modelMaxLength, undecodableIds } from './tokenizer-file';
 import { readTokenizer } from '../tokenizer/load';
 import { TextSeq2SeqModel } from './text-seq2seq';
 import { TextGenerationModel } from './text-generation';
@@ -123,6 +123,11 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
   const dtype = declared ?? (checkpoint.isQ8 ? 'q8' : 'f32');
   checkPositionTable(config, checkpoint, configBytes);
   const tokenizer = await loadTokenizer(files, config);
+  if (config.kind !== 'encoder') {
+    // Rows of the embedding that no token decodes to are never generated.
+    const undecodable = undecodableIds(tokenizer, config.vocabSize);
+    if (undecodable.length > 0) config.suppressTokenIds = [...new Set([...(config.suppressTokenIds ?? []), ...undecodable])].sort((a, b) => a - b);
+  }
   options.signal?.throwIfAborted();
   const runtime = options.runtime ?? await init({ threads: options.threads ?? 1 });
   runtime.arena?.reserve(weightBytes(checkpoint, dtype));

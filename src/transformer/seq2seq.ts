@@ -1,10 +1,16 @@
-// An encoder-decoder transformer (Marian, the original paper's shape): a post-LN encoder, a
-// post-LN decoder whose layers attend to themselves (causally) and then to the encoder, a
-// language-model head tied to the token embedding, and generation (greedy or beam search,
-// generation.ts) with the rules Hugging Face's generate() applies for Marian (decoder start
-// token, suppressed tokens, a forced EOS at the last position, finished rows padded).
+// An encoder-decoder transformer: an encoder, a decoder whose layers attend to themselves
+// (causally) and then to the encoder, a language-model head, and generation (greedy or beam
+// search, generation.ts) with the rules Hugging Face's generate() applies (decoder start token,
+// suppressed tokens, a forced EOS at the last position, finished rows padded). Two layouts:
+//   Marian (the original paper's shape): post-LN blocks, sinusoidal positions added to the
+//     embeddings, the head tied to the token embedding plus final_logits_bias;
+//   T5: pre-norm blocks with RMS norms, a final norm at the end of each stack, no absolute
+//     positions but a relative position bias in every self-attention (bidirectional in the
+//     encoder, causal in the decoder: block 0's table, shared by all layers), unscaled attention
+//     scores, heads of d_kv (H·Dh ≠ D), a tied head whose input is scaled by D^-0.5 or an untied one.
 //
-// Shape letters: B batch, S source length, T decoder positions, D model width, V vocabulary.
+// Shape letters: B batch, S source length, T decoder positions, D model width, H heads, Dh head
+// width, V vocabulary.
 import { checkFinite } from './finite';
 import type { Runtime, RuntimeTensor } from '../runtime';
 import type { PackedMatrix } from '../kernels/types';
@@ -13,9 +19,11 @@ import type { EmbeddingTable } from './embedding-table';
 import { checkOptionNames } from '../io/option-names';
 import { beamSearch, GENERATE_OPTIONS, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
-import { blockShape, freeBlock, runBlock, type Block, type BlockShape } from './block';
+import { applyNorm, blockShape, freeBlock, freeNorm, runBlock, type Block, type BlockShape } from './block';
 import { Lifetime } from './lifetime';
+import { relativeBiasRows } from './relative-position';
 import { orFree, scratch } from './scratch';
+import type { Norm } from './weights';
 
 export type { GenerateOptions } from './generation';
 
@@ -24,11 +32,21 @@ export interface Seq2SeqWeights {
   embedding: EmbeddingTable;
   lmHead: PackedMatrix;
   finalLogitsBias: RuntimeTensor | undefined;
-  /** maxPositions × D */
-  positions: Float32Array;
+  /** maxPositions × D, added to the embeddings (Marian's sinusoids); undefined with relative positions (T5). */
+  positions: Float32Array | undefined;
   encoder: Block[];
   /** Blocks with cross-attention. */
   decoder: Block[];
+  /** The norm at the end of each stack (T5's final_layer_norm). */
+  encoderNorm?: Norm;
+  decoderNorm?: Norm;
+  /**
+   * Relative position bias tables, buckets × H (config.relativeAttention): the encoder's
+   * (bidirectional) and the decoder's (causal), each read by every layer of its stack (T5).
+   */
+  relativeBias?: { encoder: EmbeddingTable; decoder: EmbeddingTable };
+  /** The decoder's output is multiplied by this before the LM head (T5's tied head: D^-0.5). */
+  outputScale?: number;
 }
 
 /** The encoder's output for a batch, kept for every decoding step (its keys and values per layer too). */
@@ -51,7 +69,32 @@ export class Seq2SeqModel {
     return blockShape(this.config);
   }
 
-  constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: Seq2SeqWeights) {}
+  /** The width of queries, keys and values: H·Dh (T5's d_kv heads need not make D). */
+  private get headsWidth(): number {
+    return this.config.heads * this.config.dHead;
+  }
+
+  /** A pass's scratch memory for `rows` rows. */
+  private scratch(rows: number) {
+    const c = this.config, width = this.headsWidth;
+    return scratch(this.runtime, rows, c.dModel, c.dFF, { qWidth: width, kvWidth: width });
+  }
+
+  constructor(readonly runtime: Runtime, readonly config: TransformerConfig, private readonly w: Seq2SeqWeights) {
+    if (w.relativeBias && !config.relativeAttention) throw new Error('Seq2SeqModel: relative bias tables need config.relativeAttention');
+  }
+
+  /**
+   * The relative position bias of `stack` for queries at positions first … first + tq − 1 over
+   * keys 0 … tk − 1 (H·tq·tk), or undefined without relative positions. The caller frees it.
+   */
+  private relativeBias(stack: 'encoder' | 'decoder', first: number, tq: number, tk: number): RuntimeTensor | undefined {
+    const tables = this.w.relativeBias;
+    if (!tables) return undefined;
+    const H = this.config.heads, bias = this.runtime.tensor([H * tq * tk]);
+    relativeBiasRows(tables[stack], this.config.relativeAttention!, H, { first, tq, tk, bidirectional: stack === 'encoder' }, bias.data);
+    return bias;
+  }
 
   /**
    * Embeddings × √d (when the config scales them) + positions, rows of ids padded to T; the
@@ -63,8 +106,9 @@ export class Seq2SeqModel {
       for (let t = 0; t < T; t++) {
         const id = t < row.length ? row[t]! : c.padTokenId;
         if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`token id ${id} (sequence ${b}, position ${first + t}) is outside the vocabulary of ${c.vocabSize}`);
-        const e = this.w.embedding.row(id), p = first + t;
-        for (let j = 0; j < D; j++) x[(b * T + t) * D + j] = Math.fround(e[j]! * scale) + this.w.positions[p * D + j]!;
+        const e = this.w.embedding.row(id), p = first + t, positions = this.w.positions;
+        if (!positions) for (let j = 0; j < D; j++) x[(b * T + t) * D + j] = Math.fround(e[j]! * scale);
+        else for (let j = 0; j < D; j++) x[(b * T + t) * D + j] = Math.fround(e[j]! * scale) + positions[p * D + j]!;
       }
     });
   }
@@ -77,21 +121,24 @@ export class Seq2SeqModel {
     if (B === 0) throw new Error('encode: no sequences');
     const S = Math.max(...inputIds.map((r) => r.length));
     if (S > c.maxPositions) throw new Error(`encode: a sequence has ${S} tokens, the model's maxPositions is ${c.maxPositions}`);
-    const rows = B * S;
+    const rows = B * S, width = this.headsWidth;
     const hidden = rt.tensor([rows, D]);
     const mask = orFree(() => rt.tensor([rows]), hidden);
-    const s = orFree(() => scratch(rt, rows, D, c.dFF), hidden, mask);
+    const s = orFree(() => this.scratch(rows), hidden, mask);
     const cross: RuntimeTensor[] = [];
+    let bias: RuntimeTensor | undefined;
     try {
       this.embed(inputIds, S, hidden.data);
       const m = mask.data;
       inputIds.forEach((row, b) => {
         for (let t = 0; t < S; t++) m[b * S + t] = t < row.length && (attentionMask?.[b]?.[t] ?? 1) === 1 ? 0 : -Infinity;
       });
-      for (const block of this.w.encoder) runBlock(rt, this.blockShape, block, hidden, s, { rows, B, T: S, self: { kind: 'full', mask } });
+      bias = this.relativeBias('encoder', 0, S, S);
+      for (const block of this.w.encoder) runBlock(rt, this.blockShape, block, hidden, s, { rows, B, T: S, self: { kind: 'full', mask, bias } });
+      if (this.w.encoderNorm) applyNorm(rt, this.w.encoderNorm, hidden, rows, D, hidden);
       // The encoder's keys and values for every decoder block, once for all decoding steps.
       const L = this.w.decoder.length;
-      for (let i = 0; i < 2 * L; i++) cross.push(rt.tensor([rows, D]));
+      for (let i = 0; i < 2 * L; i++) cross.push(rt.tensor([rows, width]));
       const keys = cross.slice(0, L), values = cross.slice(L);
       this.w.decoder.forEach((block, i) => {
         kernels.matmul(hidden, block.cross!.k.weight, { m: rows, bias: block.cross!.k.bias, out: keys[i]! });
@@ -102,6 +149,7 @@ export class Seq2SeqModel {
       for (const t of [hidden, mask, ...cross]) t.free();
       throw e;
     } finally {
+      bias?.free();
       s.free();
     }
   }
@@ -114,16 +162,24 @@ export class Seq2SeqModel {
     if (decoderIds.length !== B || decoderIds.some((r) => r.length !== T)) throw new Error('decode: one row of decoder ids per sequence, all of the same length');
     if (T > c.maxPositions) throw new Error(`decode: ${T} decoder positions, the model's maxPositions is ${c.maxPositions}`);
     const x = rt.tensor([rows, D]);
-    const s = orFree(() => scratch(rt, rows, D, c.dFF), x);
+    const s = orFree(() => this.scratch(rows), x);
+    let bias: RuntimeTensor | undefined;
     try {
       this.embed(decoderIds, T, x.data);
       const states = outputHiddenStates ? [x.data.slice()] : undefined;
+      bias = this.relativeBias('decoder', 0, T, T);
       this.w.decoder.forEach((block, i) => {
-        runBlock(rt, this.blockShape, block, x, s, { rows, B, T, self: { kind: 'causal' }, cross: this.crossInput(enc, i) });
+        runBlock(rt, this.blockShape, block, x, s, { rows, B, T, self: { kind: 'causal', bias }, cross: this.crossInput(enc, i) });
         states?.push(x.data.slice());
       });
+      // As Hugging Face's hidden_states: the last one is the final norm's output.
+      if (this.w.decoderNorm) {
+        applyNorm(rt, this.w.decoderNorm, x, rows, D, x);
+        if (states) states[states.length - 1] = x.data.slice();
+      }
       return { hidden: x.data.slice(), states };
     } finally {
+      bias?.free();
       s.free();
       x.free();
     }
@@ -133,9 +189,12 @@ export class Seq2SeqModel {
     return { keys: enc.crossK[layer]!, values: enc.crossV[layer]!, mask: enc.mask, B: enc.batch, S: enc.S };
   }
 
-  /** LM-head logits (rows × vocab) of hidden rows (rows × d). */
+  /** LM-head logits (rows × vocab) of the decoder's hidden rows (rows × d: what decode() returns). */
   logits(hidden: Float32Array, rows: number): Float32Array {
-    const logits = this.runtime.kernels.matmul(hidden, this.w.lmHead, { m: rows, bias: this.w.finalLogitsBias });
+    const scale = this.w.outputScale;
+    // T5: sequence_output * (model_dim ** -0.5) in f32, before the tied head.
+    const input = scale === undefined ? hidden : hidden.map((v) => Math.fround(v * scale));
+    const logits = this.runtime.kernels.matmul(input, this.w.lmHead, { m: rows, bias: this.w.finalLogitsBias });
     checkFinite(logits, 'generate: the logits');
     return logits;
   }
@@ -180,7 +239,7 @@ export class Seq2SeqModel {
   stepDecoder(enc: Encoded, capacity: number, beams = 1): StepDecoder & { free(): void } {
     this.lifetime.check('stepDecoder');
     const rows = enc.batch * beams;
-    const cache = new KVCache(this.runtime, this.w.decoder.length, rows, capacity, this.config.dModel);
+    const cache = new KVCache(this.runtime, this.w.decoder.length, rows, capacity, this.headsWidth);
     return {
       next: (tokens, pos) => {
         if (tokens.length !== rows || tokens.some((t) => t.length !== 1)) throw new Error(`generate: one new token for each of the decoder's ${rows} rows`);
@@ -204,14 +263,19 @@ export class Seq2SeqModel {
   private step(tokens: number[], pos: number, enc: Encoded, cache: KVCache): Float32Array {
     const c = this.config, D = c.dModel, rt = this.runtime, rows = tokens.length;
     const x = rt.tensor([rows, D]);
-    const s = orFree(() => scratch(rt, rows, D, c.dFF), x);
+    const s = orFree(() => this.scratch(rows), x);
+    let bias: RuntimeTensor | undefined;
     try {
       this.embed(tokens.map((id) => [id]), 1, x.data, pos);
+      // The bias row of the query at pos against keys 0..pos (compute_bias sliced to the last query).
+      bias = this.relativeBias('decoder', pos, 1, pos + 1);
       this.w.decoder.forEach((block, i) => {
-        runBlock(rt, this.blockShape, block, x, s, { rows, B: rows, T: 1, self: { kind: 'cached', cache, layer: i, pos }, cross: this.crossInput(enc, i) });
+        runBlock(rt, this.blockShape, block, x, s, { rows, B: rows, T: 1, self: { kind: 'cached', cache, layer: i, pos, bias }, cross: this.crossInput(enc, i) });
       });
+      if (this.w.decoderNorm) applyNorm(rt, this.w.decoderNorm, x, rows, D, x);
       return x.data.slice();
     } finally {
+      bias?.free();
       s.free();
       x.free();
     }
@@ -220,6 +284,8 @@ export class Seq2SeqModel {
   dispose(): void {
     if (!this.lifetime.end()) return;
     for (const block of [...this.w.encoder, ...this.w.decoder]) freeBlock(block);
+    freeNorm(this.w.encoderNorm);
+    freeNorm(this.w.decoderNorm);
     this.w.lmHead.free();
     this.w.finalLogitsBias?.free();
   }

@@ -78,16 +78,15 @@ export function tokenizerFromJson(json: Record<string, unknown>, config: Record<
         `token ${JSON.stringify(String(token).slice(0, 40))} has id ${String(id).slice(0, 40)}, not a row of the model's ${sizes.vocabSize}-token embedding`);
     }
   }
-  // id → token, as decode() reads it: a token that is not a string breaks decoding; a model that
-  // generates needs every id of its vocabulary to have one.
+  // id → token, as decode() reads it: a token that is not a string breaks decoding. Ids with no
+  // token at all (embedding rows past the vocabulary) are allowed: generation never produces
+  // them (undecodableIds).
   const pieces = tokenizer.model?.vocab ?? [];
-  const generates = sizes.kind !== 'encoder';
-  for (let i = 0; i < (generates ? sizes.vocabSize : pieces.length); i++) {
+  for (let i = 0; i < pieces.length; i++) {
     const piece = pieces[i];
-    if (typeof piece === 'string' || (piece === undefined && !generates)) continue;
-    throw tokenizerError('tokenizer.json', 'model.vocab', keys.get('model\u0000vocab') ?? keys.get('model') ?? 0, piece === undefined
-      ? `id ${i} has no token, but the model generates ids up to ${sizes.vocabSize - 1} and each must decode`
-      : `id ${i} has a token that is not a string: ${showJson(piece, 40)}`);
+    if (typeof piece === 'string' || piece === undefined) continue;
+    throw tokenizerError('tokenizer.json', 'model.vocab', keys.get('model\u0000vocab') ?? keys.get('model') ?? 0,
+      `id ${i} has a token that is not a string: ${showJson(piece, 40)}`);
   }
   // WordPiece and Unigram give unknown text the unk token: without one, it would get no id at all.
   const type = (json['model'] as { type?: unknown } | undefined)?.type;
@@ -125,6 +124,18 @@ export function tokenizerFromJson(json: Record<string, unknown>, config: Record<
     }
   }
   return tokenizer;
+}
+
+/**
+ * The ids below vocabSize that no token decodes to: embedding rows past the tokenizer's
+ * vocabulary (T5 has 32128 rows for 32100 tokens, Qwen2.5 151936 for 151665), which a model that
+ * generates must never produce.
+ */
+export function undecodableIds(tokenizer: Tokenizer, vocabSize: number): number[] {
+  const pieces = (tokenizer.model?.vocab ?? []) as unknown[];
+  const ids: number[] = [];
+  for (let i = 0; i < vocabSize; i++) if (typeof pieces[i] !== 'string') ids.push(i);
+  return ids;
 }
 
 /**

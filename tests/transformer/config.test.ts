@@ -327,7 +327,7 @@ describe('the families added with the registry: published configs', () => {
 
   test('an unsupported model_type or class is refused, with the list of supported ones', () => {
     expect(() => configFromHuggingFace({ model_type: 'deberta-v2' }))
-      .toThrow('model_type "deberta-v2" is not supported (supported: "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "mpnet", "marian", "gpt2", "llama", "mistral", "qwen2")');
+      .toThrow('model_type "deberta-v2" is not supported (supported: "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "mpnet", "marian", "gpt2", "llama", "mistral", "qwen2", "t5", "mt5")');
     expect(() => configFromHuggingFace({ model_type: 'bert', architectures: ['BertForMultipleChoice'] }))
       .toThrow(/architectures names BertForMultipleChoice, which is not supported for bert \(supported: BertModel, BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering, BertForMaskedLM, BertForPreTraining\)/);
     expect(() => configFromHuggingFace({ model_type: 'roberta', architectures: ['BertForMaskedLM'] })).toThrow(/architectures names BertForMaskedLM, which is not supported for roberta/);

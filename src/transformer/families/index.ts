@@ -12,8 +12,9 @@ import { llama } from './llama';
 import { marian } from './marian';
 import { mpnet } from './mpnet';
 import { roberta } from './roberta';
+import { t5 } from './t5';
 
-const FAMILIES: readonly FamilyModule[] = [bert, distilbert, roberta, mpnet, marian, gpt2, llama];
+const FAMILIES: readonly FamilyModule[] = [bert, distilbert, roberta, mpnet, marian, gpt2, llama, t5];
 
 export function familyForModelType(modelType: string): FamilyModule | undefined {
   return FAMILIES.find((f) => f.modelTypes.includes(modelType));
