@@ -36,6 +36,6 @@ export default defineConfig([
     // Drops the Node branches (node:worker_threads) from the browser file.
     define: { __BROWSER__: 'true' },
     // One file a page can import as it is: the tokenizer (pure JS, about 8 kB gzipped) inside.
-    noExternal: ['@huggingface/tokenizers'],
+    noExternal: ['@huggingface/tokenizers', '@huggingface/jinja'],
   },
 ]);

@@ -57,7 +57,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_transformer_fixtures import beam_search, tensor_json, write_json, write_safetensors  # noqa: E402
+from make_transformer_fixtures import beam_search, read_safetensors, tensor_json, write_json, write_safetensors  # noqa: E402
 
 torch.set_num_threads(1)
 CHECK_TOL = 1e-5
@@ -457,5 +457,206 @@ def main():
     print("cross-checks (largest differences):", CHECKS)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and "--sampling" not in sys.argv:
     main()
+
+
+# ----------------------------------------------------------------------------------------------
+# Sampling references (src/transformer/sampling.ts): tests/fixtures/decoders/sampling.json
+# ----------------------------------------------------------------------------------------------
+#
+#     /usr/bin/python3 tools/make_decoder_fixtures.py --sampling     # reads the llama and gpt2 folders written above
+#
+# Hugging Face's logits processors as transformers 4.47 applies them for do_sample (GenerationMixin.
+# _get_logits_processor: RepetitionPenaltyLogitsProcessor first, then, sampling only, TemperatureLogitsWarper,
+# TopKLogitsWarper, TopPLogitsWarper, MinPLogitsWarper; min_tokens_to_keep 1), each transcribed from
+# logits_process.py in torch f32, on the teacher-forced steps prompt + greedy[:t] of each fixture. Also
+# greedy search with a repetition penalty (argmax of the processed scores), and our seeded sampler
+# (xoshiro128** seeded by splitmix32, inverse CDF over f64 probabilities) transcribed in integer Python,
+# driven by torch's processed distributions: the JS model must pick the same ids for the same seed.
+
+SAMPLING_STEPS = 6
+SAMPLING_CASES = [
+    # HF's defaults for do_sample (top_k 50) with a temperature.
+    dict(do_sample=True, temperature=0.7, top_k=50, top_p=1.0),
+    dict(do_sample=True, temperature=1.3, top_k=0, top_p=0.9),
+    dict(do_sample=True, temperature=1.0, top_k=20, top_p=0.8, min_p=0.05, repetition_penalty=1.3),
+    dict(do_sample=True, temperature=0.5, top_k=0, top_p=1.0, min_p=0.1, repetition_penalty=0.8),
+    dict(do_sample=True, temperature=1.0, top_k=5, top_p=1.0),
+    dict(do_sample=False, repetition_penalty=1.5),
+]
+U32 = 0xFFFFFFFF
+
+
+def hf_processors(input_ids, scores, o):
+    """The processed scores [1, V] (f32) of logits_process.py's processors in _get_logits_processor's order, and the
+    smallest distance of any kept/removed decision from its threshold (how far f32 vs f64 rounding is from a flip)."""
+    margin = float("inf")
+    p = o.get("repetition_penalty", 1.0)
+    if p != 1.0:
+        score = torch.gather(scores, 1, input_ids)
+        score = torch.where(score < 0, score * p, score / p)
+        scores = scores.scatter(1, input_ids, score)
+    if not o["do_sample"]:
+        return scores, margin
+    t = o.get("temperature", 1.0)
+    if t != 1.0:
+        scores = scores / t
+    k = o.get("top_k", 50)
+    if k:
+        k = min(max(k, 1), scores.shape[-1])
+        kth = torch.topk(scores, k)[0][..., -1, None]
+        nxt = torch.topk(scores, k + 1)[0][..., -1]
+        margin = min(margin, float(kth[0, 0] - nxt[0]))
+        scores = scores.masked_fill(scores < kth, -float("inf"))
+    top_p = o.get("top_p", 1.0)
+    if top_p < 1.0:
+        sorted_logits, sorted_indices = torch.sort(scores, descending=False)
+        cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
+        remove = cumulative <= (1 - top_p)
+        remove[..., -1:] = 0
+        finite = torch.isfinite(sorted_logits)
+        margin = min(margin, float((cumulative - (1 - top_p))[finite].abs().min()))
+        scores = scores.masked_fill(remove.scatter(1, sorted_indices, remove), -float("inf"))
+    min_p = o.get("min_p")
+    if min_p is not None:
+        probs = torch.softmax(scores, dim=-1)
+        bar = min_p * probs.max(dim=-1, keepdim=True)[0]
+        remove = probs < bar
+        finite = torch.isfinite(scores)
+        margin = min(margin, float((probs - bar)[finite].abs().min()) / float(bar[0, 0]))
+        sorted_indices = torch.argsort(scores, descending=True, dim=-1)
+        sorted_remove = torch.gather(remove, 1, sorted_indices)
+        sorted_remove[..., :1] = False
+        scores = scores.masked_fill(sorted_remove.scatter(1, sorted_indices, sorted_remove), -float("inf"))
+    return scores, margin
+
+
+def splitmix32_state(seed):
+    """Our seeding: the seed's low and high 32 bits folded, then four splitmix32 outputs."""
+    lo, hi = seed & U32, seed >> 32
+    s = (lo ^ ((hi * 0x85EBCA6B) & U32)) & U32
+    out = []
+    for _ in range(4):
+        s = (s + 0x9E3779B9) & U32
+        z = s
+        z = ((z ^ (z >> 16)) * 0x21F0AAAD) & U32
+        z = ((z ^ (z >> 15)) * 0x735A2D97) & U32
+        out.append((z ^ (z >> 15)) & U32)
+    return out
+
+
+class Xoshiro128:
+    """xoshiro128** 1.1 (Blackman and Vigna's reference C), in Python integers."""
+
+    def __init__(self, seed):
+        self.s = splitmix32_state(seed)
+
+    def next_u32(self):
+        s = self.s
+        rotl = lambda x, k: ((x << k) | (x >> (32 - k))) & U32  # noqa: E731
+        result = (rotl((s[1] * 5) & U32, 7) * 9) & U32
+        t = (s[1] << 9) & U32
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 11)
+        return result
+
+    def next_float(self):
+        """53 random bits in [0, 1): 27 from one output, 26 from the next."""
+        a, b = self.next_u32() >> 5, self.next_u32() >> 6
+        return (a * 67108864 + b) / 9007199254740992
+
+
+def draw(probs, rng):
+    """Inverse CDF: the first token whose running sum exceeds u · Σp (f64, in token order); the distance of
+    u · Σp from the nearest running sum is how far rounding is from another token."""
+    total = 0.0
+    for q in probs:
+        total += q
+    target = rng.next_float() * total
+    cum, gap = 0.0, float("inf")
+    for i, q in enumerate(probs):
+        if q <= 0:
+            continue
+        cum += q
+        gap = min(gap, abs(cum - target))
+        if target < cum:
+            return i, gap
+    return max(i for i, q in enumerate(probs) if q > 0), gap
+
+
+def probs_f64(scores):
+    """softmax in f64 of f32 processed scores, as sampling.ts computes it."""
+    x = scores.double()
+    return torch.softmax(x, dim=-1)[0].tolist()
+
+
+def sampling_main():
+    root = os.path.join(ROOT, "tests", "fixtures", "decoders")
+    out = {"steps": SAMPLING_STEPS, "cases": SAMPLING_CASES, "models": {}}
+    # The PRNG's first outputs for a few seeds (one above 2^32), and its first floats.
+    prng = {}
+    for seed in (0, 1, 42, 2**32 + 7, 2**53 - 1):
+        r = Xoshiro128(seed)
+        prng[str(seed)] = {"u32": [r.next_u32() for _ in range(6)], "float": [Xoshiro128(seed).next_float()]}
+    out["prng"] = prng
+    for name in ("llama", "gpt2"):
+        v = VARIANTS[name]
+        d = os.path.join(root, name)
+        fixture = json.load(open(os.path.join(d, "fixture.json")))
+        w = read_safetensors(os.path.join(d, "model.safetensors"))
+        if v["model_type"] == "gpt2":
+            forward = lambda ids, w=w, v=v: gpt2_forward(w, v, ids)  # noqa: E731
+        else:
+            p = "" if v["arch"].endswith("Model") else "model."
+            forward = lambda ids, w=w, p=p, v=v: llama_forward(w, p, v, ids)  # noqa: E731
+        prompt, forced = fixture["prompt"], fixture["greedy"][:SAMPLING_STEPS - 1]
+        stops = set(fixture["eos"])
+        steps = []
+        with torch.no_grad():
+            for t in range(SAMPLING_STEPS):
+                seq = prompt + forced[:t]
+                logits = forward(torch.tensor([seq]))[0, -1]
+                cases = []
+                for o in SAMPLING_CASES:
+                    scores, margin = hf_processors(torch.tensor([seq]), logits[None].clone(), o)
+                    cases.append({"probs": torch.softmax(scores, dim=-1)[0].tolist(), "margin": margin if math.isfinite(margin) else None})
+                steps.append({"ids": seq, "logits": logits.tolist(), "cases": cases})
+            # Greedy search with repetition_penalty 1.3 (do_sample False): 16 new tokens.
+            seq, margins = list(prompt), []
+            for _ in range(16):
+                scores, _ = hf_processors(torch.tensor([seq]), forward(torch.tensor([seq]))[0, -1][None].clone(),
+                                          dict(do_sample=False, repetition_penalty=1.3))
+                top2 = scores[0].topk(2).values
+                margins.append(float(top2[0] - top2[1]))
+                seq.append(int(torch.argmax(scores[0])))
+                if seq[-1] in stops:
+                    break
+            penalised = {"repetition_penalty": 1.3, "ids": seq[len(prompt):], "margin": min(margins)}
+            # Seeded sampling (SAMPLING_CASES[2]: every warper) for 16 new tokens: our sampler on torch's distributions.
+            seeded = []
+            for seed in (7, 2024):
+                rng, seq, gaps = Xoshiro128(seed), list(prompt), []
+                for _ in range(16):
+                    scores, _ = hf_processors(torch.tensor([seq]), forward(torch.tensor([seq]))[0, -1][None].clone(), SAMPLING_CASES[2])
+                    token, gap = draw(probs_f64(scores), rng)
+                    gaps.append(gap)
+                    seq.append(token)
+                    if token in stops:
+                        break
+                seeded.append({"seed": seed, "case": 2, "ids": seq[len(prompt):], "gap": min(gaps)})
+        out["models"][name] = {"steps": steps, "penalised": penalised, "seeded": seeded}
+        worst = min(c["margin"] for s in steps for c in s["cases"] if c["margin"] is not None)
+        print(name, "smallest threshold margin", worst, "penalised", penalised["ids"], "margin", penalised["margin"],
+              "seeded", [(s["ids"], s["gap"]) for s in seeded])
+        if worst < 1e-5 or penalised["margin"] < 1e-4:
+            sys.exit(f"{name}: a reference is within rounding of a tie")
+    write_json(os.path.join(root, "sampling.json"), out, compact=True)
+
+
+if __name__ == "__main__" and "--sampling" in sys.argv:
+    sampling_main()

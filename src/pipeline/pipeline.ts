@@ -16,6 +16,9 @@ import { encode, encodeWindows } from '../tokenizer/encode';
 import type { Encoding } from '../tokenizer/encoding';
 import { convertTokensToString } from '../tokenizer/tokens-to-string';
 import { fillMask, type FillMaskPrediction } from './fill-mask';
+import { TextGenerationModel } from '../transformer/text-generation';
+import type { ChatMessage } from '../transformer/chat-template';
+import { textGeneration, text2textGeneration, type GeneratedChat, type GeneratedText, type TextGenerationPipelineOptions } from './text-generation';
 import { extractAnswers, qaWindowParams, type QuestionAnswer } from './question-answering';
 import { classificationScores, type ClassificationFunction, type LabelScore } from './text-classification';
 import { aggregateOverlappingEntities, tokenEntities, type AggregationStrategy, type EntityGroup, type TokenEntity } from './token-classification';
@@ -149,11 +152,27 @@ export interface Pipelines {
   'fill-mask': FillMaskPipeline;
   'translation': TranslationPipeline;
   'zero-shot-classification': ZeroShotClassificationPipeline;
+  'text-generation': TextGenerationPipeline;
+  'text2text-generation': Text2TextGenerationPipeline;
+}
+
+/**
+ * transformers.js's shapes: a text or a conversation gives [{ generated_text }] (a conversation's
+ * generated_text is its messages with the reply appended); a list of them, a list of those.
+ */
+export interface TextGenerationPipeline extends PipelineBase<TextGenerationModel> {
+  (text: string, options?: TextGenerationPipelineOptions): GeneratedText[];
+  (conversation: ChatMessage[], options?: TextGenerationPipelineOptions): GeneratedChat[] | GeneratedText[];
+  (texts: string[], options?: TextGenerationPipelineOptions): GeneratedText[][];
+  (conversations: ChatMessage[][], options?: TextGenerationPipelineOptions): (GeneratedChat[] | GeneratedText[])[];
+}
+export interface Text2TextGenerationPipeline extends PipelineBase<TextSeq2SeqModel> {
+  (texts: string | string[], options?: TranslateOptions): GeneratedText[];
 }
 export type Task = keyof Pipelines;
 
 const TASKS: readonly Task[] = ['feature-extraction', 'text-classification', 'sentiment-analysis', 'token-classification', 'ner',
-  'question-answering', 'fill-mask', 'translation', 'zero-shot-classification'];
+  'question-answering', 'fill-mask', 'translation', 'zero-shot-classification', 'text-generation', 'text2text-generation'];
 
 /** What the encoder tasks read from the model: its head, by the kind config.json's architectures names. */
 const TASK_HEADS: Partial<Record<Task, { head: HeadKind; key: keyof EncoderHeads }>> = {
@@ -177,7 +196,7 @@ export type PipelineOptions = Omit<LoadModelOptions, 'kind'>;
  */
 export async function pipeline<T extends Task>(task: T, source: ModelSource | TextModel, options: PipelineOptions = {}): Promise<Pipelines[T]> {
   if (!TASKS.includes(task)) throw new Error(`pipeline: unknown task ${JSON.stringify(task)} (known: ${TASKS.join(', ')})`);
-  const loaded = source instanceof TextEncoderModel || source instanceof TextSeq2SeqModel;
+  const loaded = source instanceof TextEncoderModel || source instanceof TextSeq2SeqModel || source instanceof TextGenerationModel;
   if (loaded && options !== undefined && Object.keys(options ?? {}).length > 0) {
     throw new Error(`pipeline('${task}'): options ${Object.keys(options).join(', ')} are for loading a model; this one is already loaded`);
   }
@@ -196,6 +215,15 @@ export async function pipeline<T extends Task>(task: T, source: ModelSource | Te
 function build(task: Task, model: TextModel, dispose: () => void): Pipelines[Task] {
   const withBase = <M extends TextModel, F extends (...args: never[]) => unknown>(m: M, run: F): F & PipelineBase<M> =>
     Object.assign(run, { task, model: m, dispose });
+  if (task === 'text-generation') {
+    if (!(model instanceof TextGenerationModel)) throw new Error(`pipeline('text-generation'): the checkpoint is ${model.kind === 'seq2seq' ? 'a sequence-to-sequence model' : 'an encoder'} (${model.config.family}); text-generation needs a decoder-only model (GPT-2, Llama, Mistral, Qwen2); for a sequence-to-sequence model use 'text2text-generation'`);
+    return withBase(model, (input: unknown, options?: TextGenerationPipelineOptions) => textGeneration(model, input, options)) as TextGenerationPipeline;
+  }
+  if (task === 'text2text-generation') {
+    if (!(model instanceof TextSeq2SeqModel)) throw new Error(`pipeline('text2text-generation'): the checkpoint is ${model.kind === 'decoder' ? 'a decoder-only model' : 'an encoder'} (${model.config.family}); text2text-generation needs a sequence-to-sequence model (Marian, T5)${model.kind === 'decoder' ? `; use 'text-generation'` : ''}`);
+    return withBase(model, (texts: string | string[], options?: TranslateOptions) => text2textGeneration(model, texts, options));
+  }
+  if (model instanceof TextGenerationModel) throw new Error(`pipeline('${task}'): the checkpoint is a decoder-only model (${model.config.family}); use 'text-generation'`);
   if (task === 'translation') {
     if (!(model instanceof TextSeq2SeqModel)) throw new Error(`pipeline('translation'): the checkpoint is an encoder (${model.config.family}); translation needs a sequence-to-sequence model such as Marian`);
     return withBase(model, (texts: string | string[], options?: TranslateOptions) =>

@@ -79,3 +79,45 @@ export function generationTokens(json: Uint8Array | string, file: string, V: num
   }
   return out;
 }
+
+/** The sampling defaults a decoder's generation config sets (HF's names in camelCase). */
+export interface SamplingDefaults {
+  doSample?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repetitionPenalty?: number;
+}
+
+/** Each sampling key with the values generate() accepts for it (as its options: see text-generation.ts). */
+const SAMPLING_KEYS: readonly (readonly [string, keyof SamplingDefaults, (v: unknown) => boolean, string])[] = [
+  ['do_sample', 'doSample', (v) => v === true || v === false, 'true or false'],
+  ['temperature', 'temperature', (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a number ≥ 0'],
+  ['top_k', 'topK', (v) => Number.isSafeInteger(v) && (v as number) >= 0, 'an integer ≥ 0'],
+  ['top_p', 'topP', (v) => typeof v === 'number' && v > 0 && v <= 1, 'a number in (0, 1]'],
+  ['min_p', 'minP', (v) => typeof v === 'number' && v >= 0 && v <= 1, 'a number in [0, 1]'],
+  ['repetition_penalty', 'repetitionPenalty', (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a number > 0'],
+];
+
+/**
+ * do_sample, temperature, top_k, top_p, min_p and repetition_penalty of a generation config (or
+ * of config.json, where HF's GenerationConfig.from_model_config finds them when there is no
+ * generation_config.json); null is unset. A value generate() would refuse is a FormatError naming
+ * the key and its byte offset.
+ */
+export function samplingDefaults(json: Uint8Array | string, file: string): SamplingDefaults {
+  const bytes = typeof json === 'string' ? new TextEncoder().encode(json) : json;
+  const fail = (field: string, offset: number, what: string) => new FormatError(`${file}: ${what} (field ${field}, byte offset ${offset})`, field, offset);
+  const bom = bomLength(bytes);
+  const { value, keys } = parseJsonBytes(bytes, bom, bytes.length, { field: file, maxDepth: 64, subject: file, fail });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(file, bom, 'expected a JSON object');
+  const o = value as Record<string, unknown>, out: Record<string, unknown> = {};
+  for (const [key, option, ok, want] of SAMPLING_KEYS) {
+    const v = o[key];
+    if (v === undefined || v === null) continue;
+    if (!ok(v)) throw fail(key, keys.get(key) ?? 0, `${key} ${showJson(v)} is not ${want}`);
+    out[option] = v;
+  }
+  return out as SamplingDefaults;
+}

@@ -9,6 +9,7 @@
 // equals the hypothesis length with the start token and without the EOS, which releases before
 // 4.35 used). A beam still open at maxLength counts its tokens after the prompt.
 import type { TransformerConfig } from './config';
+import { applyRepetitionPenalty } from './sampling';
 
 /** What a model gives the search: a stepper over rows with a cache of what each row has seen. */
 export interface StepDecoder {
@@ -35,6 +36,8 @@ export interface TokenRules {
   suppressed: ReadonlySet<number>;
   /** MinLengthLogitsProcessor: no EOS before this many tokens (prompt included); 0 for none. */
   minLength: number;
+  /** RepetitionPenaltyLogitsProcessor (greedy search and sampling; beam search refuses it): 1 or undefined for none. */
+  repetitionPenalty?: number;
 }
 
 /**
@@ -123,8 +126,14 @@ function forcedToken(rules: TokenRules, curLen: number, maxLength: number): numb
   return undefined;
 }
 
-/** The processed scores of one row for greedy search: its logits with the rules applied for a sequence of curLen tokens, into `out`. */
-function processRow(logits: Float32Array, out: Float64Array, curLen: number, maxLength: number, rules: TokenRules): void {
+/**
+ * The processed scores of one row, as HF's logits processors leave them for a sequence `seq`
+ * (the prompt included) of curLen tokens: its logits with the repetition penalty on the tokens of
+ * seq, the suppressed tokens and (before minLength) the EOS at −∞, or only a forced token, into
+ * `out`. Sampling warps these further (sampling.ts).
+ */
+export function processScores(logits: Float32Array, out: Float64Array, seq: readonly number[], maxLength: number, rules: TokenRules): void {
+  const curLen = seq.length;
   const forced = forcedToken(rules, curLen, maxLength);
   if (forced !== undefined) {
     out.fill(-Infinity);
@@ -132,8 +141,16 @@ function processRow(logits: Float32Array, out: Float64Array, curLen: number, max
     return;
   }
   out.set(logits);
+  applyRepetitionPenalty(out, seq, rules.repetitionPenalty ?? 1);
   for (const t of rules.suppressed) out[t] = -Infinity;
   if (curLen < rules.minLength) for (const t of rules.stops) out[t] = -Infinity;
+}
+
+/** The best token of processed scores (the first of equal ones, as torch.argmax). */
+export function argmax(row: Float64Array): number {
+  let best = 0;
+  for (let t = 1; t < row.length; t++) if (row[t]! > row[best]!) best = t;
+  return best;
 }
 
 /** HF's greedy search: the best processed token each step; finished rows continue with pad. */
@@ -145,9 +162,8 @@ export function greedySearch(decoder: StepDecoder, prompts: number[][], rules: T
     const T = seqs[0]!.length;
     seqs.forEach((seq, b) => {
       if (done[b]) return void seq.push(rules.pad);
-      processRow(logits.subarray(b * V, (b + 1) * V), row, T, maxLength, rules);
-      let best = 0;
-      for (let t = 1; t < V; t++) if (row[t]! > row[best]!) best = t;
+      processScores(logits.subarray(b * V, (b + 1) * V), row, seq, maxLength, rules);
+      const best = argmax(row);
       seq.push(best);
       if (rules.stops.has(best)) done[b] = true;
     });
@@ -244,6 +260,7 @@ function offerBeam(top: TopK, logits: Float32Array, beamScore: number, j: number
  * open beams join the hypotheses. Returns the numReturnSequences best of each sequence.
  */
 export function beamSearch(decoder: StepDecoder, prompts: number[][], rules: TokenRules, o: SearchOptions): SearchResult {
+  if ((rules.repetitionPenalty ?? 1) !== 1) throw new Error('generate: option repetitionPenalty is not supported with beam search (numBeams > 1)');
   const V = rules.vocabSize, N = o.numBeams, B = prompts.length, P = prompts[0]!.length;
   let seqs = prompts.flatMap((p) => Array.from({ length: N }, () => [...p]));
   // Only beam 0 is live at first, so the first step does not pick N copies of one token.

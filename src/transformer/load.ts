@@ -13,13 +13,14 @@ import { configKeyError } from './config-reader';
 import { countParameters } from './count-parameters';
 import { configFromHuggingFace, familyOf } from './families/index';
 import { modelFiles, type ModelFiles, type ModelSource } from './files';
-import { generationDefaults, generationTokens } from './generation-config';
+import { generationDefaults, generationTokens, samplingDefaults } from './generation-config';
 import { readSentenceTransformer } from './sentence-transformers';
 import { TextEncoderModel } from './text-encoder';
 import { modelMaxLength, undecodableIds } from './tokenizer-file';
 import { readTokenizer } from '../tokenizer/load';
 import { TextSeq2SeqModel } from './text-seq2seq';
 import { TextGenerationModel } from './text-generation';
+import { readChatTemplate } from './chat-template';
 import { configDeclaresQ8, isFloatDtype, isQuantizedShape, SCALE_SUFFIX } from './q8-format';
 import { modelWeights, WEIGHT_DTYPES, type TensorSource, type WeightDtype } from './weights';
 import { HUB_OPTION_KEYS, type HubOptions, type LoadProgressEvent } from '../hub/options';
@@ -145,7 +146,11 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
     const generation = await files.read('generation_config.json');
     const defaults = generation ? generationDefaults(new TextDecoder().decode(generation), 'generation_config.json')
       : generationDefaults(new TextDecoder().decode(configBytes), 'config.json');
-    if (built.kind === 'decoder') return new TextGenerationModel(built.model, tokenizer, decoderDefaults(config, defaults, generation));
+    if (built.kind === 'decoder') {
+      // do_sample, temperature, top_k, top_p, min_p, repetition_penalty: from config.json when there is no generation_config.json (HF's from_model_config).
+      const sampling = samplingDefaults(generation ?? configBytes, generation ? 'generation_config.json' : 'config.json');
+      return new TextGenerationModel(built.model, tokenizer, { ...sampling, ...decoderDefaults(config, defaults, generation) }, await chatTemplateOf(files));
+    }
     return new TextSeq2SeqModel(built.model, tokenizer, defaults);
   };
   try {
@@ -186,6 +191,12 @@ function decoderDefaults(config: TransformerConfig, defaults: ReturnType<typeof 
   const { maxLength, numBeams, lengthPenalty, earlyStopping } = defaults;
   const out = { maxLength, numBeams, lengthPenalty, earlyStopping, maxNewTokens: tokens.maxNewTokens };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+}
+
+/** The chat template of a decoder's folder: chat_template.jinja, else tokenizer_config.json's chat_template. */
+async function chatTemplateOf(files: ModelFiles) {
+  const text = (bytes: Uint8Array | undefined) => (bytes ? new TextDecoder().decode(bytes) : undefined);
+  return readChatTemplate(text(await files.read('tokenizer_config.json')), text(await files.read('chat_template.jinja')));
 }
 
 /** The checkpoint's tensors, a q8 weight's scales counted with it. */
