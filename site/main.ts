@@ -1,7 +1,7 @@
 // The demo page: wires the controls to the training worker (word2vec), the PCA plot and the
-// two transformer models, which run on this thread (they are tiny).
-import { init, type Neighbour, type ProgressEvent, type Runtime, type RuntimeFeatures } from 'wasm-nlp';
-import { classifier, CLASSIFIER_URL, translator, TRANSLATOR_URL } from './models';
+// three transformer models, which run on this thread (they are tiny).
+import { init, type Neighbour, type ProgressEvent, type Runtime, type RuntimeFeatures, type TextGenerationModel } from 'wasm-nlp';
+import { classifier, CLASSIFIER_URL, storyteller, STORYTELLER_URL, translator, TRANSLATOR_URL } from './models';
 import { pca2 } from './pca';
 import { drawScatter } from './plot';
 import type { Corpus, FromWorker, ToWorker, TrainSettings } from './protocol';
@@ -52,15 +52,17 @@ function showThreads(features: RuntimeFeatures, cores: number): void {
 
 // ---- training ------------------------------------------------------------------------------
 
+/** The integer in a number input, within its min and max, or an Error naming the option by its label. */
+function int(id: string): number {
+  const input = $(id);
+  const v = Number(input.value);
+  if (input.value.trim() === '' || !Number.isInteger(v) || v < Number(input.min) || (input.max && v > Number(input.max))) {
+    throw new Error(`option ${input.labels?.[0]?.textContent?.trim() ?? id} must be an integer from ${input.min} to ${input.max || '∞'}, got "${input.value}"`);
+  }
+  return v;
+}
+
 function settings(): TrainSettings {
-  const int = (id: string) => {
-    const input = $(id);
-    const v = Number(input.value);
-    if (!Number.isInteger(v) || v < Number(input.min) || (input.max && v > Number(input.max))) {
-      throw new Error(`option ${input.labels?.[0]?.textContent?.trim() ?? id} must be an integer from ${input.min} to ${input.max || '∞'}, got "${input.value}"`);
-    }
-    return v;
-  };
   return {
     dim: int('dim'), epochs: int('epochs'), window: int('window'), minCount: int('min-count'),
     threads: int('thread-count'), seed: int('seed'), kernels: $<HTMLSelectElement>('kernels').value as TrainSettings['kernels'],
@@ -211,3 +213,99 @@ $('classify-form').onsubmit = async (e) => {
     showNeighbours(list, { error: (error as Error).message });
   }
 };
+
+// ---- text generation -----------------------------------------------------------------------
+// The storyteller streams its continuation: stream() yields a piece of text per token, and between
+// tokens gives the event loop a turn, so each piece is painted as it comes and Stop can abort.
+
+$('storyteller-model').textContent = new URL(STORYTELLER_URL).pathname;
+
+let warmed: Promise<TextGenerationModel> | undefined;
+
+/** The model, loaded and run once on a one-token continuation the first time the panel is touched,
+ * so that the first Generate does not wait for the download and the first pass through the kernels. */
+function warmStoryteller(): Promise<TextGenerationModel> {
+  if (!warmed) {
+    warmed = runtime().then(storyteller).then((model) => {
+      model.generate('the', { maxNewTokens: 1, doSample: false });
+      return model;
+    });
+    // A failed load (a missing folder) is retried on the next use, not cached.
+    warmed.catch(() => (warmed = undefined));
+  }
+  return warmed;
+}
+
+for (const event of ['focusin', 'pointerenter']) {
+  $('generate-section').addEventListener(event, () => void warmStoryteller().catch(() => {}), { once: true });
+}
+
+let generation: AbortController | undefined;
+
+function setGenerating(busy: boolean): void {
+  $('generate').toggleAttribute('disabled', busy);
+  $('sample-again').toggleAttribute('disabled', busy);
+  $('generate-stop').toggleAttribute('disabled', !busy);
+}
+
+function showTemperature(): void {
+  $<HTMLOutputElement>('temperature-value').textContent = Number($('temperature').value).toFixed(2);
+}
+$('temperature').oninput = showTemperature;
+showTemperature();
+
+async function generateStory(): Promise<void> {
+  const status = $('generate-status');
+  const out = $('story-text');
+  const say = (text: string, kind: '' | 'ok' | 'error') => {
+    status.textContent = text;
+    status.className = kind ? `status ${kind}` : 'status';
+  };
+  const prompt = $('generate-prompt').value;
+  let seed: number, maxNewTokens: number;
+  try {
+    seed = int('generate-seed');
+    maxNewTokens = int('new-tokens');
+  } catch (error) {
+    say((error as Error).message, 'error');
+    return;
+  }
+  // 0 is greedy search: the most likely token every time, the same text for every seed.
+  const temperature = Number($('temperature').value);
+  const task = new AbortController();
+  generation = task;
+  setGenerating(true);
+  $('story-prompt').textContent = prompt;
+  out.textContent = '';
+  say('Loading the model…', '');
+  try {
+    const model = await warmStoryteller();
+    const P = model.encode(prompt, 'generate').length;
+    if (P === 0) throw new Error('Type a prompt: a few words (the model knows the letters a to z and nothing else).');
+    say('Generating…', '');
+    let tokens = 0;
+    const t0 = performance.now();
+    const options = { seed, temperature, maxNewTokens, truncation: 'truncate' as const, signal: task.signal, onToken: () => tokens++ };
+    for await (const piece of model.stream(prompt, options)) out.textContent += piece;
+    const seconds = (performance.now() - t0) / 1000;
+    const cut = P + maxNewTokens > model.config.maxPositions ? `; the prompt cut to its last ${model.config.maxPositions - maxNewTokens} tokens` : '';
+    say(`${tokens} tokens in ${seconds.toFixed(2)} s (${Math.round(tokens / seconds)} tokens/s), ` +
+      `${temperature === 0 ? 'greedy' : `seed ${seed}, temperature ${temperature.toFixed(2)}`}${cut}.`, 'ok');
+  } catch (error) {
+    if (task.signal.aborted) say('Stopped.', '');
+    else say((error as Error).message, 'error');
+  } finally {
+    if (generation === task) {
+      generation = undefined;
+      setGenerating(false);
+    }
+  }
+}
+
+$('generate-form').onsubmit = (e) => (e.preventDefault(), void generateStory());
+$('sample-again').onclick = () => {
+  const seed = $('generate-seed');
+  seed.value = String((Number(seed.value) || 0) + 1);
+  void generateStory();
+};
+$('generate-stop').onclick = () => generation?.abort();

@@ -1,10 +1,12 @@
-// The two tiny transformer checkpoints of the demo, loaded from the page's folder on first use.
-// Their folders can be changed with ?translator=…&classifier=… (base URLs of Hugging Face folders).
-import { loadModel, TextEncoderModel, TextSeq2SeqModel, type Runtime, type TextModel } from 'wasm-nlp';
+// The three tiny transformer checkpoints of the demo, loaded from the page's folder on first use.
+// Their folders can be changed with ?translator=…&classifier=…&storyteller=… (base URLs of Hugging
+// Face folders).
+import { loadModel, TextEncoderModel, TextGenerationModel, TextSeq2SeqModel, type Runtime, type TextModel } from 'wasm-nlp';
 
 const params = new URLSearchParams(location.search);
 export const TRANSLATOR_URL = new URL(params.get('translator') ?? 'models/number-translator/', document.baseURI).href;
 export const CLASSIFIER_URL = new URL(params.get('classifier') ?? 'models/book-classifier/', document.baseURI).href;
+export const STORYTELLER_URL = new URL(params.get('storyteller') ?? 'models/tiny-storyteller/', document.baseURI).href;
 
 const loaded = new Map<string, Promise<TextModel>>();
 
@@ -28,5 +30,11 @@ export async function translator(runtime: Runtime): Promise<TextSeq2SeqModel> {
 export async function classifier(runtime: Runtime): Promise<TextEncoderModel> {
   const model = await load(CLASSIFIER_URL, runtime);
   if (!(model instanceof TextEncoderModel)) throw new Error(`${CLASSIFIER_URL} is not a classification checkpoint`);
+  return model;
+}
+
+export async function storyteller(runtime: Runtime): Promise<TextGenerationModel> {
+  const model = await load(STORYTELLER_URL, runtime);
+  if (!(model instanceof TextGenerationModel)) throw new Error(`${STORYTELLER_URL} is not a text-generation checkpoint`);
   return model;
 }

@@ -2,15 +2,18 @@
 // from the loopback server. It must be cross-origin isolated and say threads are on; train on a
 // slice of the sample corpus and show the neighbours Node computes for the same corpus, seed,
 // build and one thread; train on pasted text with two threads, and under `vite dev` too; translate
-// and classify with the tiny models of data/models as torch does. The screenshot goes to
-// artifacts/demo.png.
+// and classify with the tiny models of data/models as torch does; stream a continuation from the
+// tiny storyteller, the text Node generates for the same seed (and, greedy, torch's tokens). Before
+// that, in Node, the storyteller against its reference.json: torch's tokenization, last logits,
+// greedy tokens and the tokens our seeded sampler drew from torch's distributions. The screenshot
+// goes to artifacts/demo.png.
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { init, Word2Vec } from '../../src/index';
+import { init, loadModel, loadTokenizer, Word2Vec, type Runtime, type TextGenerationModel, type TextTokenizer } from '../../src/index';
 import { pca2 } from '../../site/pca';
 import { sampleLines } from '../../site/sample';
 import { browserAvailable, launchChromium } from './chromium';
@@ -22,7 +25,7 @@ const QUERY = 'sister';
 const PASTED = Array.from({ length: 60 }, (_, i) =>
   `the cat sat on the mat ${i % 3 ? 'and the dog ran to the park' : 'while the bird sang in the tree'} every day`).join('\n');
 
-// The two tiny models of data/models, checked against the torch outputs of their reference.json.
+// The tiny translator and classifier of data/models, checked against the torch outputs of their reference.json.
 const MODELS = join(ROOT, 'data', 'models');
 const reference = (name: string) => JSON.parse(readFileSync(join(MODELS, name, 'reference.json'), 'utf8'));
 const translator = reference('number-translator') as { examples: { direction: string; text: string; output: string }[] };
@@ -31,6 +34,47 @@ const TRANSLATIONS = ['words_to_digits', 'digits_to_words'].map((direction) => t
   .filter((e) => e.direction === direction).reduce((a, b) => (b.text.length > a.text.length ? b : a)));
 const classifier = reference('book-classifier') as { labels: string[]; examples: { text: string; probabilities: number[] }[] };
 const CLASSIFIED = classifier.examples[0]!;
+interface StoryExample {
+  prompt: string; input_ids: number[]; last_logits: number[]; greedy_ids: number[]; greedy: string;
+  samples: { seed: number; ids: number[]; text: string }[];
+}
+const STORYTELLER = join(MODELS, 'tiny-storyteller');
+const storyteller = reference('tiny-storyteller') as { new_tokens: number; examples: StoryExample[] };
+
+describe('the tiny storyteller in Node: what torch computed (reference.json)', () => {
+  let rt: Runtime, model: TextGenerationModel, tokenizer: TextTokenizer;
+  beforeAll(async () => {
+    rt = await init();
+    model = await loadModel(STORYTELLER, { kind: 'decoder', runtime: rt });
+    tokenizer = await loadTokenizer(STORYTELLER);
+  });
+  afterAll(() => {
+    model?.dispose();
+    rt?.dispose();
+  });
+
+  test.each(storyteller.examples)('$prompt: tokens, last logits, greedy and seeded tokens', (e) => {
+    const maxNewTokens = storyteller.new_tokens;
+    expect(tokenizer.encode(e.prompt).ids).toEqual(e.input_ids);
+    expect(model.encode(e.prompt, 'test')).toEqual(e.input_ids);
+    // What a user types goes through the normalizer first: case and punctuation are not in the corpus.
+    expect(model.encode(`  ${e.prompt.toUpperCase()}!?`, 'test')).toEqual(e.input_ids);
+    const logits = model.logits(e.input_ids);
+    const V = e.last_logits.length;
+    const last = logits.subarray(logits.length - V);
+    expect(Math.max(...e.last_logits.map((x, i) => Math.abs(x - last[i]!)))).toBeLessThanOrEqual(1e-4);
+    const greedy = model.generate(e.prompt, { doSample: false, maxNewTokens });
+    expect(greedy.ids).toEqual(e.greedy_ids);
+    expect(greedy.text).toBe(e.greedy);
+    expect(tokenizer.decode(e.greedy_ids)).toBe(e.greedy);
+    for (const s of e.samples) {
+      // generation_config.json's sampling settings, as the reference used them.
+      const out = model.generate(e.prompt, { seed: s.seed, maxNewTokens });
+      expect(out.ids, `seed ${s.seed}`).toEqual(s.ids);
+      expect(out.text).toBe(s.text);
+    }
+  });
+});
 
 describe('the PCA of the scatter plot', () => {
   test('recovers the axes of points spread along known orthogonal directions', () => {
@@ -189,6 +233,68 @@ describe.skipIf(!browserAvailable)('the demo page in Chromium', () => {
     shown.forEach((l, i) => expect(Math.abs(l.similarity - want[i]![1])).toBeLessThanOrEqual(5e-4 + 1e-6));
     expect(errors).toEqual([]);
   }, 60_000);
+
+  test('streams a continuation from the tiny storyteller: the text Node generates for the same seed, torch\'s when greedy', async () => {
+    const rt = await init();
+    const node = await loadModel(STORYTELLER, { kind: 'decoder', runtime: rt });
+    try {
+      // Every state of the output the page paints: streaming shows it growing, piece by piece.
+      await page.evaluate(() => {
+        const out = document.getElementById('story-text')!;
+        const seen: string[] = ((window as unknown as { storySeen: string[] }).storySeen = []);
+        new MutationObserver(() => seen.push(out.textContent ?? '')).observe(out, { childList: true, characterData: true, subtree: true });
+      });
+      const run = async (click: string) => {
+        await page.evaluate(() => ((window as unknown as { storySeen: string[] }).storySeen.length = 0));
+        await page.click(click);
+        await page.waitForSelector('#generate-status.ok, #generate-status.error', { timeout: 60_000 });
+        const status = (await page.textContent('#generate-status'))!;
+        expect(await page.getAttribute('#generate-status', 'class'), status).toBe('status ok');
+        const seen = await page.evaluate(() => (window as unknown as { storySeen: string[] }).storySeen);
+        return { text: (await page.textContent('#story-text'))!, status, seen };
+      };
+      const setTemperature = (value: string) => page.$eval('#temperature', (input, v) => {
+        (input as HTMLInputElement).value = v;
+        input.dispatchEvent(new Event('input'));
+      }, value);
+
+      // Temperature 0 is greedy search: torch's tokens for a reference prompt.
+      const e = storyteller.examples[0]!;
+      await page.fill('#generate-prompt', e.prompt);
+      await page.fill('#new-tokens', String(storyteller.new_tokens));
+      await setTemperature('0');
+      const greedy = await run('#generate');
+      expect(greedy.text).toBe(e.greedy);
+      expect(greedy.status).toMatch(new RegExp(`^${e.greedy_ids.length} tokens in .*, greedy\\.$`));
+
+      // Sampling, as a user types (case and punctuation the normalizer removes): Node's text for the seed.
+      const prompt = 'Captain Ahab stood upon the deck.';
+      await page.fill('#generate-prompt', prompt);
+      await page.fill('#new-tokens', '80');
+      await setTemperature('0.8');
+      await page.fill('#generate-seed', '7');
+      const first = await run('#generate');
+      const want = node.generate(prompt, { seed: 7, temperature: 0.8, maxNewTokens: 80 });
+      expect(want.ids).toHaveLength(80);
+      expect(first.text).toBe(want.text);
+      expect(await page.textContent('#story-prompt')).toBe(prompt);
+      expect(first.status).toMatch(/^80 tokens in [\d.]+ s \(\d+ tokens\/s\), seed 7, temperature 0\.80\.$/);
+      // Streamed: many partial texts were painted, each a beginning of the final one.
+      const partial = [...new Set(first.seen)].filter((t) => t && t !== first.text);
+      expect(partial.length).toBeGreaterThan(20);
+      for (const t of partial) expect(first.text.startsWith(t), t).toBe(true);
+
+      // Sample again: the next seed, Node's text for it, another text.
+      const again = await run('#sample-again');
+      expect(await page.inputValue('#generate-seed')).toBe('8');
+      expect(again.text).toBe(node.generate(prompt, { seed: 8, temperature: 0.8, maxNewTokens: 80 }).text);
+      expect(again.text).not.toBe(first.text);
+      expect(errors).toEqual([]);
+    } finally {
+      node.dispose();
+      rt.dispose();
+    }
+  }, 90_000);
 });
 
 async function setOptions(page: Page, values: Record<string, number>): Promise<void> {

@@ -35,11 +35,12 @@ test('demo: word2vec trained, queried, scored and saved; missing models are skip
   expect(r.stderr).toMatch(/epoch 3\/3\s+100\.0%/);
   expect(r.code).toBe(0);
   const o = r.stdout;
-  for (const heading of ['== word2vec ==', '== translator ==', '== classifier ==']) expect(o).toContain(heading);
+  for (const heading of ['== word2vec ==', '== translator ==', '== classifier ==', '== storyteller ==']) expect(o).toContain(heading);
   expect(o).toMatch(/\(word2vec: [\d.:]+s?\)/);
   expect(o).toMatch(/\ndemo done in [\d.:]+s?\n$/);
   expect(o).toContain(`no model folder ${join(data, 'models', 'number-translator')}: skipping the translator`);
   expect(o).toContain(`no model folder ${join(data, 'models', 'book-classifier')}: skipping the classifier`);
+  expect(o).toContain(`no model folder ${join(data, 'models', 'tiny-storyteller')}: skipping the storyteller`);
 
   // The saved vectors give exactly the neighbours printed.
   const model = await Word2Vec.load(join(out, 'vectors.bin'), { runtime: rt });
@@ -52,7 +53,7 @@ test('demo: word2vec trained, queried, scored and saved; missing models are skip
 
 const MODELS = resolve(__dirname, '../../data/models');
 const has = (model: string) => existsSync(join(MODELS, model, 'reference.json'));
-for (const model of ['number-translator', 'book-classifier']) {
+for (const model of ['number-translator', 'book-classifier', 'tiny-storyteller']) {
   if (!has(model)) console.warn(`tests/cli/demo.test.ts: the ${model} part is skipped, ${join(MODELS, model)} is not there yet`);
 }
 
@@ -80,4 +81,14 @@ test.skipIf(!has('book-classifier'))('demo: the classifier agrees with PyTorch o
   const books = new Set(reference.examples.map((e: { label: string }) => e.label)).size;
   expect(stdout).toContain(`accuracy here: ${(100 * reference.reference_accuracy).toFixed(1)}% of ${m} held-out passages (${books} books); the same label as PyTorch on ${m}/${m}\n`);
   expect(stdout).toContain(`held-out accuracy when trained: ${(100 * reference.accuracy.overall).toFixed(1)}% of ${reference.accuracy.passages} passages\n`);
+});
+
+test.skipIf(!has('tiny-storyteller'))('demo: the storyteller\'s greedy and seeded tokens are PyTorch\'s for every prompt of its reference.json', async () => {
+  const { stdout, reference } = await demoWith('tiny-storyteller');
+  const n = reference.examples.length;
+  const m = reference.examples.reduce((k: number, e: { samples: unknown[] }) => k + e.samples.length, 0);
+  const { temperature, top_k } = reference.sampling;
+  expect(stdout).toContain(`identical to PyTorch: greedy search on ${n}/${n} prompts, seeded sampling (temperature ${temperature}, top-k ${top_k}) on ${m}/${m}, ${reference.new_tokens} tokens each\n`);
+  // One line per prompt: the prompt, then the first seed's continuation as torch's tokens decode.
+  for (const e of reference.examples) expect(stdout).toContain(`  ${e.prompt} …${e.samples[0].text}  (seed ${e.samples[0].seed})  ✓\n`);
 });

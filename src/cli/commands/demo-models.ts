@@ -1,12 +1,14 @@
-// The demo's transformer part: the two tiny models shipped in data/models/, each shown on a few
-// held-out examples and checked against the reference.json written when it was trained (inputs
-// never trained on, with PyTorch's outputs and the accuracies measured there): our outputs are
-// recomputed here and compared with torch's, and the accuracy is recomputed from them.
+// The demo's transformer part: the three tiny models shipped in data/models/, each shown on a few
+// examples and checked against the reference.json written when it was trained (the translator's
+// and classifier's inputs never trained on, with PyTorch's outputs and the accuracies measured
+// there; the storyteller's prompts with torch's greedy tokens and the tokens our seeded sampler
+// drew from torch's distributions): our outputs are recomputed here and compared with torch's.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '../../runtime';
 import { loadModel } from '../../transformer/load';
 import { TextEncoderModel } from '../../transformer/text-encoder';
+import { TextGenerationModel } from '../../transformer/text-generation';
 import { TextSeq2SeqModel } from '../../transformer/text-seq2seq';
 import { columns } from '../args';
 import { readTextFile } from '../input-files';
@@ -79,6 +81,42 @@ export async function demoClassifier(io: CliIO, runtime: Runtime, dir: string): 
     println(io, `accuracy here: ${pct(right, examples.length)} of ${examples.length} held-out passages (${labels.length} books); ` +
       `the same label as PyTorch on ${sameAsTorch}/${examples.length}`);
     println(io, `held-out accuracy when trained: ${(recorded.overall * 100).toFixed(1)}% of ${recorded.passages} passages`);
+  } finally {
+    model.dispose();
+  }
+}
+
+interface StoryExample {
+  prompt: string;
+  /** torch's greedy search: the new ids. */
+  greedy_ids: number[];
+  /** generation_config.json's sampling with a seed: the ids our sampler drew from torch's distributions. */
+  samples: { seed: number; ids: number[] }[];
+}
+
+export async function demoStoryteller(io: CliIO, runtime: Runtime, dir: string): Promise<void> {
+  const loaded = await loadIfPresent(io, runtime, dir, 'storyteller');
+  if (!loaded) return;
+  const { model, reference } = loaded;
+  try {
+    if (!(model instanceof TextGenerationModel)) throw new Error(`demo: ${dir} is not a decoder-only (text generation) model`);
+    const examples = field<StoryExample[]>(reference, 'examples', dir, Array.isArray);
+    const maxNewTokens = field<number>(reference, 'new_tokens', dir, (x) => Number.isInteger(x) && (x as number) > 0);
+    const same = (a: number[], b: number[]) => a.length === b.length && a.every((id, i) => id === b[i]);
+    let greedySame = 0, sampled = 0, sampledSame = 0;
+    for (const e of examples) {
+      if (same(model.generate(e.prompt, { doSample: false, maxNewTokens }).ids, e.greedy_ids)) greedySame++;
+      for (const [k, s] of e.samples.entries()) {
+        // generation_config.json's sampling (do_sample, temperature, top_k) with the recorded seed.
+        const out = model.generate(e.prompt, { seed: s.seed, maxNewTokens });
+        sampled++;
+        if (same(out.ids, s.ids)) sampledSame++;
+        if (k === 0) println(io, `  ${e.prompt} …${out.text}  (seed ${s.seed})${mark(same(out.ids, s.ids))}`);
+      }
+    }
+    const d = model.generationDefaults;
+    println(io, `identical to PyTorch: greedy search on ${greedySame}/${examples.length} prompts, ` +
+      `seeded sampling (temperature ${d.temperature}, top-k ${d.topK}) on ${sampledSame}/${sampled}, ${maxNewTokens} tokens each`);
   } finally {
     model.dispose();
   }

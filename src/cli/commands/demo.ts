@@ -1,7 +1,8 @@
 // wasm-nlp demo, the main job (`npm start`): word2vec trained on the sample corpus shipped in
-// the repo, its nearest neighbours and analogy accuracy, the vectors saved; then the two tiny
-// transformer models shipped in data/models/, a number translator and a book classifier,
-// checked against the held-out results recorded when they were trained. Each part says how
+// the repo, its nearest neighbours and analogy accuracy, the vectors saved; then the three tiny
+// transformer models shipped in data/models/, a number translator, a book classifier and a
+// storyteller (a Llama trained on Moby Dick), checked against the results recorded when they
+// were trained. Each part says how
 // long it took. A part whose files are missing says so in one line and the demo goes on.
 // The npm package holds only a small cut of the corpus (data/corpus-sample.txt.gz, under 1 MB):
 // `npx wasm-nlp demo` after `npm install wasm-nlp` trains on that, and says how to run the rest.
@@ -19,7 +20,7 @@ import { formatCount, formatDuration } from '../progress';
 import { ENGINE_OPTIONS, runtimeFrom, THREADS_OPTION } from '../runtime-options';
 import { percent } from './eval';
 import { trainingProgress } from './train';
-import { demoClassifier, demoTranslator } from './demo-models';
+import { demoClassifier, demoStoryteller, demoTranslator } from './demo-models';
 
 /** Words whose neighbours show what the sample corpus taught (whaling, royalty, the sea, family, war). */
 const NEIGHBOUR_WORDS = ['whale', 'king', 'ship', 'sister', 'war', 'money'];
@@ -29,7 +30,7 @@ const ANALOGIES: [string, string, string][] = [['man', 'king', 'woman'], ['broth
 export const demoCommand: Command = {
   spec: {
     name: 'demo',
-    summary: 'The main job (npm start): word2vec on the sample corpus, then the two tiny transformer models.',
+    summary: 'The main job (npm start): word2vec on the sample corpus, then the three tiny transformer models.',
     positionals: [],
     options: [
       { name: 'data', type: 'string', value: 'DIR', help: "the folder with corpus-pd4m.txt.gz, questions-words.txt and models/ (default: the repo's data/)" },
@@ -55,6 +56,7 @@ export const demoCommand: Command = {
       await part(io, 'word2vec', () => demoWord2Vec(io, runtime, data, o, o.data === undefined ? root : undefined));
       await part(io, 'translator', () => demoTranslator(io, runtime, join(data, 'models', 'number-translator')));
       await part(io, 'classifier', () => demoClassifier(io, runtime, join(data, 'models', 'book-classifier')));
+      await part(io, 'storyteller', () => demoStoryteller(io, runtime, join(data, 'models', 'tiny-storyteller')));
     } finally {
       runtime.dispose();
     }
@@ -81,7 +83,7 @@ async function demoWord2Vec(io: CliIO, runtime: Runtime, data: string, o: Record
   let corpusPath = (o.corpus as string | undefined) ?? join(data, 'corpus-pd4m.txt.gz');
   const sample = root !== undefined ? join(root, 'data', SAMPLE_CORPUS) : undefined;
   if (o.corpus === undefined && !existsSync(corpusPath) && sample !== undefined && existsSync(sample)) {
-    println(io, `The full corpus (4.3M tokens, data/corpus-pd4m.txt.gz), the analogy questions and the two tiny transformers ` +
+    println(io, `The full corpus (4.3M tokens, data/corpus-pd4m.txt.gz), the analogy questions and the three tiny transformers ` +
       `are not in the npm package: training on the cut shipped with it, ${SAMPLE_CORPUS} (534,000 tokens). ` +
       'For the full demo, from a clone of the repository: npm install && npm start');
     corpusPath = sample;
