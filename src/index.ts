@@ -38,7 +38,7 @@ export {
 export { FormatError } from './io/errors';
 export { loadModel, type LoadModelOptions, type TextModel, type ModelKind } from './transformer/load';
 export type { ModelSource } from './transformer/files';
-export { TextEncoderModel, type EmbedOptions, type Classification, type TruncationOptions } from './transformer/text-encoder';
+export { TextEncoderModel, type EmbedOptions, type EmbedStreamOptions, type ClassifyOptions, type BatchOptions, type Classification, type TruncationOptions } from './transformer/text-encoder';
 export type { EncoderModel, EncoderOutput, EncoderInput } from './transformer/encoder';
 export type { Seq2SeqModel, Encoded } from './transformer/seq2seq';
 export type { GenerateOptions, SearchResult, StepDecoder } from './transformer/generation';
@@ -56,7 +56,9 @@ export {
   type FeatureExtractionPipeline, type FeatureExtractionOptions, type TextClassificationPipeline, type TextClassificationOptions,
   type TokenClassificationPipeline, type TokenClassificationOptions, type QuestionAnsweringPipeline, type QuestionAnsweringOptions,
   type FillMaskPipeline, type FillMaskOptions, type TranslationPipeline, type ZeroShotClassificationPipeline, type ZeroShotClassificationOptions,
+  type TextGenerationPipeline, type Text2TextGenerationPipeline,
 } from './pipeline/pipeline';
+export type { TextGenerationPipelineOptions, GeneratedText, GeneratedChat } from './pipeline/text-generation';
 export type { LabelScore } from './pipeline/text-classification';
 export type { TokenEntity, EntityGroup, AggregationStrategy } from './pipeline/token-classification';
 export type { QuestionAnswer } from './pipeline/question-answering';
@@ -65,3 +67,10 @@ export type { ZeroShotResult } from './pipeline/zero-shot';
 export { encode as encodeWithOffsets, encodeWindows, type Encoding, type Offset } from './tokenizer/index';
 export { POOLINGS, type Pooling } from './transformer/pooling';
 export type { SentenceEmbedding } from './transformer/sentence-transformers';
+export { loadTokenizer, type LoadTokenizerOptions } from './tokenizer/load';
+export { TextTokenizer, type DecodeOptions } from './tokenizer/text-tokenizer';
+export type { HubOptions, LoadProgressEvent, DownloadProgressEvent, TensorsProgressEvent } from './hub/options';
+export { cosSim, CorpusIndex, semanticSearch, type Vector, type CorpusIndexOptions, type SemanticSearchOptions, type Hit } from './search/index';
+export { TextGenerationModel, type TextGenerationOptions, type TextGenerationDefaults, type GenerationResult, type ChatOptions } from './transformer/text-generation';
+export { renderChat, ChatTemplate, type ChatMessage, type RenderChatOptions, type ChatSpecialTokens } from './transformer/chat-template';
+export type { RopeScaling, RotaryConfig } from './transformer/config';

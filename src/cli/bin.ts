@@ -8,6 +8,7 @@
 // tokens, 1 and 2 threads); the restart costs about 0.2 s. So `train`, `similar` and `analogy`
 // (one GEMV) run as they are; WASM_NLP_NO_REEXEC=1 turns the restart off for every command.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { detectFeatures } from '../wasm/features';
 import type { CliIO, OutStream } from './io';
 import { run } from './main';
@@ -15,7 +16,7 @@ import { run } from './main';
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 
 /** Commands whose time goes to matrix products: analogy scoring, transformers, the benchmark. */
-const GEMM_COMMANDS = new Set(['eval', 'embed', 'classify', 'translate', 'bench', 'demo']);
+const GEMM_COMMANDS = new Set(['eval', 'embed', 'classify', 'search', 'translate', 'bench', 'demo']);
 
 /** Node 20 and 21 know the flag and do not validate relaxed SIMD without it; later Node have it on. */
 function wantsRelaxedReexec(argv: readonly string[]): boolean {
@@ -47,6 +48,8 @@ function reexecWithRelaxedSimd(): void {
 function stream(s: NodeJS.WriteStream): OutStream {
   return {
     write: (text) => void s.write(text),
+    // Writes to a pipe queue in memory when the pipe is full (its reader is slower).
+    drain: () => (s.writableNeedDrain ? once(s, 'drain').then(() => {}) : Promise.resolve()),
     get isTTY() {
       return s.isTTY === true;
     },

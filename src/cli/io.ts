@@ -7,6 +7,12 @@ export interface OutStream {
   isTTY?: boolean;
   /** The terminal's width in characters. */
   columns?: number;
+  /**
+   * Resolves once the text written so far has gone out (a pipe whose reader is slower than the
+   * writer holds it in memory until then). A command that writes without end (embed --file)
+   * awaits it between windows, so that its memory stays bounded.
+   */
+  drain?(): Promise<void>;
 }
 
 export interface CliIO {

@@ -13,13 +13,14 @@ import { analogyCommand, similarCommand } from './commands/query';
 import { evalCommand } from './commands/eval';
 import { classifyCommand, embedCommand, translateCommand } from './commands/transformer';
 import { quantizeCommand } from './commands/quantize';
+import { searchCommand } from './commands/search';
 import { benchCommand } from './commands/bench';
 
 export const PROGRAM = 'wasm-nlp';
 
 export const COMMANDS: readonly Command[] = [
   demoCommand, trainCommand, similarCommand, analogyCommand, evalCommand,
-  embedCommand, classifyCommand, translateCommand, quantizeCommand, benchCommand,
+  embedCommand, classifyCommand, searchCommand, translateCommand, quantizeCommand, benchCommand,
 ];
 
 export function mainHelp(): string {

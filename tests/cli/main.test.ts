@@ -10,7 +10,7 @@ import { cli, expectOneLineError } from './capture';
 test('--help lists every command; <command> --help and help <command> print its spec\'s help', async () => {
   const top = await cli(['--help']);
   expect(top).toEqual({ code: 0, stdout: mainHelp(), stderr: '' });
-  expect(COMMANDS.map((c) => c.spec.name)).toEqual(['demo', 'train', 'similar', 'analogy', 'eval', 'embed', 'classify', 'translate', 'quantize', 'bench']);
+  expect(COMMANDS.map((c) => c.spec.name)).toEqual(['demo', 'train', 'similar', 'analogy', 'eval', 'embed', 'classify', 'search', 'translate', 'quantize', 'bench']);
   for (const c of COMMANDS) {
     expect(top.stdout).toContain(`  ${c.spec.name.padEnd(9)}  ${c.spec.summary}\n`);
     expect(await cli([c.spec.name, '--help'])).toEqual({ code: 0, stdout: helpText('wasm-nlp', c.spec), stderr: '' });

@@ -46,7 +46,9 @@ test('classify: the library\'s labels and probabilities; texts from --file', asy
   const r = await cli(['classify', BERT, '--file', file, '--json', ...BASELINE]);
   expect(r.code).toBe(0);
   const expected = model.classify(texts);
-  expect(JSON.parse(r.stdout)).toEqual(texts.map((text, i) => ({ text, ...expected[i]! })));
+  // With --file, one JSON object per input line (tests/cli/embed-file.test.ts has the rest).
+  expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual([
+    { line: 1, text: texts[0], ...expected[0]! }, { line: 2, text: '', label: null }, { line: 3, text: texts[1], ...expected[1]! }]);
   const plain = await cli(['classify', BERT, texts[0]!, ...BASELINE]);
   expect(plain.stdout).toBe(`${expected[0]!.label} ${expected[0]!.score.toFixed(3)}  ${texts[0]}\n`);
 });
@@ -81,8 +83,9 @@ test('errors: the wrong kind of model, no texts, no folder, a bad folder', async
   expect(bertMax).toMatch(/^wasm-nlp: classify: text 2 of 2 \("very very very very very very very very …"\) has \d+ tokens, the model takes at most \d+; pass --truncate to cut it\n$/);
   const file = join(dir, 'texts.txt');
   writeFileSync(file, `short\n\n${long}\n`);
-  expectOneLineError(await cli(['embed', BERT, '--file', file]), 1, `embed: line 3 of ${file} ("very very`);
-  expectOneLineError(await cli(['embed', BERT, '--file', file]), 1, '; pass --truncate to cut it');
+  // With --file the line is named and the run goes on (tests/cli/embed-file.test.ts); --strict stops there.
+  expectOneLineError(await cli(['embed', BERT, '--file', file, '--strict']), 1, `embed: line 3 of ${file}: "very very`);
+  expectOneLineError(await cli(['embed', BERT, '--file', file, '--strict']), 1, '; pass --truncate to cut it');
   expect((await cli(['classify', BERT, long, '--truncate'])).code).toBe(0);
   expect((await cli(['translate', MARIAN, long, '--truncate', '--max-length', '4'])).code).toBe(0);
 });
