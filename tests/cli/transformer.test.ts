@@ -39,6 +39,20 @@ test('embed: the library\'s embeddings, mean or CLS, normalised or not; text out
   expect(Math.hypot(...rows[0]!)).toBeCloseTo(1, 6);
 });
 
+test("embed on a sentence-transformers folder: its own pooling (CLS) and no Normalize unless asked", async () => {
+  const ST = resolve(__dirname, '../fixtures/mpnet-st');
+  const model = await loadModel(ST, { runtime: rt }) as TextEncoderModel;
+  try {
+    const own = model.embed(texts);
+    expect(Math.abs(Math.hypot(...own[0]!) - 1)).toBeGreaterThan(1e-3);   // the folder has no Normalize module
+    const rows = (r: { stdout: string }) => r.stdout.trimEnd().split('\n').map((line) => Float32Array.from(line.split(' ').map(Number)));
+    expect(rows(await cli(['embed', ST, ...texts, ...BASELINE]))).toEqual(own);
+    expect(rows(await cli(['embed', ST, ...texts, '--pooling', 'mean', '--normalize', ...BASELINE]))).toEqual(model.embed(texts, { pooling: 'mean', normalize: true }));
+  } finally {
+    model.dispose();
+  }
+});
+
 test('classify: the library\'s labels and probabilities; texts from --file', async () => {
   const model = await loadModel(BERT, { runtime: rt }) as TextEncoderModel;
   const file = join(dir, 'texts.txt');

@@ -263,7 +263,7 @@ export const embedCommand: Command = {
     options: [
       FILE_LINES,
       { name: 'pooling', type: 'choice', choices: ['mean', 'cls', 'max'], help: "mean of the token states, the [CLS] state, or their max (default: a sentence-transformers folder's own, else mean)" },
-      { name: 'normalize', type: 'boolean', default: true, help: 'scale each embedding to unit length' },
+      { name: 'normalize', type: 'boolean', help: "scale each embedding to unit length; --no-normalize: don't (default: a sentence-transformers folder's own Normalize, else yes)" },
       BATCH_SIZE, TRUNCATE, STRICT, DTYPE, ...RUNTIME_OPTIONS,
       { ...JSON_OPTION, help: 'print the result as one line of JSON (with --file: one JSON object a line, {line, text, embedding})' },
     ],
@@ -272,7 +272,7 @@ export const embedCommand: Command = {
   async run(args, io) {
     const o = args.options;
     const file = await fileOrTexts(args, 'embed');
-    const options = { pooling: o.pooling as 'mean' | 'cls' | 'max' | undefined, normalize: o.normalize as boolean, batchSize: o['batch-size'] as number, ...truncation(args) };
+    const options = { pooling: o.pooling as 'mean' | 'cls' | 'max' | undefined, normalize: o.normalize as boolean | undefined, batchSize: o['batch-size'] as number, ...truncation(args) };
     if (file !== undefined) {
       failIfAny(await withModel(io, args, 'embed', 'encoder', (model) => runLines(io, 'embed', file, options.batchSize * WINDOW_BATCHES, o.strict === true,
         (list, onTextError) => model.embed(list, { ...options, onTextError }),
