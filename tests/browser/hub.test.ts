@@ -4,8 +4,6 @@
 // from it with localFilesOnly and no request; the embeddings agree with Node's to 1e-5. Where
 // X-Linked-Etag is visible (a repository answered without redirect) the sha256 is checked with
 // WebCrypto.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -21,7 +19,7 @@ const TEXTS = ['The movie was great!', 'The dogs were sleeping.'];
 const COMMIT = 'b'.repeat(40);
 
 const page = (endpoint: string) => `<!doctype html><meta charset="utf-8"><script type="module">
-import { loadModel } from '/hub-bundle.js';
+import { loadModel } from '/dist/index.browser.js';
 try {
   const events = [];
   const embed = async (options) => {
@@ -50,26 +48,17 @@ describe.skipIf(!browserAvailable)('hub ids in Chromium (the Cache API)', () => 
   let hub: HubServer;
   let browser: Browser;
   let repo: Repo;
-  const outDir = mkdtempSync(join(tmpdir(), 'wasm-nlp-hub-bundle-'));
   beforeAll(async () => {
-    // The browser bundle of the sources as they are (tsup's browser settings), not a stale dist/.
-    const { build } = await import('tsup');
-    await build({
-      entry: { 'hub-bundle': join(DIST, 'src', 'index.ts') }, format: ['esm'], platform: 'browser', target: 'es2022', outDir,
-      splitting: false, define: { __BROWSER__: 'true' }, noExternal: ['@huggingface/tokenizers'], config: false, silent: true,
-    });
-    const { readFileSync } = await import('node:fs');
     repo = repoFromFolder(FIXTURE, COMMIT, (f) => f === 'fixture.json');
     hub = await serveHub({ 'org/mpnet-st': repo, 'org/corrupt': repo }, { direct: ['org/corrupt'] });
     hub.faults.corrupt = new Set(['org/corrupt']);
-    server = await serve(DIST, { '/hub.html': page(hub.url), '/hub-bundle.js': readFileSync(join(outDir, 'hub-bundle.js'), 'utf8') });
+    server = await serve(DIST, { '/hub.html': page(hub.url) });
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await server?.close();
     await hub?.close();
-    rmSync(outDir, { recursive: true, force: true });
   });
 
   test('downloads into the Cache API, checked; loads again from it with no request; as Node to 1e-5', async () => {
