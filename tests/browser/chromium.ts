@@ -19,13 +19,27 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Opens `url`, waits for the page to set window.result, and returns it; page errors fail the test. */
+/**
+ * Opens `url`, waits for the page to set window.result, and returns it; page errors fail the
+ * test, at once: a module that fails to load (a bare import left in a bundle) never sets a result.
+ */
 export async function pageResult(browser: Browser, url: string): Promise<Record<string, unknown>> {
   const page = await browser.newPage();
   const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(url);
-  await page.waitForFunction(() => (window as { result?: unknown }).result !== undefined, null, { timeout: 90_000 });
+  let failed: (e: Error) => void = () => {};
+  const pageFailed = new Promise<never>((_, reject) => { failed = reject; });
+  pageFailed.catch(() => {});
+  page.on('pageerror', (e) => {
+    errors.push(String(e));
+    failed(new Error(`page errors: ${errors.join('; ')}`));
+  });
+  try {
+    await page.goto(url);
+    await Promise.race([page.waitForFunction(() => (window as { result?: unknown }).result !== undefined, null, { timeout: 90_000 }), pageFailed]);
+  } catch (e) {
+    await page.close();
+    throw e;
+  }
   const result = await page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
   await page.close();
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
