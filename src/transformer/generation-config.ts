@@ -11,8 +11,18 @@ const KEYS = [
   ['renormalize_logits', 'renormalizeLogits'],
 ] as const;
 
-/** The generate() defaults set in a checkpoint's JSON file (named `file` in errors: FormatErrors with the key and its byte offset). */
-export function generationDefaults(json: Uint8Array | string, file: string): GenerateOptions {
+/** What a checkpoint's generation config sets for generate() (and an encoder-decoder's translate(): sampling, max_new_tokens too). */
+export interface GenerationDefaults extends GenerateOptions, SamplingDefaults {
+  /** max_new_tokens: wins over max_length, as in HF. */
+  maxNewTokens?: number;
+}
+
+/**
+ * The generation defaults set in a checkpoint's JSON file (named `file` in errors: FormatErrors
+ * with the key and its byte offset): the search's keys, the sampling ones (samplingDefaults) and
+ * max_new_tokens.
+ */
+export function generationDefaults(json: Uint8Array | string, file: string): GenerationDefaults {
   const bytes = typeof json === 'string' ? new TextEncoder().encode(json) : json;
   const fail = (field: string, offset: number, what: string) => new FormatError(`${file}: ${what} (field ${field}, byte offset ${offset})`, field, offset);
   const bom = bomLength(bytes);
@@ -30,7 +40,12 @@ export function generationDefaults(json: Uint8Array | string, file: string): Gen
     out[option] = v;
   }
   // As generate() checks them together: refused here, naming the file, rather than at every call.
-  const o = out as GenerateOptions;
+  const m = (value as Record<string, unknown>)['max_new_tokens'];
+  if (m !== undefined && m !== null) {
+    if (!Number.isSafeInteger(m) || (m as number) < 1) throw fail('max_new_tokens', keys.get('max_new_tokens') ?? 0, `max_new_tokens ${showJson(m)} is not an integer ≥ 1`);
+    out['maxNewTokens'] = m;
+  }
+  const o = { ...out, ...samplingDefaults(bytes, file) } as GenerationDefaults;
   if ((o.numReturnSequences ?? 1) > (o.numBeams ?? 1)) {
     throw fail('num_return_sequences', keys.get('num_return_sequences') ?? 0,
       `num_return_sequences ${o.numReturnSequences} is more than num_beams (${o.numBeams ?? 1})`);

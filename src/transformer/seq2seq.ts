@@ -19,6 +19,7 @@ import type { EmbeddingTable } from './embedding-table';
 import { checkOptionNames } from '../io/option-names';
 import { beamSearch, GENERATE_OPTIONS, greedySearch, searchOptions, type GenerateOptions, type SearchResult, type StepDecoder, tokenRules } from './generation';
 import { KVCache } from './kv-cache';
+import { abortable } from './token-steps';
 import { applyNorm, blockShape, freeBlock, freeNorm, runBlock, type Block, type BlockShape } from './block';
 import { Lifetime } from './lifetime';
 import { relativeBiasRows } from './relative-position';
@@ -26,6 +27,9 @@ import { orFree, scratch } from './scratch';
 import type { Norm } from './weights';
 
 export type { GenerateOptions } from './generation';
+
+/** generate()'s options: the search's, a mask of the inputs' tokens, and a signal checked before each decoding step. */
+export type Seq2SeqGenerateOptions = GenerateOptions & { attentionMask?: number[][]; signal?: AbortSignal };
 
 export interface Seq2SeqWeights {
   /** V × D, shared by the encoder, the decoder and (transposed) the LM head. */
@@ -206,22 +210,24 @@ export class Seq2SeqModel {
    * with a KV cache of the earlier ones. Returns the sequences with the start token (as HF
    * does): numReturnSequences rows per input, best first.
    */
-  generate(inputIds: number[][], options: GenerateOptions & { attentionMask?: number[][] } = {}): number[][] {
+  generate(inputIds: number[][], options: Seq2SeqGenerateOptions = {}): number[][] {
     return this.generateWithScores(inputIds, options).sequences;
   }
 
   /** generate(), with each beam-search sequence's score (HF's sequences_scores). */
-  generateWithScores(inputIds: number[][], options: GenerateOptions & { attentionMask?: number[][] } = {}): SearchResult {
+  generateWithScores(inputIds: number[][], options: Seq2SeqGenerateOptions = {}): SearchResult {
     this.lifetime.check('generate');
     const c = this.config;
-    checkOptionNames('generate', options, [...GENERATE_OPTIONS, 'attentionMask']);
+    checkOptionNames('generate', options, [...GENERATE_OPTIONS, 'attentionMask', 'signal']);
+    const signal = options.signal;
+    signal?.throwIfAborted();
     const o = searchOptions(options, c.maxPositions, 'generate');
     const rules = tokenRules(c, o.minLength);
     const start = c.decoderStartTokenId ?? c.padTokenId;
     const enc = this.encode(inputIds, options.attentionMask);
     let decoder: ReturnType<Seq2SeqModel['stepDecoder']> | undefined;
     try {
-      decoder = this.stepDecoder(enc, o.maxLength, o.numBeams);
+      decoder = abortable(this.stepDecoder(enc, o.maxLength, o.numBeams), signal);
       const prompts = inputIds.map(() => [start]);
       return o.numBeams > 1 ? beamSearch(decoder, prompts, rules, o) : { sequences: greedySearch(decoder, prompts, rules, o.maxLength), scores: undefined };
     } finally {

@@ -14,14 +14,13 @@
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { checkOptionNames, type ForeignOption } from '../io/option-names';
 import type { DecoderOnlyModel } from './decoder-only';
-import { argmax, beamSearch, processScores, searchOptions, type StepDecoder, tokenRules, type TokenRules } from './generation';
+import { beamSearch, searchOptions, tokenRules, type TokenRules } from './generation';
 import type { SamplingDefaults } from './generation-config';
-import { drawToken, randomSeed, softmax, type SamplingSettings, warpScores, Xoshiro128 } from './sampling';
-import { TextStream } from './stream-text';
+import { abortable, badOption, decodeSteps, runSteps, STEP_HF_NAMES, STEP_OPTIONS, stepRules, stepSettings, streamSteps, type Step, type StepOptions, type StepSettings } from './token-steps';
 import type { ChatMessage, ChatTemplate, RenderChatOptions } from './chat-template';
 
 /** What generate() and stream() take (Hugging Face's names in camelCase). */
-export interface TextGenerationOptions {
+export interface TextGenerationOptions extends StepOptions {
   /** New tokens at most (HF's max_new_tokens; default the checkpoint's, else up to 20 tokens in all, HF's max_length default). */
   maxNewTokens?: number;
   /** 1 (the default): greedy search or sampling; more: beam search (not with doSample, stop strings, onToken or stream()). */
@@ -30,30 +29,6 @@ export interface TextGenerationOptions {
   lengthPenalty?: number;
   /** Beam search: default false (HF's). */
   earlyStopping?: boolean | 'never';
-  /** Sample instead of taking the best token (HF's do_sample; default the checkpoint's, else false). */
-  doSample?: boolean;
-  /** ≥ 0; sampling divides the logits by it (default the checkpoint's, else 1). 0 means greedy search. */
-  temperature?: number;
-  /** Sampling keeps the topK best tokens; 0 keeps all (default the checkpoint's, else 50, as HF). */
-  topK?: number;
-  /** In (0, 1]: sampling keeps the fewest best tokens whose probability reaches topP (default the checkpoint's, else 1). */
-  topP?: number;
-  /** In [0, 1]: sampling drops tokens less probable than minP × the best token's probability (default the checkpoint's, else off). */
-  minP?: number;
-  /** > 0: scores of tokens already in the sequence, the prompt included, are divided (positive) or multiplied (negative) by it; greedy search and sampling (default the checkpoint's, else 1). */
-  repetitionPenalty?: number;
-  /** An integer in [0, 2^53): the same seed gives the same sampled tokens (default: a random one). */
-  seed?: number;
-  /**
-   * Strings or token ids that end generation: an id when it is generated (as an EOS), a string
-   * when the generated text contains it. Like HF's stop_strings, the output keeps the stop string
-   * (and the rest of the token that completed it).
-   */
-  stop?: string | number | readonly (string | number)[];
-  /** Called with each new token and the text it completes ('' while a character is incomplete); the pieces concatenate to the text. */
-  onToken?: (piece: string, id: number) => void;
-  /** Aborting it stops generation between tokens: generate() throws, stream() rejects, with the signal's reason (an AbortError). */
-  signal?: AbortSignal;
   /**
    * A prompt that leaves no room for maxNewTokens in the model's positions: 'error' (the default)
    * refuses it when no position is left at all; 'truncate' drops its first tokens (after a leading
@@ -62,19 +37,15 @@ export interface TextGenerationOptions {
   truncation?: 'error' | 'truncate';
 }
 
-const OPTIONS = [
-  'maxNewTokens', 'numBeams', 'lengthPenalty', 'earlyStopping', 'doSample', 'temperature', 'topK', 'topP', 'minP',
-  'repetitionPenalty', 'seed', 'stop', 'onToken', 'signal', 'truncation',
-] as const;
+const OPTIONS = ['maxNewTokens', 'numBeams', 'lengthPenalty', 'earlyStopping', ...STEP_OPTIONS, 'truncation'] as const;
 
 /** Hugging Face's names for our options (generate(**kwargs), generation_config.json). */
-const HF_NAMES: Record<string, ForeignOption> = Object.fromEntries([
-  ['max_new_tokens', 'maxNewTokens'], ['num_beams', 'numBeams'], ['length_penalty', 'lengthPenalty'], ['early_stopping', 'earlyStopping'],
-  ['do_sample', 'doSample'], ['top_k', 'topK'], ['top_p', 'topP'], ['min_p', 'minP'], ['repetition_penalty', 'repetitionPenalty'],
-  ['stop_strings', 'stop'], ['eos_token_id', 'stop'], ['random_seed', 'seed'],
-].map(([hf, ours]) => [hf, { tool: 'Hugging Face', ours }]));
-HF_NAMES['max_length'] = { tool: 'Hugging Face', note: 'give maxNewTokens, the new tokens without the prompt' };
-HF_NAMES['streamer'] = { tool: 'Hugging Face', note: 'use stream(prompt, options) or the onToken option' };
+const HF_NAMES: Record<string, ForeignOption> = {
+  ...STEP_HF_NAMES,
+  ...Object.fromEntries([['num_beams', 'numBeams'], ['length_penalty', 'lengthPenalty'], ['early_stopping', 'earlyStopping']]
+    .map(([hf, ours]) => [hf, { tool: 'Hugging Face', ours }])),
+  max_length: { tool: 'Hugging Face', note: 'give maxNewTokens, the new tokens without the prompt' },
+};
 
 /** The defaults a checkpoint's generation_config.json sets (or config.json's same keys). */
 export interface TextGenerationDefaults extends SamplingDefaults {
@@ -103,20 +74,9 @@ interface Plan {
   numBeams: number;
   lengthPenalty: number;
   earlyStopping: boolean | 'never';
-  sampling: SamplingSettings;
-  seed: number;
+  settings: StepSettings;
   rules: TokenRules;
-  stopStrings: string[];
-  onToken: ((piece: string, id: number) => void) | undefined;
   signal: AbortSignal | undefined;
-}
-
-/** One step of greedy search or sampling: the token and the text it completes. */
-interface Step {
-  id: number;
-  piece: string;
-  /** The text of every new token so far. */
-  text: string;
 }
 
 export class TextGenerationModel {
@@ -169,14 +129,7 @@ export class TextGenerationModel {
   generate(prompt: string | number[], options: TextGenerationOptions = {}): GenerationResult {
     const plan = this.plan(prompt, options, 'generate');
     if (plan.numBeams > 1) return this.beamSearch(plan);
-    const ids: number[] = [];
-    let text = '';
-    for (const step of this.steps(plan)) {
-      ids.push(step.id);
-      text = step.text;
-      plan.onToken?.(step.piece, step.id);
-    }
-    return { text, ids };
+    return runSteps(this.steps(plan), plan.settings.onToken);
   }
 
   /**
@@ -189,54 +142,15 @@ export class TextGenerationModel {
   stream(prompt: string | number[], options: TextGenerationOptions = {}): AsyncGenerator<string, void, undefined> {
     const plan = this.plan(prompt, options, 'stream');
     if (plan.numBeams > 1) throw new Error('stream: option numBeams must be 1 (greedy search or sampling): beam search only knows its output at the end');
-    return this.streamSteps(plan);
+    return streamSteps(this.steps(plan), plan.settings.onToken);
   }
 
-  private async *streamSteps(plan: Plan): AsyncGenerator<string, void, undefined> {
-    for (const step of this.steps(plan)) {
-      plan.onToken?.(step.piece, step.id);
-      if (step.piece) yield step.piece;
-      await nextTask();
-    }
-  }
-
-  /**
-   * Greedy search or sampling, a token at a time: the prompt prefilled in one pass, then each
-   * token fed alone with the KV cache. Ends after an EOS or stop id, a stop string, or maxLength.
-   */
-  private *steps(plan: Plan): Generator<Step, void, undefined> {
-    const { prompt, maxLength, rules, sampling, signal } = plan;
-    const V = this.config.vocabSize;
-    const rng = sampling.doSample ? new Xoshiro128(plan.seed) : undefined;
-    const text = new TextStream(this.tokenizer);
-    const seq = [...prompt], row = new Float64Array(V), probs = new Float64Array(V);
-    signal?.throwIfAborted();
-    const decoder = this.model.stepDecoder(1, maxLength);
-    try {
-      let logits = decoder.next([prompt], 0);
-      for (;;) {
-        processScores(logits, row, seq, maxLength, rules);
-        let id: number;
-        if (rng) {
-          warpScores(row, sampling);
-          id = drawToken(softmax(row, probs), rng);
-        } else {
-          id = argmax(row);
-        }
-        seq.push(id);
-        const settled = text.emittedLength;
-        let piece = text.push(id);
-        const last = rules.stops.has(id) || seq.length >= maxLength || containsStop(text.text, settled, plan.stopStrings);
-        // The last piece gives out an incomplete character too: the pieces add up to the text.
-        if (last) piece += text.flush();
-        yield { id, piece, text: text.text };
-        if (last) return;
-        signal?.throwIfAborted();
-        logits = decoder.next([[id]], seq.length - 1);
-      }
-    } finally {
-      decoder.free();
-    }
+  /** Greedy search or sampling (token-steps.ts): the prompt prefilled in one pass, then each token fed alone with the KV cache. */
+  private steps(plan: Plan): Generator<Step, void, undefined> {
+    return decodeSteps({
+      prompt: plan.prompt, maxLength: plan.maxLength, rules: plan.rules, settings: plan.settings, tokenizer: this.tokenizer,
+      open: () => this.model.stepDecoder(1, plan.maxLength),
+    });
   }
 
   /** HF's beam search (generation.ts), the signal checked before each step. */
@@ -244,13 +158,7 @@ export class TextGenerationModel {
     const { prompt, signal } = plan;
     signal?.throwIfAborted();
     const decoder = this.model.stepDecoder(plan.numBeams, plan.maxLength);
-    const guarded: StepDecoder = {
-      next: (tokens, pos) => {
-        signal?.throwIfAborted();
-        return decoder.next(tokens, pos);
-      },
-      reorder: (from, length) => decoder.reorder(from, length),
-    };
+    const guarded = abortable(decoder, signal);
     let sequence: number[];
     try {
       const o = { maxLength: plan.maxLength, numBeams: plan.numBeams, lengthPenalty: plan.lengthPenalty, earlyStopping: plan.earlyStopping, numReturnSequences: 1, renormalizeLogits: false };
@@ -275,7 +183,7 @@ export class TextGenerationModel {
     const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TextGenerationOptions;
     const d = this.generationDefaults, o = { ...d, ...set };
     const c = this.config, max = c.maxPositions, V = c.vocabSize;
-    const bad = (name: string, want: string, got: unknown) => new Error(`${where}: option ${name} must be ${want}, got ${show(got)}`);
+    const bad = badOption(where);
 
     const truncation = o.truncation ?? 'error';
     if (truncation !== 'error' && truncation !== 'truncate') throw bad('truncation', "'error' or 'truncate'", truncation);
@@ -299,14 +207,8 @@ export class TextGenerationModel {
     // Checks numBeams, lengthPenalty and earlyStopping, naming them.
     const search = searchOptions({ maxLength, numBeams: o.numBeams, lengthPenalty: o.lengthPenalty, earlyStopping: o.earlyStopping }, max, where);
 
-    const sampling = this.samplingSettings(o, bad);
-    if (o.seed !== undefined && (!Number.isSafeInteger(o.seed) || o.seed < 0)) throw bad('seed', 'an integer in [0, 2^53)', o.seed);
-    if (o.onToken !== undefined && typeof o.onToken !== 'function') throw bad('onToken', 'a function (piece, id) => void', o.onToken);
-    const signal = o.signal;
-    if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean' || typeof signal.throwIfAborted !== 'function')) {
-      throw bad('signal', 'an AbortSignal', signal);
-    }
-    const { strings: stopStrings, ids: stopIds } = parseStop(o.stop, V, bad);
+    const settings = stepSettings(o, V, bad);
+    const { sampling, stopStrings } = settings;
 
     if (search.numBeams > 1) {
       const refuse = (what: string) => new Error(`${where}: ${what} is not supported with beam search (numBeams ${search.numBeams}); give numBeams: 1`);
@@ -319,28 +221,10 @@ export class TextGenerationModel {
       if (sampling.repetitionPenalty !== 1) throw refuse(`option repetitionPenalty${set.repetitionPenalty === undefined ? ' (the checkpoint\'s repetition_penalty)' : ''}`);
     }
 
-    const rules = tokenRules(c, 0);
-    const stops = new Set([...rules.stops, ...stopIds]);
-    // The EOS and stop ids stay possible even where the tokenizer lacks them (they end generation).
-    const suppressed = new Set([...rules.suppressed, ...this.undecodableIds()].filter((t) => !stops.has(t)));
     return {
       where, prompt: ids, maxLength, numBeams: search.numBeams, lengthPenalty: search.lengthPenalty, earlyStopping: search.earlyStopping,
-      sampling, seed: o.seed ?? randomSeed(), rules: { ...rules, stops, suppressed, repetitionPenalty: sampling.repetitionPenalty },
-      stopStrings, onToken: o.onToken, signal,
+      settings, rules: stepRules(tokenRules(c, 0), settings, this.undecodableIds()), signal: settings.signal,
     };
-  }
-
-  /** The sampling settings of the options over the checkpoint's defaults, checked (HF's defaults where neither sets one). */
-  private samplingSettings(o: TextGenerationOptions, bad: (name: string, want: string, got: unknown) => Error): SamplingSettings {
-    const { doSample = false, temperature = 1, topK = 50, topP = 1, minP, repetitionPenalty = 1 } = o;
-    if (doSample !== true && doSample !== false) throw bad('doSample', 'true or false', doSample);
-    if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature < 0) throw bad('temperature', 'a number ≥ 0 (0: greedy search)', temperature);
-    if (!Number.isSafeInteger(topK) || topK < 0) throw bad('topK', 'an integer ≥ 0 (0: no limit)', topK);
-    if (typeof topP !== 'number' || !(topP > 0 && topP <= 1)) throw bad('topP', 'a number in (0, 1]', topP);
-    if (minP !== undefined && (typeof minP !== 'number' || !(minP >= 0 && minP <= 1))) throw bad('minP', 'a number in [0, 1]', minP);
-    if (typeof repetitionPenalty !== 'number' || !Number.isFinite(repetitionPenalty) || repetitionPenalty <= 0) throw bad('repetitionPenalty', 'a number > 0', repetitionPenalty);
-    // Temperature 0 is the limit of sampling as the temperature falls: the best token, greedy search.
-    return { doSample: doSample && temperature > 0, temperature, topK, topP, minP, repetitionPenalty };
   }
 
   /** The ids below V the tokenizer cannot decode (computed once). */
@@ -384,47 +268,3 @@ function truncateLeft(ids: number[], keep: number, bos: number | undefined): num
   return ids.slice(ids.length - keep);
 }
 
-/** Does text contain a stop string that ends past `settled` (text before it was searched at earlier tokens)? */
-function containsStop(text: string, settled: number, stops: readonly string[]): boolean {
-  return stops.some((s) => text.indexOf(s, Math.max(0, settled - s.length + 1)) >= 0);
-}
-
-/** The stop option as strings and ids, checked. */
-function parseStop(stop: TextGenerationOptions['stop'], V: number, bad: (name: string, want: string, got: unknown) => Error): { strings: string[]; ids: number[] } {
-  const strings: string[] = [], ids: number[] = [];
-  if (stop === undefined) return { strings, ids };
-  const list = Array.isArray(stop) ? stop as readonly unknown[] : [stop];
-  for (const s of list) {
-    if (typeof s === 'string' && s.length > 0) strings.push(s);
-    else if (Number.isSafeInteger(s) && (s as number) >= 0 && (s as number) < V) ids.push(s as number);
-    else throw bad('stop', `non-empty strings or token ids in [0, ${V})`, s);
-  }
-  return { strings, ids };
-}
-
-/** A value in a message as it would be written. */
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'function') return 'a function';
-  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
-  return String(v);
-}
-
-/**
- * Resolves at the next task of the event loop (not a microtask): between streamed tokens a page
- * repaints and timers and clicks (an abort) run. scheduler.yield where there is one, else
- * setImmediate (Node), else a MessageChannel message (no 4 ms clamp as nested setTimeouts have).
- */
-function nextTask(): Promise<void> {
-  const scheduler = (globalThis as { scheduler?: { yield?(): Promise<void> } }).scheduler;
-  if (typeof scheduler?.yield === 'function') return scheduler.yield();
-  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
-}

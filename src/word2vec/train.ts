@@ -11,6 +11,7 @@ import { chunkSentences, CorpusRecorder, encodeChunks, type Chunk } from './enco
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options';
 import { initSubwordRows, subwordTable } from './subword';
 import { Vocab, type VocabScan } from './vocab';
+import { yieldToEventLoop } from '../event-loop';
 
 /** Where training stopped: enough, with the weights, to resume it exactly. */
 export interface TrainingProgress {
@@ -289,21 +290,4 @@ function copyRows(from: Float32Array, dim: number, to: Float32Array, stride: num
 async function writeCheckpoint(path: string, state: ModelState): Promise<void> {
   const { writeFileAtomic } = await import('../io/atomic-write');
   await writeFileAtomic(path, checkpointBytes(state));
-}
-
-/**
- * Lets timers, messages and abort() run between batches. Not setTimeout(0): it waits at least
- * 1 ms in Node and 4 ms in browsers once timers nest (1.3 s over the sample corpus's batches).
- * setImmediate in Node; elsewhere a message to ourselves, which is queued as a task at once.
- */
-function yieldToEventLoop(): Promise<void> {
-  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
 }
