@@ -31,8 +31,8 @@ test.skipIf(skip)('a user error: one line on stderr, exit 1, no stack; with and 
   for (const env of envs) {
     const r = runBin(['similar', 'no-such-vectors.bin', 'king'], env);
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 1, stdout: '', stderr: 'wasm-nlp: vectors no-such-vectors.bin does not exist\n' });
-    const c = runBin(['classify', 'no-such-model', 'some text'], env);
-    expect({ status: c.status, stdout: c.stdout, stderr: c.stderr }).toEqual({ status: 1, stdout: '', stderr: 'wasm-nlp: model folder no-such-model does not exist\n' });
+    const c = runBin(['classify', './no-such-model', 'some text'], env);
+    expect({ status: c.status, stdout: c.stdout, stderr: c.stderr }).toEqual({ status: 1, stdout: '', stderr: 'wasm-nlp: model folder ./no-such-model does not exist\n' });
   }
   const usage = runBin(['eval', 'v.bin', '--restrict-vocab', 'all']);
   expect(usage.status).toBe(2);
