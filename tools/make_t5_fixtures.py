@@ -73,6 +73,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_family_fixtures import t5_relative_position_bucket  # noqa: E402  (T5Attention._relative_position_bucket)
 from make_transformer_fixtures import beam_search, tensor_json, write_json, write_safetensors  # noqa: E402
 
 torch.set_num_threads(1)
@@ -143,28 +144,8 @@ def tokenize(sp, ids_of, text):
 
 
 # ----------------------------------------------------------------------------------------------
-# Relative position buckets
+# Relative position buckets (T5Attention._relative_position_bucket: make_family_fixtures.py's)
 # ----------------------------------------------------------------------------------------------
-
-
-def relative_position_bucket(relative_position, bidirectional=True, num_buckets=32, max_distance=128):
-    """T5Attention._relative_position_bucket, as Hugging Face writes it."""
-    relative_buckets = 0
-    if bidirectional:
-        num_buckets //= 2
-        relative_buckets += (relative_position > 0).to(torch.long) * num_buckets
-        relative_position = torch.abs(relative_position)
-    else:
-        relative_position = -torch.min(relative_position, torch.zeros_like(relative_position))
-    max_exact = num_buckets // 2
-    is_small = relative_position < max_exact
-    relative_position_if_large = max_exact + (
-        torch.log(relative_position.float() / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact)
-    ).to(torch.long)
-    relative_position_if_large = torch.min(relative_position_if_large, torch.full_like(relative_position_if_large, num_buckets - 1))
-    relative_buckets += torch.where(is_small, relative_position, relative_position_if_large)
-    return relative_buckets
-
 
 def bucket_by_thresholds(rel, bidirectional, num_buckets, max_distance):
     """The independent formulation: count the float64 thresholds a distance has reached."""
@@ -192,7 +173,7 @@ def bucket_tables(buckets, max_distance):
     """torch's buckets of every relative position in [−300, 300], both directions, checked against the thresholds."""
     out = {}
     for bidirectional in (True, False):
-        got = relative_position_bucket(RELATIVE, bidirectional, buckets, max_distance).tolist()
+        got = t5_relative_position_bucket(RELATIVE, bidirectional, buckets, max_distance).tolist()
         want = [bucket_by_thresholds(int(r), bidirectional, buckets, max_distance) for r in RELATIVE]
         bad = [(int(r), g, w) for r, g, w in zip(RELATIVE, got, want) if g != w]
         if bad:
@@ -206,7 +187,7 @@ def compute_bias(table, query_length, key_length, bidirectional, v):
     """T5Attention.compute_bias: [1, H, Tq, Tk]."""
     context = torch.arange(query_length)[:, None]
     memory = torch.arange(key_length)[None, :]
-    b = relative_position_bucket(memory - context, bidirectional, v["buckets"], v["max_distance"])
+    b = t5_relative_position_bucket(memory - context, bidirectional, v["buckets"], v["max_distance"])
     return table[b].permute([2, 0, 1]).unsqueeze(0)
 
 
