@@ -4,6 +4,7 @@
 import { FormatError } from '../io/errors';
 import { bomLength, parseJsonBytes, showJson } from '../io/json-bytes';
 import type { GenerateOptions } from './generation';
+import type { StepOptions } from './token-steps';
 
 const KEYS = [
   ['max_length', 'maxLength'], ['min_length', 'minLength'], ['num_beams', 'numBeams'],
@@ -95,15 +96,8 @@ export function generationTokens(json: Uint8Array | string, file: string, V: num
   return out;
 }
 
-/** The sampling defaults a decoder's generation config sets (HF's names in camelCase). */
-export interface SamplingDefaults {
-  doSample?: boolean;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repetitionPenalty?: number;
-}
+/** The sampling defaults a generation config sets: those options of generate(), as token-steps.ts defines them. */
+export type SamplingDefaults = Pick<StepOptions, 'doSample' | 'temperature' | 'topK' | 'topP' | 'minP' | 'repetitionPenalty'>;
 
 /** Each sampling key with the values generate() accepts for it (as its options: see text-generation.ts). */
 const SAMPLING_KEYS: readonly (readonly [string, keyof SamplingDefaults, (v: unknown) => boolean, string])[] = [
