@@ -16,7 +16,7 @@
 // and, for the tests, faults: a connection cut mid-body, a slow body, a wrong sha256 announced, a
 // branch that moves between two requests.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join, relative } from 'node:path';
 
@@ -188,4 +188,19 @@ export async function serveHub(repos: Record<string, Repo>, options: { gated?: s
       await Promise.all([close(server), close(cdn)]);
     },
   };
+}
+
+/** Every path under `dir` (files and symlinks, with their targets), sorted: the layout to compare. */
+export function tree(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const path = join(d, name);
+      const st = lstatSync(path);
+      if (st.isDirectory()) walk(path);
+      else out.push(st.isSymbolicLink() ? `${relative(dir, path)} -> ${readlinkSync(path)}` : relative(dir, path));
+    }
+  };
+  walk(dir);
+  return out;
 }

@@ -2,7 +2,7 @@
 // loads as it does from its folder, the cache on disk is huggingface_hub's layout, a second load
 // needs no network, cut/corrupt/aborted downloads leave nothing that looks complete, progress
 // arrives in order with the right totals, and errors name the URL, the status and what to try.
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -14,7 +14,7 @@ import { parseSafetensors } from '../../src/io/safetensors';
 import { loadModel } from '../../src/transformer/load';
 import type { TextEncoderModel } from '../../src/transformer/text-encoder';
 import { pipeline } from '../../src/pipeline/pipeline';
-import { gitBlobId, isLfs, repoFromFolder, serveHub, sha256, type HubServer, type Repo } from './hub-server';
+import { gitBlobId, isLfs, repoFromFolder, serveHub, sha256, tree, type HubServer, type Repo } from './hub-server';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'mpnet-st');
 const ID = 'org/mpnet-st';
@@ -32,21 +32,6 @@ function cacheDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-hub-'));
   temps.push(dir);
   return dir;
-}
-
-/** Every path under `dir` (files and symlinks, with their targets), sorted: the layout to compare. */
-function tree(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const path = join(d, name);
-      const st = lstatSync(path);
-      if (st.isDirectory()) walk(path);
-      else out.push(st.isSymbolicLink() ? `${relative(dir, path)} -> ${readlinkSync(path)}` : relative(dir, path));
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 /** A loopback URL where nothing listens: a port just freed. */

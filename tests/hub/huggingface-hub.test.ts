@@ -6,16 +6,16 @@
 // huggingface_hub`), and are skipped with a warning elsewhere.
 import { execFile } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { init, type Runtime } from '../../src/index';
 import { loadModel } from '../../src/transformer/load';
 import type { TextEncoderModel } from '../../src/transformer/text-encoder';
 import { PYTHON } from '../references';
-import { repoFromFolder, serveHub, sha256, type HubServer, type Repo } from './hub-server';
+import { repoFromFolder, serveHub, sha256, tree, type HubServer, type Repo } from './hub-server';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'mpnet-st');
 const ID = 'org/mpnet-st';
@@ -40,21 +40,6 @@ async function python(script: string, env: Record<string, string>): Promise<stri
     env: { ...process.env, PYTHONPATH, HF_HUB_DISABLE_TELEMETRY: '1', HF_HUB_DISABLE_XET: '1', HF_HUB_DISABLE_IMPLICIT_TOKEN: '1', ...env },
   });
   return stdout;
-}
-
-/** Every path under `dir`, symlinks with their targets, sorted. */
-function tree(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const path = join(d, name);
-      const st = lstatSync(path);
-      if (st.isDirectory()) walk(path);
-      else out.push(st.isSymbolicLink() ? `${relative(dir, path)} -> ${readlinkSync(path)}` : relative(dir, path));
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 const available = hasHuggingfaceHub();
