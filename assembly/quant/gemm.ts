@@ -58,7 +58,10 @@ export function gemmQ8ScratchFloats(): i32 {
 
 /**
  * One quantized row (m = 1, a decoder step; aq its kp bytes, sa and za its scale and zero
- * point) against packed B: columns [n0, n1) of c. Bound by reading B, a byte a weight.
+ * point) against packed B: columns [n0, n1) of c. Bound by reading B, a byte a weight: panels
+ * are read side by side (four with the relaxed dot, two with the plain one's twice as many
+ * accumulators), as sequential streams that keep more loads in flight than one. Integer sums
+ * are exact, so the grouping does not change a result.
  */
 export function gemvQ8(aq: usize, sa: usize, za: usize, bp: usize, c: usize, bias: usize, k: i32, n: i32, n0: i32, n1: i32, act: i32, fused: i32): void {
   if (ASC_FEATURE_RELAXED_SIMD && fused) gemvQ8Of<Fused>(aq, sa, za, bp, c, bias, k, n, n0, n1, act);
@@ -69,51 +72,88 @@ function gemvQ8Of<D>(aq: usize, sa: usize, za: usize, bp: usize, c: usize, bias:
   const kp = roundUp4(k), kg = kp >> 2;
   const scales = bp + scalesOffset(k, n), sums = bp + colSumsOffset(k, n);
   const scale = f32x4.splat(load<f32>(sa)), zp = i32x4.splat(load<i32>(za));
-  for (let j = n0; j < n1; j += QNR) {
-    const panel = bp + <usize>j * kp;
-    let x0: v128, x1: v128;
-    if (ASC_FEATURE_RELAXED_SIMD) {
-      // Two k-groups a step in separate accumulators: half the chain of dependent adds.
-      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), t0 = i32x4.splat(0), t1 = i32x4.splat(0);
-      const ones = i16x8.splat(1);
-      let g = 0;
-      for (; g + 2 <= kg; g += 2) {
-        const q = panel + (<usize>g << 5);
-        const a = v128.load32_splat(aq + (<usize>g << 2)), an = v128.load32_splat(aq + (<usize>g << 2), 4);
-        s0 = dot4<D>(v128.load(q), a, s0, ones);
-        s1 = dot4<D>(v128.load(q, 16), a, s1, ones);
-        t0 = dot4<D>(v128.load(q, 32), an, t0, ones);
-        t1 = dot4<D>(v128.load(q, 48), an, t1, ones);
-      }
-      if (g < kg) {
-        const q = panel + (<usize>g << 5), a = v128.load32_splat(aq + (<usize>g << 2));
-        s0 = dot4<D>(v128.load(q), a, s0, ones);
-        s1 = dot4<D>(v128.load(q, 16), a, s1, ones);
-      }
-      x0 = i32x4.add(s0, t0);
-      x1 = i32x4.add(s1, t1);
-    } else {
-      let l0 = i32x4.splat(0), h0 = i32x4.splat(0), l1 = i32x4.splat(0), h1 = i32x4.splat(0);
+  const stride = <usize>QNR * kp;
+  let j = n0;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const ones = i16x8.splat(1);
+    for (; j + 4 * QNR <= n1; j += 4 * QNR) {
+      const p0 = bp + <usize>j * kp, p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride;
+      let s0 = i32x4.splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
       for (let g = 0; g < kg; g++) {
-        const q = panel + (<usize>g << 5);
-        const a = i16x8.extend_low_i8x16_u(v128.load32_splat(aq + (<usize>g << 2)));
-        const b0 = v128.load(q), b1 = v128.load(q, 16);
-        l0 = i32x4.add(l0, i32x4.dot_i16x8_s(a, i16x8.extend_low_i8x16_s(b0)));
-        h0 = i32x4.add(h0, i32x4.dot_i16x8_s(a, i16x8.extend_high_i8x16_s(b0)));
-        l1 = i32x4.add(l1, i32x4.dot_i16x8_s(a, i16x8.extend_low_i8x16_s(b1)));
-        h1 = i32x4.add(h1, i32x4.dot_i16x8_s(a, i16x8.extend_high_i8x16_s(b1)));
+        const o = <usize>g << 5;
+        const a = v128.load32_splat(aq + (<usize>g << 2));
+        s0 = dot4<D>(v128.load(p0 + o), a, s0, ones);
+        s1 = dot4<D>(v128.load(p0 + o, 16), a, s1, ones);
+        s2 = dot4<D>(v128.load(p1 + o), a, s2, ones);
+        s3 = dot4<D>(v128.load(p1 + o, 16), a, s3, ones);
+        s4 = dot4<D>(v128.load(p2 + o), a, s4, ones);
+        s5 = dot4<D>(v128.load(p2 + o, 16), a, s5, ones);
+        s6 = dot4<D>(v128.load(p3 + o), a, s6, ones);
+        s7 = dot4<D>(v128.load(p3 + o, 16), a, s7, ones);
       }
-      x0 = pairSums(l0, h0);
-      x1 = pairSums(l1, h1);
+      storePanel(c, bias, j, n, s0, s1, zp, scale, scales, sums, act);
+      storePanel(c, bias, j + QNR, n, s2, s3, zp, scale, scales, sums, act);
+      storePanel(c, bias, j + 2 * QNR, n, s4, s5, zp, scale, scales, sums, act);
+      storePanel(c, bias, j + 3 * QNR, n, s6, s7, zp, scale, scales, sums, act);
     }
-    const y0 = dequantize(x0, zp, v128.load(sums + (<usize>j << 2)), f32x4.mul(scale, v128.load(at(scales, j))));
-    const y1 = dequantize(x1, zp, v128.load(sums + (<usize>j << 2), 16), f32x4.mul(scale, v128.load(at(scales, j + 4))));
-    const cols = min(QNR, n - j);
-    for (let q = 0; q < cols; q++) {
-      let v = q < 4 ? extract(y0, q) : extract(y1, q - 4);
-      if (bias) v += load<f32>(at(bias, j + q));
-      store<f32>(at(c, j + q), v);
+    for (; j < n1; j += QNR) {
+      const p0 = bp + <usize>j * kp;
+      let s0 = i32x4.splat(0), s1 = s0;
+      for (let g = 0; g < kg; g++) {
+        const o = <usize>g << 5;
+        const a = v128.load32_splat(aq + (<usize>g << 2));
+        s0 = dot4<D>(v128.load(p0 + o), a, s0, ones);
+        s1 = dot4<D>(v128.load(p0 + o, 16), a, s1, ones);
+      }
+      storePanel(c, bias, j, n, s0, s1, zp, scale, scales, sums, act);
     }
-    activate(at(c, j), n, 1, cols, act);
+    return;
   }
+  for (; j + 2 * QNR <= n1; j += 2 * QNR) {
+    const p0 = bp + <usize>j * kp, p1 = p0 + stride;
+    let l0 = i32x4.splat(0), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0;
+    for (let g = 0; g < kg; g++) {
+      const o = <usize>g << 5;
+      const a = i16x8.extend_low_i8x16_u(v128.load32_splat(aq + (<usize>g << 2)));
+      const b0 = v128.load(p0 + o), b1 = v128.load(p0 + o, 16), b2 = v128.load(p1 + o), b3 = v128.load(p1 + o, 16);
+      l0 = i32x4.add(l0, i32x4.dot_i16x8_s(a, i16x8.extend_low_i8x16_s(b0)));
+      h0 = i32x4.add(h0, i32x4.dot_i16x8_s(a, i16x8.extend_high_i8x16_s(b0)));
+      l1 = i32x4.add(l1, i32x4.dot_i16x8_s(a, i16x8.extend_low_i8x16_s(b1)));
+      h1 = i32x4.add(h1, i32x4.dot_i16x8_s(a, i16x8.extend_high_i8x16_s(b1)));
+      l2 = i32x4.add(l2, i32x4.dot_i16x8_s(a, i16x8.extend_low_i8x16_s(b2)));
+      h2 = i32x4.add(h2, i32x4.dot_i16x8_s(a, i16x8.extend_high_i8x16_s(b2)));
+      l3 = i32x4.add(l3, i32x4.dot_i16x8_s(a, i16x8.extend_low_i8x16_s(b3)));
+      h3 = i32x4.add(h3, i32x4.dot_i16x8_s(a, i16x8.extend_high_i8x16_s(b3)));
+    }
+    storePanel(c, bias, j, n, pairSums(l0, h0), pairSums(l1, h1), zp, scale, scales, sums, act);
+    storePanel(c, bias, j + QNR, n, pairSums(l2, h2), pairSums(l3, h3), zp, scale, scales, sums, act);
+  }
+  for (; j < n1; j += QNR) {
+    const p0 = bp + <usize>j * kp;
+    let l0 = i32x4.splat(0), h0 = l0, l1 = l0, h1 = l0;
+    for (let g = 0; g < kg; g++) {
+      const o = <usize>g << 5;
+      const a = i16x8.extend_low_i8x16_u(v128.load32_splat(aq + (<usize>g << 2)));
+      const b0 = v128.load(p0 + o), b1 = v128.load(p0 + o, 16);
+      l0 = i32x4.add(l0, i32x4.dot_i16x8_s(a, i16x8.extend_low_i8x16_s(b0)));
+      h0 = i32x4.add(h0, i32x4.dot_i16x8_s(a, i16x8.extend_high_i8x16_s(b0)));
+      l1 = i32x4.add(l1, i32x4.dot_i16x8_s(a, i16x8.extend_low_i8x16_s(b1)));
+      h1 = i32x4.add(h1, i32x4.dot_i16x8_s(a, i16x8.extend_high_i8x16_s(b1)));
+    }
+    storePanel(c, bias, j, n, pairSums(l0, h0), pairSums(l1, h1), zp, scale, scales, sums, act);
+  }
+}
+
+/** Columns [j, j + 8) of C from a panel's int32 sums (those up to n): dequantized, bias added, activated. */
+// @ts-ignore: decorator
+@inline function storePanel(c: usize, bias: usize, j: i32, n: i32, x0: v128, x1: v128, zp: v128, scale: v128, scales: usize, sums: usize, act: i32): void {
+  const y0 = dequantize(x0, zp, v128.load(sums + (<usize>j << 2)), f32x4.mul(scale, v128.load(at(scales, j))));
+  const y1 = dequantize(x1, zp, v128.load(sums + (<usize>j << 2), 16), f32x4.mul(scale, v128.load(at(scales, j + 4))));
+  const cols = min(QNR, n - j);
+  for (let q = 0; q < cols; q++) {
+    let v = q < 4 ? extract(y0, q) : extract(y1, q - 4);
+    if (bias) v += load<f32>(at(bias, j + q));
+    store<f32>(at(c, j + q), v);
+  }
+  activate(at(c, j), n, 1, cols, act);
 }
