@@ -9,8 +9,8 @@
 // Prefill: llama/GPT-2, the prompt through the decoder with an empty cache, the last position's
 // logits out (wasm-nlp: stepDecoder().next([prompt], 0); ort-web: decoder_with_past.onnx with
 // zero-length past tensors, which returns the last position's logits only, as the export was made).
-// flan-t5: the encoder over the 128-token source (wasm-nlp's encode() also computes the decoder's
-// cross-attention K/V; ort-web's encoder.onnx does not).
+// flan-t5: the encoder over the 128-token source, in both engines without the decoder's
+// cross-attention K/V (the decoder computes them when it first runs over the encoding).
 // Decode step: one token at position 128 after a cache of 128 (wasm-nlp: its own cache, the step
 // repeated at the same position, writing the same K/V; ort-web: torch's cache fed in, the 129-long
 // present.* outputs copied out, as ort-web does for every output).

@@ -61,7 +61,11 @@ export interface Encoded {
   hidden: RuntimeTensor;
   /** B·S additive key mask (0 or −∞). */
   mask: RuntimeTensor;
-  /** Each decoder layer's cross-attention keys and values, computed once. */
+  /**
+   * Each decoder layer's cross-attention keys and values: empty until the decoder first runs
+   * over this batch (as Hugging Face's decoder fills its cross-attention cache on its first
+   * step), then computed once for every later step and freed with the batch.
+   */
   crossK: RuntimeTensor[];
   crossV: RuntimeTensor[];
   free(): void;
@@ -120,16 +124,15 @@ export class Seq2SeqModel {
   /** Runs the encoder on token ids (rows may differ in length; attentionMask 1 for tokens). */
   encode(inputIds: number[][], attentionMask?: number[][]): Encoded {
     this.lifetime.check('encode');
-    const c = this.config, D = c.dModel, rt = this.runtime, kernels = rt.kernels;
+    const c = this.config, D = c.dModel, rt = this.runtime;
     const B = inputIds.length;
     if (B === 0) throw new Error('encode: no sequences');
     const S = Math.max(...inputIds.map((r) => r.length));
     if (S > c.maxPositions) throw new Error(`encode: a sequence has ${S} tokens, the model's maxPositions is ${c.maxPositions}`);
-    const rows = B * S, width = this.headsWidth;
+    const rows = B * S;
     const hidden = rt.tensor([rows, D]);
     const mask = orFree(() => rt.tensor([rows]), hidden);
     const s = orFree(() => this.scratch(rows), hidden, mask);
-    const cross: RuntimeTensor[] = [];
     let bias: RuntimeTensor | undefined;
     try {
       this.embed(inputIds, S, hidden.data);
@@ -140,17 +143,11 @@ export class Seq2SeqModel {
       bias = this.relativeBias('encoder', 0, S, S);
       for (const block of this.w.encoder) runBlock(rt, this.blockShape, block, hidden, s, { rows, B, T: S, self: { kind: 'full', mask, bias } });
       if (this.w.encoderNorm) applyNorm(rt, this.w.encoderNorm, hidden, rows, D, hidden);
-      // The encoder's keys and values for every decoder block, once for all decoding steps.
-      const L = this.w.decoder.length;
-      for (let i = 0; i < 2 * L; i++) cross.push(rt.tensor([rows, width]));
-      const keys = cross.slice(0, L), values = cross.slice(L);
-      this.w.decoder.forEach((block, i) => {
-        kernels.matmul(hidden, block.cross!.k.weight, { m: rows, bias: block.cross!.k.bias, out: keys[i]! });
-        kernels.matmul(hidden, block.cross!.v.weight, { m: rows, bias: block.cross!.v.bias, out: values[i]! });
-      });
+      const keys: RuntimeTensor[] = [], values: RuntimeTensor[] = [];
       return { batch: B, S, hidden, mask, crossK: keys, crossV: values, free: () => [hidden, mask, ...keys, ...values].forEach((t) => t.free()) };
     } catch (e) {
-      for (const t of [hidden, mask, ...cross]) t.free();
+      hidden.free();
+      mask.free();
       throw e;
     } finally {
       bias?.free();
@@ -165,6 +162,7 @@ export class Seq2SeqModel {
     const B = enc.batch, T = decoderIds[0]!.length, rows = B * T;
     if (decoderIds.length !== B || decoderIds.some((r) => r.length !== T)) throw new Error('decode: one row of decoder ids per sequence, all of the same length');
     if (T > c.maxPositions) throw new Error(`decode: ${T} decoder positions, the model's maxPositions is ${c.maxPositions}`);
+    this.projectEncoded(enc);
     const x = rt.tensor([rows, D]);
     const s = orFree(() => this.scratch(rows), x);
     let bias: RuntimeTensor | undefined;
@@ -191,6 +189,28 @@ export class Seq2SeqModel {
 
   private crossInput(enc: Encoded, layer: number) {
     return { keys: enc.crossK[layer]!, values: enc.crossV[layer]!, mask: enc.mask, B: enc.batch, S: enc.S };
+  }
+
+  /** Fills enc.crossK and enc.crossV (every decoder layer's projections of the encoder output) if still empty. */
+  private projectEncoded(enc: Encoded): void {
+    if (enc.crossK.length > 0) return;
+    const rt = this.runtime, rows = enc.batch * enc.S, width = this.headsWidth;
+    const keys: RuntimeTensor[] = [], values: RuntimeTensor[] = [];
+    try {
+      for (const block of this.w.decoder) {
+        const k = rt.tensor([rows, width]);
+        keys.push(k);
+        const v = rt.tensor([rows, width]);
+        values.push(v);
+        rt.kernels.matmul(enc.hidden, block.cross!.k.weight, { m: rows, bias: block.cross!.k.bias, out: k });
+        rt.kernels.matmul(enc.hidden, block.cross!.v.weight, { m: rows, bias: block.cross!.v.bias, out: v });
+      }
+    } catch (e) {
+      for (const t of [...keys, ...values]) t.free();
+      throw e;
+    }
+    enc.crossK.push(...keys);
+    enc.crossV.push(...values);
   }
 
   /** LM-head logits (rows × vocab) of the decoder's hidden rows (rows × d: what decode() returns). */
@@ -245,6 +265,7 @@ export class Seq2SeqModel {
   stepDecoder(enc: Encoded, capacity: number, beams = 1): StepDecoder & { free(): void } {
     this.lifetime.check('stepDecoder');
     const rows = enc.batch * beams;
+    this.projectEncoded(enc);
     const cache = new KVCache(this.runtime, this.w.decoder.length, rows, capacity, this.headsWidth);
     return {
       next: (tokens, pos) => {
