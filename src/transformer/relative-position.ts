@@ -42,10 +42,13 @@ export function relativeBiasRows(table: EmbeddingTable, r: RelativeAttention, H:
   const { first, tq, tk } = q;
   if (out.length !== H * tq * tk) throw new Error(`relativeBiasRows: out holds ${out.length} floats, H · tq · tk is ${H * tq * tk}`);
   if (table.dim !== H) throw new Error(`relativeBiasRows: the table has ${table.dim} columns, one per head (${H}) expected`);
-  for (let i = 0; i < tq; i++) {
-    for (let j = 0; j < tk; j++) {
-      const row = table.row(relativeBucket(j - (first + i), r.buckets, r.maxDistance, q.bidirectional));
-      for (let h = 0; h < H; h++) out[(h * tq + i) * tk + j] = row[h]!;
+  // The bias depends on j − i alone: one table row per distance, from −(first + tq − 1) to tk − 1.
+  const nearest = first + tq - 1;
+  const byDistance = Array.from({ length: nearest + tk }, (_, d) => table.row(relativeBucket(d - nearest, r.buckets, r.maxDistance, q.bidirectional)));
+  for (let h = 0; h < H; h++) {
+    for (let i = 0; i < tq; i++) {
+      const base = (h * tq + i) * tk, shift = nearest - first - i;
+      for (let j = 0; j < tk; j++) out[base + j] = byDistance[j + shift]![h]!;
     }
   }
 }
