@@ -2,7 +2,7 @@
 // staged into memory and the kernels of the loaded build called, split across the worker pool
 // when there is one and the problem is large enough to pay for it.
 import type { Arena } from '../wasm/arena';
-import type { KernelExports, ParallelKernel } from '../wasm/builds';
+import { RANGE_ARGUMENT, type KernelExports, type RangeKernel } from '../wasm/builds';
 import type { WorkerPool } from '../wasm/pool';
 import { attentionArgs } from './args/attention';
 import { matmulArgs, packArgs, packQ8Args, quantizeWeightsArgs } from './args/matmul';
@@ -12,13 +12,14 @@ import { axpyArgs, elementwiseArgs, scaleArgs } from './args/vector';
 import { word2vecJobArgs, word2vecModelArgs } from './args/word2vec';
 import { PackedB } from './packed';
 import { quantizeWeights } from './quantize';
-import { splitRange } from './split';
 import { residentOffset, Staging } from './staging';
 import type { Kernels, Operand, PackedMatrix, QuantizedWeights, Resident, Word2VecJob, Word2VecModelArrays } from './types';
 import { P, PARAMS_BYTES, scratchFloats } from './word2vec-params';
 
 /** Columns per GEMM panel: threads split C at multiples of it. */
 const NR = 8;
+/** Chunks a thread of the pool takes of a split kernel's range, on average. */
+const CHUNKS_PER_THREAD = 4;
 /** Rows of a plain weight packB copies into WASM memory at a time: about 1 MiB of floats. */
 const PACK_CHUNK_FLOATS = 1 << 18;
 /** Below this many rows of A, packing B costs more than it saves: the unpacked kernel runs. */
@@ -48,15 +49,19 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
     }
   }
 
-  /** Runs a kernel over [0, total), in one call or split across the pool. */
-  function parallel(kernel: ParallelKernel, total: number, align: number, worthSplitting: boolean,
+  /**
+   * Runs a kernel over [0, total), in one call or shared by the pool's threads in chunks with
+   * edges on multiples of align (a few per thread, so that a thread the OS deschedules holds
+   * up little). args(lo, hi, t): the arguments for the range [lo, hi) on thread t.
+   */
+  function parallel(kernel: RangeKernel, total: number, align: number, worthSplitting: boolean,
     args: (lo: number, hi: number, thread: number) => number[]): void {
     if (!pool || !worthSplitting || total <= align) {
       (k[kernel] as (...a: number[]) => void)(...args(0, total, 0));
       return;
     }
-    const ranges = splitRange(total, threads, align);
-    pool.run(kernel, Array.from({ length: threads }, (_, t) => (ranges[t] ? args(ranges[t]![0], ranges[t]![1], t) : undefined)));
+    const chunks = Math.min(Math.ceil(total / align), CHUNKS_PER_THREAD * threads);
+    pool.share(kernel, Array.from({ length: threads }, (_, t) => args(0, 0, t)), { total, align, chunks, rangeArg: RANGE_ARGUMENT[kernel] });
   }
 
   function packInto(pb: number, ldb: number, out: number, kk: number, n: number, transB: boolean): void {
@@ -171,7 +176,7 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       if (m === 1) {
         k.quantizeRows(pa, kk, 1, kk, pq, kp, ps, pz, 0);
         // Bound by reading B, a byte a weight: worth splitting at a quarter of the f32 GEMV's size.
-        parallel('gemvQ8', n, NR, 2 * ops >= minParallelFlops, (lo, hi) => [pq, ps, pz, packed.offset, pc, pbias, kk, n, lo, hi, act, fused]);
+        parallel('gemvQ8', n, 4 * NR, 2 * ops >= minParallelFlops, (lo, hi) => [pq, ps, pz, packed.offset, pc, pbias, kk, n, lo, hi, act, fused]);
       } else {
         k.quantizeRows(pa, kk, m, kk, pq, 0, ps, pz, 1);
         // About twice the f32 GEMM's speed: worth splitting at twice its size.
@@ -197,7 +202,7 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
         } else {
           if (!packed) packInto(pb, transB ? kk : n, bp, kk, n, transB);
           const flops = 2 * m * kk * n;
-          if (m === 1) parallel('gemv', n, NR, 8 * flops >= minParallelFlops, (lo, hi) => [pa, bp, pc, pbias, kk, n, lo, hi, act]);
+          if (m === 1) parallel('gemv', n, 4 * NR, 8 * flops >= minParallelFlops, (lo, hi) => [pa, bp, pc, pbias, kk, n, lo, hi, act]);
           else parallel('gemm', n, NR, flops >= minParallelFlops, (lo, hi, t) => [pa, kk, bp, pc, n, pbias, m, kk, n, lo, hi, act, gemmScratch[t]!]);
         }
         return s.result(pc, m * n, out);
@@ -396,7 +401,7 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
           // A work queue: each thread takes the next job as it finishes one (w2vTrainQueue).
           const next = s.scratch(1);
           new Int32Array(heap, next, 1)[0] = 0;
-          pool!.run('w2vTrainQueue', scratch.map((sc) => [block, jobs.length, next, sc]));
+          pool!.share('w2vTrainQueue', scratch.map((sc) => [block, jobs.length, next, sc]));
         }
         return params.map((p) => {
           const v = new DataView(arena.buf as ArrayBuffer, p, PARAMS_BYTES);

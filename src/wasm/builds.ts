@@ -47,6 +47,15 @@ export interface KernelExports {
 export const PARALLEL_KERNELS = ['packB', 'gemm', 'gemv', 'attention', 'w2vTrain', 'quantizeWeightRows', 'packQ8', 'gemmQ8', 'gemvQ8', 'w2vTrainQueue'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
+/**
+ * The kernels that split a range (of columns, rows or attention units) and where each takes
+ * it: the index of the range's start among its arguments, the end the next (pool.ts's chunks).
+ */
+export const RANGE_ARGUMENT = {
+  packB: 6, gemm: 9, gemv: 6, attention: 18, quantizeWeightRows: 4, packQ8: 5, gemmQ8: 10, gemvQ8: 8,
+} as const satisfies Partial<Record<ParallelKernel, number>>;
+export type RangeKernel = keyof typeof RANGE_ARGUMENT;
+
 const base64 = {
   simd: binaries.simd,
   relaxed: binaries.relaxed,

@@ -3,12 +3,15 @@
 // worker and as a browser Web Worker from a Blob URL.
 //
 // Protocol over the control SharedArrayBuffer (see pool.ts, which owns the layout): Int32 slot
-// 0 is the job generation, 1 a counter bumped (and notified) whenever a worker finishes or is
-// lost, 2 the stop flag; Float64 slots from 8 hold each worker's job: kernel index (-1: nothing
-// this time), argument count, arguments. Each worker then has a status block of Int32 slots:
-// the generation it last finished, the generation whose job threw, a lost flag (written by
-// others), a test fault, and the error text (UTF-16 code units, so the caller can read it
-// while the message that would carry it cannot be delivered).
+// 0 is the call's generation, 1 a counter bumped (and notified) whenever a worker finishes or
+// is lost, 2 the stop flag, 3–7 a shared call's chunks (the next one, how many, which argument
+// takes a chunk's start, the range's total, the alignment of chunk edges); Float64 slots from
+// 8 hold each thread's job: kernel index, argument count, arguments. Each worker then has a
+// status block of Int32 slots: the generation it last finished, the generation whose job
+// threw, a lost flag (written by others), a test fault, its claim on the current call (a
+// worker reads its job only once it has claimed the call, which the caller may have closed
+// to it already) and the error text (UTF-16 code units, so the caller can read it while the
+// message that would carry it cannot be delivered).
 export function workerMain(): void {
   type Port = { postMessage(m: unknown): void };
   type NodePort = Port & { on(e: string, f: (m: unknown) => void): void; close(): void };
@@ -23,9 +26,9 @@ export function workerMain(): void {
   const post = (m: unknown) => (parent ? parent.postMessage(m) : g.postMessage!(m));
   const onMessage = (f: (m: unknown) => void) => (parent ? parent.on('message', f) : (g.onmessage = (e) => f(e.data)));
 
-  const GEN = 0, SIGNAL = 1, STOP = 2, JOBS = 8, JOB_SLOTS = 24, SPIN = 20000;
-  const DONE = 0, FAILED = 1, FAULT = 3, TEXT_LENGTH = 4, TEXT = 5, STATUS_INTS = 64;
-  const FAULT_EXIT = 1;
+  const GEN = 0, SIGNAL = 1, STOP = 2, NEXT = 3, CHUNKS = 4, RANGE_ARG = 5, TOTAL = 6, ALIGN = 7, JOBS = 8, JOB_SLOTS = 24, SPIN = 20000;
+  const DONE = 0, FAILED = 1, FAULT = 3, CLAIM = 4, TEXT_LENGTH = 5, TEXT = 6, STATUS_INTS = 64;
+  const FAULT_EXIT = 1, FAULT_STALL = 2;
 
   onMessage(async (raw) => {
     const msg = raw as {
@@ -51,13 +54,29 @@ export function workerMain(): void {
       while (Atomics.load(ctrl, GEN) === gen) Atomics.wait(ctrl, GEN, gen, 20);
       gen = Atomics.load(ctrl, GEN);
       if (Atomics.load(ctrl, STOP)) break;
-      const fn = args[base]!;
-      // A test fault (pool.injectFault): the thread ends holding its job, as a crash would.
-      if (fn >= 0 && Atomics.load(ctrl, status + FAULT) === FAULT_EXIT) g.process!.exit(70);
-      // Even without a job the generation is acknowledged below: the caller waits for every
-      // live worker, so it never rewrites this slot while we may still be reading it.
+      // A test fault (pool.injectFault 'stall'): as if the OS had descheduled this thread.
+      while (Atomics.load(ctrl, status + FAULT) === FAULT_STALL) Atomics.wait(ctrl, status + FAULT, FAULT_STALL, 20);
+      // Join the call, unless it has nothing for this worker, or the caller has closed it, or
+      // it is already over (then the claim holds a later call's value).
+      const open = (gen << 1) & 0x7ffffffe;
+      if (Atomics.compareExchange(ctrl, status + CLAIM, open, open + 1) !== open) continue;
+      // A test fault (pool.injectFault 'exit'): the thread ends holding its job, as a crash would.
+      if (Atomics.load(ctrl, status + FAULT) === FAULT_EXIT) g.process!.exit(70);
       try {
-        if (fn >= 0) fns[fn]!(...args.subarray(base + 2, base + 2 + args[base + 1]!));
+        const fn = fns[args[base]!]!;
+        const job = Array.from(args.subarray(base + 2, base + 2 + args[base + 1]!));
+        const chunks = Atomics.load(ctrl, CHUNKS);
+        if (chunks === 0) fn(...job);
+        else {
+          // pool.ts's runChunks.
+          const r = Atomics.load(ctrl, RANGE_ARG), total = Atomics.load(ctrl, TOTAL), align = Atomics.load(ctrl, ALIGN);
+          const lo0 = job[r]!, hi0 = job[r + 1]!, blocks = Math.ceil(total / align);
+          for (let c = Atomics.add(ctrl, NEXT, 1); c < chunks; c = Atomics.add(ctrl, NEXT, 1)) {
+            job[r] = lo0 + Math.floor((blocks * c) / chunks) * align;
+            job[r + 1] = hi0 + Math.min(total, Math.floor((blocks * (c + 1)) / chunks) * align);
+            fn(...job);
+          }
+        }
       } catch (e) {
         const message = String(e).slice(0, (STATUS_INTS - TEXT) * 2);
         for (let i = 0; i < message.length; i++) text[(status + TEXT) * 2 + i] = message.charCodeAt(i);

@@ -1,6 +1,6 @@
 // Faults in the worker pool: a kernel that traps in a worker, a worker whose thread ends
-// while it holds its share of a GEMM or of a word2vec batch, and a worker terminated from
-// outside. The call in progress throws an Error naming the kernel and the worker, never hangs
+// while it holds its share of a GEMM or of a word2vec batch, a worker terminated from outside,
+// and one that does not run (as when the OS deschedules it). The call in progress throws an Error naming the kernel and the worker, never hangs
 // and never returns a partial result; the pool then runs the lost worker's share on the
 // calling thread, so later results are bitwise those of one thread. The tests' timeouts are
 // only a guard against hangs (a hang was the behaviour before), not speed assertions.
@@ -90,6 +90,20 @@ describe('a GEMM', () => {
     expect(() => gemm()).toThrow('worker pool: used after dispose()');
   }, HANG_GUARD);
 
+  test('a worker that is not running (descheduled) does not hold up a call: the others take its chunks', async () => {
+    await pool.injectFault(1, 'stall');
+    try {
+      expectBitwise(gemm(), want);
+      expect(pool.joinedLastCall(1)).toBe(false);
+      expectBitwise(gemm(), want);
+      expect(pool.joinedLastCall(1)).toBe(false);
+    } finally {
+      await pool.injectFault(1, 'resume');
+    }
+    expectBitwise(gemm(), want);
+    expect(pool.lost).toEqual([]);
+  }, HANG_GUARD);
+
   test('the hook refuses a worker that does not exist', async () => {
     await expect(pool.injectFault(3, 'exit')).rejects.toThrow('worker pool: no worker 3');
     await expect(pool.injectFault(0, 'terminate')).rejects.toThrow('worker pool: no worker 0');
@@ -119,6 +133,18 @@ describe('word2vec training on two threads', () => {
     const after = await Word2Vec.train(text, { ...options, threads: 2, runtime: rt });
     const oneThread = await Word2Vec.train(text, { ...options, threads: 1, runtime: rt });
     expectBitwise(after.vectors, oneThread.vectors);
+  }, HANG_GUARD);
+
+  test('a worker that is not running (descheduled): the caller trains the whole queue, as one thread would', async () => {
+    await pool.injectFault(1, 'stall');
+    try {
+      const stalled = await Word2Vec.train(text, { ...options, threads: 2, runtime: rt });
+      expect(pool.joinedLastCall(1)).toBe(false);
+      const oneThread = await Word2Vec.train(text, { ...options, threads: 1, runtime: rt });
+      expectBitwise(stalled.vectors, oneThread.vectors);
+    } finally {
+      await pool.injectFault(1, 'resume');
+    }
   }, HANG_GUARD);
 
   test('a worker terminated from outside mid-training: train() settles, never hangs', async () => {
