@@ -1,29 +1,13 @@
-// The small numeric pieces every task head shares: softmax and sigmoid as numpy and torch
-// compute them, numpy's argmax, and the checks that turn a malformed logits array into an Error
-// that names it. Scores are computed in float64 from the model's float32 logits; Hugging Face
-// computes them in float32, so the two agree to about 1e-7.
+// The small numeric pieces every task head shares: softmax and argmax (transformer/scores.ts)
+// and sigmoid as numpy and torch compute them, and the checks that turn a malformed logits
+// array into an Error that names it. Scores are computed in float64 from the model's float32
+// logits; Hugging Face computes them in float32, so the two agree to about 1e-7.
 
-/** Softmax of `row[from, from + n)`, max-subtracted as numpy and torch do (so large logits do not overflow). */
-export function softmax(row: ArrayLike<number>, from = 0, n = row.length - from): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) max = Math.max(max, row[from + i]!);
-  const out = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += out[i] = Math.exp(row[from + i]! - max);
-  for (let i = 0; i < n; i++) out[i]! /= sum;
-  return out;
-}
+export { argmax, softmax } from '../transformer/scores';
 
 /** 1 / (1 + exp(-x)), as text_classification.py's sigmoid. */
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
-}
-
-/** Index of the largest value, the first one on ties (numpy's argmax). */
-export function argmax(row: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-  return best;
 }
 
 /** Throws unless `values` holds `length` finite numbers; `name` and `shape` ("T × labels") are what the message calls them. */

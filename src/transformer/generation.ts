@@ -10,6 +10,7 @@
 // 4.35 used). A beam still open at maxLength counts its tokens after the prompt.
 import type { TransformerConfig } from './config';
 import { applyRepetitionPenalty } from './sampling';
+import { argmax } from './scores';
 
 /** What a model gives the search: a stepper over rows with a cache of what each row has seen. */
 export interface StepDecoder {
@@ -144,13 +145,6 @@ export function processScores(logits: Float32Array, out: Float64Array, seq: read
   applyRepetitionPenalty(out, seq, rules.repetitionPenalty ?? 1);
   for (const t of rules.suppressed) out[t] = -Infinity;
   if (curLen < rules.minLength) for (const t of rules.stops) out[t] = -Infinity;
-}
-
-/** The best token of processed scores (the first of equal ones, as torch.argmax). */
-export function argmax(row: Float64Array): number {
-  let best = 0;
-  for (let t = 1; t < row.length; t++) if (row[t]! > row[best]!) best = t;
-  return best;
 }
 
 /** HF's greedy search: the best processed token each step; finished rows continue with pad. */

@@ -15,6 +15,7 @@
 // when the uniform number falls that close to a boundary between two tokens' probability mass.
 //
 // Shape letters: V vocabulary.
+import { softmax } from './scores';
 
 /** The sampling settings of one generate() call, resolved (defaults filled in, checked). */
 export interface SamplingSettings {
@@ -142,20 +143,6 @@ function minP(scores: Float64Array, m: number, minTokensToKeep: number): void {
   const kept = minTokensToKeep <= 1 ? [] : finiteAscending(scores).slice(-minTokensToKeep);
   const keep = new Set(kept);
   for (let t = 0; t < probs.length; t++) if (probs[t]! < bar && !keep.has(t)) scores[t] = -Infinity;
-}
-
-/** Softmax of a row in float64 (−∞ → 0). */
-export function softmax(scores: Float64Array, out = new Float64Array(scores.length)): Float64Array {
-  let max = -Infinity;
-  for (let t = 0; t < scores.length; t++) if (scores[t]! > max) max = scores[t]!;
-  let sum = 0;
-  for (let t = 0; t < scores.length; t++) {
-    const e = scores[t]! === -Infinity ? 0 : Math.exp(scores[t]! - max);
-    out[t] = e;
-    sum += e;
-  }
-  for (let t = 0; t < scores.length; t++) out[t] = out[t]! / sum;
-  return out;
 }
 
 /**

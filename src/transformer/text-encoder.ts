@@ -5,6 +5,7 @@ import { checkOptionNames } from '../io/option-names';
 import { maxTokens } from './config';
 import type { EncoderModel, EncoderOutput } from './encoder';
 import type { Pooling } from './pooling';
+import { argmax, softmax } from './scores';
 import type { SentenceEmbedding } from './sentence-transformers';
 
 export interface TruncationOptions {
@@ -175,13 +176,10 @@ export class TextEncoderModel {
       const logits = this.model.logits(batch);
       const C = logits.length / batch.batch; // classes
       rows.forEach((i, b) => {
-        const row = Array.from(logits.subarray(b * C, (b + 1) * C));
-        const max = Math.max(...row);
-        const e = row.map((x) => Math.exp(x - max));
-        const sum = e.reduce((a, x) => a + x, 0);
-        const probabilities = Object.fromEntries(e.map((x, c) => [labels[c] ?? `LABEL_${c}`, x / sum]));
-        const best = row.indexOf(max);
-        out[i] = { label: labels[best] ?? `LABEL_${best}`, score: e[best]! / sum, probabilities };
+        const p = softmax(logits, b * C, C);
+        const probabilities = Object.fromEntries(Array.from(p, (x, c) => [labels[c] ?? `LABEL_${c}`, x]));
+        const best = argmax(p);
+        out[i] = { label: labels[best] ?? `LABEL_${best}`, score: p[best]!, probabilities };
       });
     });
     return out;

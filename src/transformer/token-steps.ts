@@ -10,8 +10,9 @@
 // Shape letters: V vocabulary.
 import type { Tokenizer } from '@huggingface/tokenizers';
 import type { ForeignOption } from '../io/option-names';
-import { argmax, processScores, type StepDecoder, type TokenRules } from './generation';
-import { drawToken, randomSeed, softmax, type SamplingSettings, warpScores, Xoshiro128 } from './sampling';
+import { processScores, type StepDecoder, type TokenRules } from './generation';
+import { drawToken, randomSeed, type SamplingSettings, warpScores, Xoshiro128 } from './sampling';
+import { argmax, softmax } from './scores';
 import { TextStream } from './stream-text';
 import { yieldToEventLoop } from '../event-loop';
 
@@ -161,7 +162,7 @@ export function* decodeSteps(run: StepRun): Generator<Step, void, undefined> {
       let id: number;
       if (rng) {
         warpScores(row, sampling);
-        id = drawToken(softmax(row, probs), rng);
+        id = drawToken(softmax(row, 0, row.length, probs), rng);
       } else {
         id = argmax(row);
       }

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { processScores, type TokenRules } from '../../src/transformer/generation';
-import { drawToken, kthLargestForTest, softmax, warpScores, Xoshiro128, type SamplingSettings } from '../../src/transformer/sampling';
+import { drawToken, kthLargestForTest, warpScores, Xoshiro128, type SamplingSettings } from '../../src/transformer/sampling';
+import { softmax } from '../../src/transformer/scores';
 import { DECODERS } from './decoder-fixtures';
 
 interface Case { do_sample: boolean; temperature?: number; top_k?: number; top_p?: number; min_p?: number; repetition_penalty?: number }
