@@ -61,7 +61,9 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
       return;
     }
     const chunks = Math.min(Math.ceil(total / align), CHUNKS_PER_THREAD * threads);
-    pool.share(kernel, Array.from({ length: threads }, (_, t) => args(0, 0, t)), { total, align, chunks, rangeArg: RANGE_ARGUMENT[kernel] });
+    // No more threads than chunks: a caller sizes per-thread scratch to min(threads, blocks).
+    const jobs = Array.from({ length: Math.min(threads, chunks) }, (_, t) => args(0, 0, t));
+    pool.share(kernel, jobs, { total, align, chunks, rangeArg: RANGE_ARGUMENT[kernel] });
   }
 
   function packInto(pb: number, ldb: number, out: number, kk: number, n: number, transB: boolean): void {

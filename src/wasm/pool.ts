@@ -179,6 +179,10 @@ export class WorkerPool {
    */
   private begin(kernel: ParallelKernel, jobs: (number[] | undefined)[], chunks: Chunks | undefined): { gen: number; opened: number[] } {
     if (this.disposed) throw new Error('worker pool: used after dispose()');
+    jobs.forEach((job, t) => {
+      // An undefined would reach the kernel as 0: a pointer to the module's own data.
+      if (job?.some((a) => !Number.isFinite(a))) throw new Error(`worker pool: ${kernel}: thread ${t}'s arguments are not all numbers (${job.join(', ')})`);
+    });
     const index = PARALLEL_KERNELS.indexOf(kernel);
     const gen = (Atomics.load(this.ctrl, GEN) + 1) | 0;
     const opened: number[] = [];
@@ -234,7 +238,8 @@ export class WorkerPool {
    * its next job, holding that job, as a crash would (Node only: a Web Worker cannot end itself
    * mid-task). 'terminate': worker.terminate() now; resolves once the thread has ended.
    * 'stall': the worker stops before it joins its next call, as a thread the OS has
-   * descheduled would; 'resume' lets it go on.
+   * descheduled would; 'resume' lets it go on. Shared calls only: a pinned call (run()) waits
+   * for a stalled worker until it resumes.
    */
   async injectFault(worker: number, fault: 'exit' | 'terminate' | 'stall' | 'resume'): Promise<void> {
     if (!Number.isInteger(worker) || worker < 1 || worker >= this.threads) throw new Error(`worker pool: no worker ${worker}`);

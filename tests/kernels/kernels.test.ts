@@ -1,9 +1,9 @@
 // Every WASM kernel against its JS twin, on every build this process can run, over shapes
 // with every kind of SIMD tail. Tolerances are stated per kernel, with the reason.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { jsKernels as js } from '../../src/index';
+import { init, jsKernels as js } from '../../src/index';
 import type { Runtime } from '../../src/index';
-import { expectClose, randomArray, rng, runtimes, SIZES } from '../kernel-tester';
+import { buildsHere, expectClose, randomArray, rng, runtimes, SIZES } from '../kernel-tester';
 
 const U = 2 ** -24; // f32 unit roundoff
 
@@ -530,5 +530,24 @@ describe('threads', () => {
     expect(two!.kernels.attention(q, kv, kv, options)).toEqual(one!.kernels.attention(q, kv, kv, options));
     const bias = randomArray(12 * 64 * 96, random, -2, 2);
     expect(two!.kernels.attention(q, kv, kv, { ...options, bias }), 'attention with bias').toEqual(one!.kernels.attention(q, kv, kv, { ...options, bias }));
+  });
+
+  test('four threads on work of fewer chunks than threads (2 attention units, a GEMV of 2 column groups) give the one-thread bits', async () => {
+    const one = builds[0]!.rt;
+    const four = await init({ ...buildsHere()[1]!.options, threads: 4 });
+    try {
+      expect(four.features.threads).toBe(4);
+      const random = rng(22);
+      for (const [batch, heads] of [[1, 2], [2, 1], [1, 3]]) {
+        const width = heads! * 32, q = randomArray(batch! * 64 * width, random), kv = randomArray(batch! * 64 * width, random);
+        const options = { batch: batch!, heads: heads!, tq: 64, tk: 64, dHead: 32 };
+        // Repeated: a thread given no scratch of its own would write over another's only now and then.
+        for (let r = 0; r < 20; r++) expect(four.kernels.attention(q, kv, kv, options), `attention ${batch}×${heads} run ${r}`).toEqual(one.kernels.attention(q, kv, kv, options));
+      }
+      const a = randomArray(512, random), b = randomArray(512 * 64, random);
+      expect(four.kernels.matmul(a, b, { m: 1, k: 512, n: 64 })).toEqual(one.kernels.matmul(a, b, { m: 1, k: 512, n: 64 }));
+    } finally {
+      four.dispose();
+    }
   });
 });
