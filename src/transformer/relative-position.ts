@@ -42,13 +42,16 @@ export function relativeBiasRows(table: EmbeddingTable, r: RelativeAttention, H:
   const { first, tq, tk } = q;
   if (out.length !== H * tq * tk) throw new Error(`relativeBiasRows: out holds ${out.length} floats, H · tq · tk is ${H * tq * tk}`);
   if (table.dim !== H) throw new Error(`relativeBiasRows: the table has ${table.dim} columns, one per head (${H}) expected`);
-  // The bias depends on j − i alone: one table row per distance, from −(first + tq − 1) to tk − 1.
-  const nearest = first + tq - 1;
-  const byDistance = Array.from({ length: nearest + tk }, (_, d) => table.row(relativeBucket(d - nearest, r.buckets, r.maxDistance, q.bidirectional)));
+  // The bias depends on j − (first + i) alone: one row of H per distance, from −(first + tq − 1)
+  // (row 0) to tk − 1 − first, copied (a table may reuse the array row() returns).
+  const distances = tq + tk - 1, byDistance = new Float32Array(distances * H);
+  for (let d = 0; d < distances; d++) {
+    byDistance.set(table.row(relativeBucket(d - (tq - 1) - first, r.buckets, r.maxDistance, q.bidirectional)).subarray(0, H), d * H);
+  }
   for (let h = 0; h < H; h++) {
     for (let i = 0; i < tq; i++) {
-      const base = (h * tq + i) * tk, shift = nearest - first - i;
-      for (let j = 0; j < tk; j++) out[base + j] = byDistance[j + shift]![h]!;
+      const base = (h * tq + i) * tk, shift = tq - 1 - i;
+      for (let j = 0; j < tk; j++) out[base + j] = byDistance[(j + shift) * H + h]!;
     }
   }
 }

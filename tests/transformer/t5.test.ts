@@ -12,7 +12,8 @@ import { countParameters } from '../../src/transformer/count-parameters';
 import { configFromHuggingFace } from '../../src/transformer/families/index';
 import { loadModel } from '../../src/transformer/load';
 import { quantizeCheckpoint } from '../../src/transformer/quantize-checkpoint';
-import { relativeBucket } from '../../src/transformer/relative-position';
+import { F32Table, Q8Table } from '../../src/transformer/embedding-table';
+import { relativeBiasRows, relativeBucket } from '../../src/transformer/relative-position';
 import type { TextSeq2SeqModel } from '../../src/transformer/text-seq2seq';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
@@ -205,6 +206,24 @@ test('the relative buckets are torch\'s, bidirectional (encoder) and causal (dec
     }
   }
   expect(checked).toBe(4);
+});
+
+test('relative bias rows equal the table row of each (query, key) pair\'s bucket, from any first position, with an f32 or a q8 table', () => {
+  const H = 3, r = { buckets: 32, maxDistance: 20 }, values = Float32Array.from({ length: 32 * H }, (_, i) => (i * 7919) % 97 - 48);
+  const q8 = new Q8Table({ values: Int8Array.from(values), scales: new Float32Array(32).fill(1) }, 32, H);
+  for (const table of [new F32Table(values, 32, H), q8]) {
+    for (const [first, tq, tk, bidirectional] of [[0, 5, 5, true], [0, 4, 9, false], [7, 1, 8, false], [3, 6, 2, true]] as const) {
+      const out = new Float32Array(H * tq * tk);
+      relativeBiasRows(table, r, H, { first, tq, tk, bidirectional }, out);
+      const want = new Float32Array(H * tq * tk);
+      for (let h = 0; h < H; h++) {
+        for (let i = 0; i < tq; i++) {
+          for (let j = 0; j < tk; j++) want[(h * tq + i) * tk + j] = values[relativeBucket(j - (first + i), r.buckets, r.maxDistance, bidirectional) * H + h]!;
+        }
+      }
+      expect(out, `${table.constructor.name} first ${first} tq ${tq} tk ${tk}`).toEqual(want);
+    }
+  }
 });
 
 test('the T5 fixture\'s generation_config.json sets the defaults: translate() runs its 3 beams to max_length 33', async () => {
