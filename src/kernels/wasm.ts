@@ -18,8 +18,8 @@ import { P, PARAMS_BYTES, scratchFloats } from './word2vec-params';
 
 /** Columns per GEMM panel: threads split C at multiples of it. */
 const NR = 8;
-/** Chunks a thread of the pool takes of a split kernel's range, on average. */
-const CHUNKS_PER_THREAD = 4;
+/** Chunks of a split kernel's range per thread of the pool: more balance a slowed thread better, but each is a call of its own. */
+const CHUNKS_PER_THREAD = 2;
 /** Rows of a plain weight packB copies into WASM memory at a time: about 1 MiB of floats. */
 const PACK_CHUNK_FLOATS = 1 << 18;
 /** Below this many rows of A, packing B costs more than it saves: the unpacked kernel runs. */
@@ -55,12 +55,12 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
    * up little). args(lo, hi, t): the arguments for the range [lo, hi) on thread t.
    */
   function parallel(kernel: RangeKernel, total: number, align: number, worthSplitting: boolean,
-    args: (lo: number, hi: number, thread: number) => number[]): void {
+    args: (lo: number, hi: number, thread: number) => number[], chunksPerThread = CHUNKS_PER_THREAD): void {
     if (!pool || !worthSplitting || total <= align) {
       (k[kernel] as (...a: number[]) => void)(...args(0, total, 0));
       return;
     }
-    const chunks = Math.min(Math.ceil(total / align), CHUNKS_PER_THREAD * threads);
+    const chunks = Math.min(Math.ceil(total / align), chunksPerThread * threads);
     // No more threads than chunks: a caller sizes per-thread scratch to min(threads, blocks).
     const jobs = Array.from({ length: Math.min(threads, chunks) }, (_, t) => args(0, 0, t));
     pool.share(kernel, jobs, { total, align, chunks, rangeArg: RANGE_ARGUMENT[kernel] });
@@ -205,7 +205,8 @@ export function wasmKernels(k: KernelExports, arena: Arena, pool?: WorkerPool, m
           if (!packed) packInto(pb, transB ? kk : n, bp, kk, n, transB);
           const flops = 2 * m * kk * n;
           if (m === 1) parallel('gemv', n, 4 * NR, 8 * flops >= minParallelFlops, (lo, hi) => [pa, bp, pc, pbias, kk, n, lo, hi, act]);
-          else parallel('gemm', n, NR, flops >= minParallelFlops, (lo, hi, t) => [pa, kk, bp, pc, n, pbias, m, kk, n, lo, hi, act, gemmScratch[t]!]);
+          // One chunk a thread: each call packs its rows of A again.
+          else parallel('gemm', n, NR, flops >= minParallelFlops, (lo, hi, t) => [pa, kk, bp, pc, n, pbias, m, kk, n, lo, hi, act, gemmScratch[t]!], 1);
         }
         return s.result(pc, m * n, out);
       });
