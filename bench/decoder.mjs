@@ -291,7 +291,7 @@ function report(d) {
 async function writeSection(text) {
   await updateResults('decoders', `## Decoders: wasm-nlp against onnxruntime-web (issue 15)
 
-\`node --experimental-wasm-relaxed-simd bench/decoder.mjs --results\` (models: \`/usr/bin/python3 tools/make_bench_models.py
+\`node --experimental-wasm-relaxed-simd bench/decoder.mjs --rounds 3 --steps 20 --prefills 3 --json FILE --results\` (models: \`/usr/bin/python3 tools/make_bench_models.py
 --only smollm2-135m,gpt2-small,flan-t5-small\`). Random weights in real shapes: SmolLM2-135M (llama, 30 layers, D 576,
 9 heads, 3 KV heads, F 1536, V 49152, tied), GPT-2-small (12 layers, D 768, 12 heads, F 3072, V 50257) and flan-t5-small
 (8+8 layers, D 512, 6 heads of 64, F 1024 gated-gelu, V 32128, untied). ort-web ${'1.30'} (wasm, graph optimisation 'all')
