@@ -171,6 +171,9 @@ export interface Text2TextGenerationPipeline extends PipelineBase<TextSeq2SeqMod
 }
 export type Task = keyof Pipelines;
 
+/** Texts a pooled feature-extraction call runs at a time (embed()'s default batch size). */
+const FEATURE_BATCH = 32;
+
 const TASKS: readonly Task[] = ['feature-extraction', 'text-classification', 'sentiment-analysis', 'token-classification', 'ner',
   'question-answering', 'fill-mask', 'translation', 'zero-shot-classification', 'text-generation', 'text2text-generation'];
 
@@ -329,9 +332,10 @@ class EncoderRunner {
     checkOptions('features', 'feature-extraction', options);
     const { list } = texts('feature-extraction', input);
     const encodings = list.map((t, i) => this.encode('feature-extraction', checkText('feature-extraction', `text ${i}`, t)));
-    const out = this.run(encodings);
     const D = this.m.config.dModel, pooling = options.pooling ?? 'none';
     if (pooling === 'none') {
+      // One padded tensor of every token, as transformers.js returns it.
+      const out = this.run(encodings);
       const data = out.lastHiddenState;
       // transformers.js normalises along the last dimension: every token's vector.
       if (options.normalize) {
@@ -344,7 +348,15 @@ class EncoderRunner {
       return { dims: [out.batch, out.T, D], data };
     }
     const modes = (typeof pooling === 'string' ? [pooling] : pooling).map((p) => POOLING_ALIASES[p] ?? p) as Pooling[];
-    const vectors = this.m.model.pool(out, modes, options.normalize ?? false);
+    // Pooled vectors need no common padding: batches of similar lengths, longest first (as
+    // embed() runs them), so memory stays one batch's and short texts are not padded to the longest.
+    const vectors: Float32Array[] = new Array(encodings.length);
+    const order = encodings.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length);
+    for (let b0 = 0; b0 < order.length; b0 += FEATURE_BATCH) {
+      const batch = order.slice(b0, b0 + FEATURE_BATCH);
+      const pooled = this.m.model.pool(this.run(batch.map((i) => encodings[i]!)), modes, options.normalize ?? false);
+      batch.forEach((i, k) => (vectors[i] = pooled[k]!));
+    }
     const width = vectors[0]!.length;
     const data = new Float32Array(vectors.length * width);
     vectors.forEach((v, i) => data.set(v, i * width));

@@ -2,7 +2,7 @@
 // who owns the model, what a pipeline refuses at build time and at call time, and the options
 // that only the glue reads (stride, transformers.js's pooling names, a single target).
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { init, loadModel, pipeline, type EntityGroup, type Runtime, type TextEncoderModel } from '../../src/index';
 
 const F = (name: string) => join(__dirname, '..', 'fixtures', name);
@@ -78,6 +78,30 @@ describe('options: names and kinds', () => {
       expect(fe('the dog', { pooling: 'last_token' }).data).toEqual(fe('the dog', { pooling: 'lasttoken' }).data);
       const { dims, data } = fe('the dog', { normalize: true });
       for (let r = 0; r < dims[1]!; r++) expect(Math.hypot(...data.subarray(r * dims[2]!, (r + 1) * dims[2]!))).toBeCloseTo(1, 5);
+    } finally {
+      fe.dispose();
+    }
+  });
+
+  test('feature-extraction with pooling runs many texts in batches: each row equals the text alone, in input order', async () => {
+    const fe = await pipeline('feature-extraction', F('mpnet-st'), { runtime: rt });
+    try {
+      const words = ['the', 'dog', 'was', 'happy', 'and', 'the', 'cat', 'sad', 'today'];
+      // 70 texts (three batches), lengths 1 to 9 words in no order.
+      const list = Array.from({ length: 70 }, (_, i) => words.slice(0, 1 + ((i * 7) % 9)).join(' '));
+      const forward = vi.spyOn(fe.model.model, 'forward');
+      const { dims, data } = fe(list, { pooling: 'mean', normalize: true });
+      // Batches of 32, longest texts first: the last batch holds only short texts.
+      const batches = forward.mock.calls.map(([input]) => input.inputIds);
+      expect(batches.map((b) => b.length)).toEqual([32, 32, 6]);
+      expect(Math.max(...batches[2]!.map((ids) => ids.length))).toBeLessThan(Math.max(...batches[0]!.map((ids) => ids.length)));
+      forward.mockRestore();
+      expect(dims).toEqual([70, dims[1]]);
+      list.forEach((t, i) => {
+        const alone = fe(t, { pooling: 'mean', normalize: true }).data;
+        const row = data.subarray(i * dims[1]!, (i + 1) * dims[1]!);
+        expect(Math.max(...row.map((v, j) => Math.abs(v - alone[j]!))), `text ${i}`).toBeLessThan(1e-6);
+      });
     } finally {
       fe.dispose();
     }
