@@ -28,9 +28,21 @@ import { badOption, decodeSteps, runSteps, STEP_HF_NAMES, STEP_OPTIONS, stepRule
 export interface TranslateOptions extends GenerateOptions, TruncationOptions, StepOptions {
   /** New tokens at most, the decoder start token not counted (HF's max_new_tokens: maxLength is then maxNewTokens + 1; it wins over maxLength). */
   maxNewTokens?: number;
+  /**
+   * Texts searched at once (default 8), longest first; results come back in input order. Memory
+   * grows with it: the KV cache holds batchSize · numBeams rows of maxLength positions.
+   */
+  batchSize?: number;
+  /**
+   * Called for a text refused on its own account (more tokens than the model's positions without
+   * truncation: 'truncate'), with the error (naming the text's index) and that index; the text
+   * then translates to '' (numReturnSequences of them) and the others are computed. Without it,
+   * the first such text fails the call.
+   */
+  onTextError?: (error: Error, index: number) => void;
 }
 
-const OPTIONS = [...GENERATE_OPTIONS, 'maxNewTokens', 'truncation', ...STEP_OPTIONS] as const;
+const OPTIONS = [...GENERATE_OPTIONS, 'maxNewTokens', 'truncation', 'batchSize', 'onTextError', ...STEP_OPTIONS] as const;
 
 /** Hugging Face's names for our options. */
 const HF_NAMES: Record<string, ForeignOption> = {
@@ -77,11 +89,26 @@ export class TextSeq2SeqModel {
    */
   translate(texts: string | string[], options: TranslateOptions = {}): string[] {
     const plan = this.plan(options, 'translate', false);
-    const ids = this.sources(texts, plan.truncation, 'translate');
+    const { batchSize = 8, onTextError } = options;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new Error(`translate: option batchSize must be an integer ≥ 1, got ${String(batchSize)}`);
+    if (onTextError !== undefined && typeof onTextError !== 'function') throw new Error('translate: option onTextError must be a function');
+    const ids = this.sources(texts, plan.truncation, 'translate', onTextError);
     const steps = plan.steps;
-    if (!steps) return this.model.generate(ids, plan.generate).map((seq) => this.tokenizer.decode(seq, { skip_special_tokens: true }));
-    if (ids.length > 1 && steps.settings.onToken) throw new Error(`translate: option onToken needs a single text, got ${ids.length}`);
-    return ids.map((source) => runSteps(this.steps(source, steps), steps.settings.onToken).text);
+    if (steps) {
+      if (ids.length > 1 && steps.settings.onToken) throw new Error(`translate: option onToken needs a single text, got ${ids.length}`);
+      return ids.map((source) => (source ? runSteps(this.steps(source, steps), steps.settings.onToken).text : ''));
+    }
+    // Beam or greedy search over batches of similar lengths, longest first; R results per text.
+    const R = plan.generate.numReturnSequences ?? 1, out = new Array<string>(ids.length * R).fill('');
+    const order = ids.flatMap((x, i) => (x ? [i] : [])).sort((a, b) => ids[b]!.length - ids[a]!.length);
+    for (let b0 = 0; b0 < order.length; b0 += batchSize) {
+      const batch = order.slice(b0, b0 + batchSize);
+      const seqs = this.model.generate(batch.map((i) => ids[i]!), plan.generate);
+      batch.forEach((i, k) => {
+        for (let r = 0; r < R; r++) out[i * R + r] = this.tokenizer.decode(seqs[k * R + r]!, { skip_special_tokens: true });
+      });
+    }
+    return out;
   }
 
   /**
@@ -90,15 +117,19 @@ export class TextSeq2SeqModel {
    * yields to the event loop; an aborted signal makes the iteration reject with its reason.
    * Leaving the loop early (break) frees the encoder's output and the KV cache.
    */
-  stream(text: string, options: TranslateOptions = {}): AsyncGenerator<string, void, undefined> {
+  stream(text: string, options: Omit<TranslateOptions, 'batchSize' | 'onTextError'> = {}): AsyncGenerator<string, void, undefined> {
     if (typeof text !== 'string') throw new Error('stream: give one text (a string)');
     const plan = this.plan(options, 'stream', true);
     const [source] = this.sources(text, plan.truncation, 'stream');
     return streamSteps(this.steps(source!, plan.steps!), plan.steps!.settings.onToken);
   }
 
-  /** The token ids of each text, truncated when asked. */
-  private sources(texts: string | string[], truncation: 'error' | 'truncate', where: string): number[][] {
+  /** The token ids of each text, truncated when asked; a refused text is undefined when onTextError takes its error. */
+  private sources(texts: string | string[], truncation: 'error' | 'truncate', where: string): number[][];
+  private sources(texts: string | string[], truncation: 'error' | 'truncate', where: string,
+    onTextError: ((error: Error, index: number) => void) | undefined): (number[] | undefined)[];
+  private sources(texts: string | string[], truncation: 'error' | 'truncate', where: string,
+    onTextError?: (error: Error, index: number) => void): (number[] | undefined)[] {
     const list = typeof texts === 'string' ? [texts] : texts;
     if (!Array.isArray(list) || list.length === 0 || list.some((t) => typeof t !== 'string')) {
       throw new Error(`${where}: give a text or a non-empty array of texts`);
@@ -108,7 +139,10 @@ export class TextSeq2SeqModel {
       const x = this.tokenizer.encode(t).ids;
       if (x.length <= max) return x;
       if (truncation === 'truncate') return [...x.slice(0, max - 1), x[x.length - 1]!];
-      throw new Error(`${where}: text ${i} has ${x.length} tokens, more than the model's maxPositions (${max}); pass truncation: 'truncate' to cut it`);
+      const error = new Error(`${where}: text ${i} has ${x.length} tokens, more than the model's maxPositions (${max}); pass truncation: 'truncate' to cut it`);
+      if (!onTextError) throw error;
+      onTextError(error, i);
+      return undefined;
     });
   }
 
@@ -134,7 +168,8 @@ export class TextSeq2SeqModel {
   /** The options over the checkpoint's defaults, checked; every refusal names the option. */
   private plan(options: TranslateOptions, where: string, stream: boolean): Plan {
     if (options === null || typeof options !== 'object') throw new Error(`${where}: options must be an object, got ${String(options)}`);
-    checkOptionNames(where, options, [...OPTIONS], HF_NAMES);
+    // stream() runs one text: it has no batch, and refuses a too-long text itself.
+    checkOptionNames(where, options, stream ? OPTIONS.filter((k) => k !== 'batchSize' && k !== 'onTextError') : [...OPTIONS], HF_NAMES);
     // An option given as undefined keeps the checkpoint's value.
     const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TranslateOptions;
     const o: TranslateOptions = { ...this.generationDefaults, ...set };

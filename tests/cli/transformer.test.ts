@@ -104,6 +104,37 @@ test('errors: the wrong kind of model, no texts, no folder, a bad folder', async
   expect((await cli(['translate', MARIAN, long, '--truncate', '--max-length', '4'])).code).toBe(0);
 });
 
+test('translate --file streams: one output line per input line, an empty line for an empty or refused one (named on stderr, exit 1)', async () => {
+  const model = await loadModel(MARIAN, { runtime: rt }) as TextSeq2SeqModel;
+  const long = Array.from({ length: 200 }, () => 'very').join(' ');
+  const good = ['the big red dog', 'she is very good today', 'a dog', 'the cat is here and there', 'red'];
+  const file = join(dir, 'translate.txt');
+  writeFileSync(file, [good[0], '', good[1], long, ...good.slice(2)].join('\n') + '\n');
+  const r = await cli(['translate', MARIAN, '--file', file, '--max-length', '8', '--batch-size', '2', ...BASELINE]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`translate: line 4 of ${file}: "very very`);
+  expect(r.stderr).toContain(`translate: 1 of 7 lines of ${file} failed (the first: line 4)`);
+  const want = model.translate(good, { maxLength: 8, batchSize: 2 });
+  expect(r.stdout).toBe([want[0], '', want[1], '', ...want.slice(2)].map((t) => t + '\n').join(''));
+  const json = await cli(['translate', MARIAN, '--file', file, '--max-length', '8', '--json', ...BASELINE]);
+  expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l))[0]).toEqual({ line: 1, text: good[0], translation: want[0] });
+  model.dispose();
+});
+
+test('translate() in batches: each text as alone, in input order; onTextError leaves a refused text empty', async () => {
+  const model = await loadModel(MARIAN, { runtime: rt }) as TextSeq2SeqModel;
+  const list = ['the big red dog', 'a dog', 'she is very good today', 'red', 'the cat is here and there'];
+  const alone = list.map((t) => model.translate(t, { maxLength: 8, numBeams: 2 })[0]);
+  for (const batchSize of [1, 2, 8]) expect(model.translate(list, { maxLength: 8, numBeams: 2, batchSize }), `batchSize ${batchSize}`).toEqual(alone);
+  const long = Array.from({ length: 200 }, () => 'very').join(' ');
+  const refused: number[] = [];
+  expect(model.translate([list[0]!, long, list[1]!], { maxLength: 8, numBeams: 2, onTextError: (_, i) => refused.push(i) })).toEqual([alone[0], '', alone[1]]);
+  expect(refused).toEqual([1]);
+  expect(() => model.translate(list, { batchSize: 0 })).toThrow('translate: option batchSize must be an integer ≥ 1, got 0');
+  expect(() => model.stream('red', { batchSize: 2 } as never)).toThrow(/stream: unknown option batchSize/);
+  model.dispose();
+});
+
 test('quantize writes a q8 folder that classify reads as int8; --dtype picks either at load', async () => {
   const out = join(dir, 'bert-q8');
   const r = await cli(['quantize', BERT, out]);

@@ -1,5 +1,5 @@
 // wasm-nlp embed / classify / translate: a Hugging Face model folder (or base URL) run on texts
-// given as arguments or, one a line, in a file. embed and classify stream their --file: a window
+// given as arguments or, one a line, in a file. All three stream their --file: a window
 // of lines at a time is run batch by batch (the model sorts it by length) and written, one output
 // line per input line, so that memory stays bounded however long the file is.
 import { createReadStream } from 'node:fs';
@@ -15,15 +15,14 @@ import type { Runtime } from '../../runtime';
 import type { WeightDtype } from '../../transformer/weights';
 import { columns, UsageError, type OptionSpec, type ParsedArgs, type PositionalSpec } from '../args';
 import type { Command } from '../command';
-import { readTextFile, requireFile, requireFolder } from '../input-files';
+import { requireFile, requireFolder } from '../input-files';
 import { printJson, println, type CliIO } from '../io';
 import { JSON_OPTION, RUNTIME_OPTIONS, withRuntime } from '../runtime-options';
 
 export const MODEL: PositionalSpec = { name: 'model', help: 'a hub id (org/name: downloaded once into the Hugging Face cache), a model folder (config.json, weights, tokenizer) or a base URL' };
 const TEXTS: PositionalSpec = { name: 'text', help: 'texts to run (or --file)', variadic: true, optional: true };
-const FILE: OptionSpec = { name: 'file', short: 'f', type: 'string', value: 'FILE', help: 'read the texts from FILE, one a line' };
 export const TRUNCATE: OptionSpec = { name: 'truncate', type: 'boolean', api: 'truncation', help: "cut texts longer than the model's positions instead of refusing them" };
-const FILE_LINES: OptionSpec = { ...FILE, help: "read the texts from FILE ('-': standard input), one a line; writes one output line per input line (empty for an empty line)" };
+const FILE_LINES: OptionSpec = { name: 'file', short: 'f', type: 'string', value: 'FILE', help: "read the texts from FILE ('-': standard input), one a line; writes one output line per input line (empty for an empty line)" };
 export const BATCH_SIZE: OptionSpec = { name: 'batch-size', type: 'int', min: 1, default: 32, value: 'N', help: 'texts run through the model at once (memory grows with it)' };
 export const STRICT: OptionSpec = { name: 'strict', type: 'boolean', help: 'with --file, stop at the first line that fails (default: name it on stderr, write an empty line, go on, exit 1 at the end)' };
 export const DTYPE: OptionSpec = { name: 'dtype', type: 'choice', choices: ['f32', 'q8'], help: "weights as f32, or int8 (q8) (default: q8 for a folder 'quantize' wrote, else f32)" };
@@ -59,19 +58,10 @@ export interface Texts {
   where: (i: number) => string;
 }
 
-/** The texts: the arguments, or the non-empty lines of --file; not both. */
-async function texts(args: ParsedArgs, command: string): Promise<Texts> {
+/** The texts given as arguments (fileOrTexts has checked there are some, and no --file). */
+function texts(args: ParsedArgs): Texts {
   const given = (args.positionals.text as string[] | undefined) ?? [];
-  const file = args.options.file as string | undefined;
-  if (file !== undefined && given.length > 0) throw new UsageError(`${command}: give texts as arguments or --file, not both`, command);
-  if (file === undefined) {
-    if (given.length === 0) throw new UsageError(`${command}: give one or more texts, or --file FILE`, command);
-    return { list: given, where: (i) => `text ${i + 1}${given.length > 1 ? ` of ${given.length}` : ''}` };
-  }
-  const lines = (await readTextFile(file, 'text file')).split(/\r?\n/);
-  const numbers = lines.flatMap((l, n) => (l.trim() !== '' ? [n + 1] : []));
-  if (numbers.length === 0) throw new Error(`${command}: ${file} has no text (no non-empty line)`);
-  return { list: numbers.map((n) => lines[n - 1]!), where: (i) => `line ${numbers[i]} of ${file}` };
+  return { list: given, where: (i) => `text ${i + 1}${given.length > 1 ? ` of ${given.length}` : ''}` };
 }
 
 /**
@@ -282,7 +272,7 @@ export const embedCommand: Command = {
         })));
       return;
     }
-    const t = await texts(args, 'embed'), list = t.list;
+    const t = texts(args), list = t.list;
     const vectors = await withModel(io, args, 'embed', 'encoder', (model) => withTextErrors('embed', t, () => model.embed(list, options)));
     if (o.json) return printJson(io, list.map((text, i) => ({ text, embedding: Array.from(vectors[i]!) })));
     for (const v of vectors) println(io, Array.from(v, formatFloat32).join(' '));
@@ -312,7 +302,7 @@ export const classifyCommand: Command = {
         })));
       return;
     }
-    const t = await texts(args, 'classify'), list = t.list;
+    const t = texts(args), list = t.list;
     const results = await withModel(io, args, 'classify', 'encoder', (model) => withTextErrors('classify', t, () => model.classify(list, options)));
     if (o.json) return printJson(io, list.map((text, i) => ({ text, ...results[i]! })));
     for (const line of columns(results.map((r, i) => [`${r.label} ${r.score.toFixed(3)}`, list[i]!]), 0)) println(io, line);
@@ -325,19 +315,31 @@ export const translateCommand: Command = {
     summary: 'Translate texts with an encoder-decoder (Marian): greedy or beam search.',
     positionals: [MODEL, TEXTS],
     options: [
-      FILE,
+      FILE_LINES,
       { name: 'max-length', type: 'int', min: 2, value: 'N', help: "longest output in tokens, the start token included (default: the checkpoint's, else 128)" },
       { name: 'beams', type: 'int', min: 1, value: 'N', api: 'numBeams', help: "beam search with N beams; 1 is greedy (default: the checkpoint's, else 1)" },
-      TRUNCATE, DTYPE, ...RUNTIME_OPTIONS, JSON_OPTION,
+      { ...BATCH_SIZE, default: 8, help: 'texts searched at once (memory grows with it and the beams)' },
+      TRUNCATE, STRICT, DTYPE, ...RUNTIME_OPTIONS,
+      { ...JSON_OPTION, help: 'print the result as one line of JSON (with --file: one JSON object a line, {line, text, translation})' },
     ],
-    examples: ['translate data/models/number-translator ">>digits<< three hundred forty two"'],
+    examples: ['translate data/models/number-translator ">>digits<< three hundred forty two"', 'translate ./opus-mt-en-de --file sentences.txt'],
   },
   async run(args, io) {
     const o = args.options;
-    const t = await texts(args, 'translate'), list = t.list;
+    const file = await fileOrTexts(args, 'translate');
     // Options left out keep the checkpoint's generation defaults.
-    const outputs = await withModel(io, args, 'translate', 'seq2seq', (model) => withTextErrors('translate', t,
-      () => model.translate(list, { maxLength: o['max-length'] as number | undefined, numBeams: o.beams as number | undefined, ...truncation(args) })));
+    const options = { maxLength: o['max-length'] as number | undefined, numBeams: o.beams as number | undefined, batchSize: o['batch-size'] as number, ...truncation(args) };
+    if (file !== undefined) {
+      failIfAny(await withModel(io, args, 'translate', 'seq2seq', (model) => runLines(io, 'translate', file, options.batchSize * WINDOW_BATCHES, o.strict === true,
+        (list, onTextError) => model.translate(list, { ...options, onTextError }),
+        ({ line, text, result, error }) => {
+          if (o.json) printJson(io, { line, text, translation: result ?? null, ...(error ? { error } : {}) });
+          else println(io, result ?? '');
+        })));
+      return;
+    }
+    const t = texts(args), list = t.list;
+    const outputs = await withModel(io, args, 'translate', 'seq2seq', (model) => withTextErrors('translate', t, () => model.translate(list, options)));
     if (o.json) return printJson(io, list.map((text, i) => ({ text, translation: outputs[i]! })));
     for (const t of outputs) println(io, t);
   },
