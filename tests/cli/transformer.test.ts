@@ -3,7 +3,7 @@
 // PyTorch), and the errors of a wrong model or missing texts. Then quantize: the folder it writes
 // is quantizeCheckpoint's (which tests/transformer checks), classify reads it as int8 without
 // being told and gives the library's q8 results; --dtype; and its errors, one line each.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -118,6 +118,16 @@ test('translate --file streams: one output line per input line, an empty line fo
   expect(r.stdout).toBe([want[0], '', want[1], '', ...want.slice(2)].map((t) => t + '\n').join(''));
   const json = await cli(['translate', MARIAN, '--file', file, '--max-length', '8', '--json', ...BASELINE]);
   expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l))[0]).toEqual({ line: 1, text: good[0], translation: want[0] });
+  // A checkpoint asking for two sequences a text: the CLI still writes one (the best) per line.
+  const two = join(dir, 'marian-two');
+  cpSync(MARIAN, two, { recursive: true });
+  const config = join(two, 'generation_config.json');
+  writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), num_beams: 3, num_return_sequences: 2 }));
+  writeFileSync(file, good.join('\n') + '\n');
+  const best = model.translate(good, { maxLength: 8, numBeams: 3, numReturnSequences: 1 });
+  expect((await cli(['translate', two, '--file', file, '--max-length', '8', ...BASELINE])).stdout).toBe(best.map((t) => t + '\n').join(''));
+  expect(JSON.parse((await cli(['translate', two, good[0]!, good[1]!, '--max-length', '8', '--json', ...BASELINE])).stdout)).toEqual(
+    [{ text: good[0], translation: best[0] }, { text: good[1], translation: best[1] }]);
   model.dispose();
 });
 

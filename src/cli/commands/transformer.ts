@@ -327,14 +327,19 @@ export const translateCommand: Command = {
   async run(args, io) {
     const o = args.options;
     const file = await fileOrTexts(args, 'translate');
-    // Options left out keep the checkpoint's generation defaults.
-    const options = { maxLength: o['max-length'] as number | undefined, numBeams: o.beams as number | undefined, batchSize: o['batch-size'] as number, ...truncation(args) };
+    // Options left out keep the checkpoint's generation defaults, but for one translation a text
+    // (the CLI shows no alternatives; a checkpoint's num_return_sequences would shift the lines).
+    const options = {
+      maxLength: o['max-length'] as number | undefined, numBeams: o.beams as number | undefined, numReturnSequences: 1,
+      batchSize: o['batch-size'] as number, ...truncation(args),
+    };
     if (file !== undefined) {
       failIfAny(await withModel(io, args, 'translate', 'seq2seq', (model) => runLines(io, 'translate', file, options.batchSize * WINDOW_BATCHES, o.strict === true,
         (list, onTextError) => model.translate(list, { ...options, onTextError }),
         ({ line, text, result, error }) => {
           if (o.json) printJson(io, { line, text, translation: result ?? null, ...(error ? { error } : {}) });
-          else println(io, result ?? '');
+          // One output line per input line, whatever the translation holds.
+          else println(io, (result ?? '').replace(/\r?\n/g, ' '));
         })));
       return;
     }
