@@ -4,7 +4,7 @@
 // get_answer) with a fast tokenizer padding on the right (question first, context = sequence 1).
 // tools/pipeline_reference.py holds the same code in Python.
 import type { Encoding } from '../tokenizer/encoding';
-import { checkInteger, checkLogits, isList } from './scores';
+import { checkInteger, checkLogits, isList, softmax } from './scores';
 
 export interface QuestionAnswer {
   /** The span's probability (start × end), summed over the spans that gave the same text. */
@@ -112,12 +112,7 @@ function checkWindow(enc: Encoding, w: number, context: string): number {
 
 /** select_starts_ends: masked logits → probabilities (-10000 for undesired tokens, then a max-subtracted softmax). */
 function maskedSoftmax(logits: ArrayLike<number>, desired: boolean[]): Float64Array {
-  const x = Float64Array.from(desired, (d, i) => (d ? logits[i]! : MASKED));
-  const max = x.reduce((m, v) => Math.max(m, v), -Infinity);
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += x[i] = Math.exp(x[i]! - max);
-  for (let i = 0; i < x.length; i++) x[i]! /= sum;
-  return x;
+  return softmax(Float64Array.from(desired, (d, i) => (d ? logits[i]! : MASKED)));
 }
 
 /**

@@ -2,7 +2,7 @@
 // ZeroShotClassificationPipeline: each candidate label becomes a hypothesis paired with the
 // text (the premise); the NLI logits of the pairs → label scores. tools/pipeline_reference.py
 // holds the same code in Python.
-import { checkLabels, checkLogits, isList } from './scores';
+import { checkLabels, checkLogits, isList, softmax } from './scores';
 
 export interface ZeroShotResult {
   sequence: string;
@@ -119,18 +119,10 @@ export function zeroShotScores(
   }
   let scores: number[];
   if (multiLabel || labels.length === 1) {
-    scores = logits.map((row) => {
-      // HF exponentiates without subtracting the max; the quotient is the same.
-      const [c, e] = [row[contradictionId]!, row[entailmentId]!];
-      const m = Math.max(c, e);
-      return Math.exp(e - m) / (Math.exp(c - m) + Math.exp(e - m));
-    });
+    // Entailment against contradiction alone. HF exponentiates without subtracting the max; the quotient is the same.
+    scores = logits.map((row) => softmax([row[contradictionId]!, row[entailmentId]!])[1]!);
   } else {
-    const entail = logits.map((row) => row[entailmentId]!);
-    const m = Math.max(...entail);
-    const exp = entail.map((x) => Math.exp(x - m));
-    const sum = exp.reduce((a, x) => a + x, 0);
-    scores = exp.map((x) => x / sum);
+    scores = Array.from(softmax(logits.map((row) => row[entailmentId]!)));
   }
   const order = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || b - a);
   return { sequence, labels: order.map((i) => labels[i]!), scores: order.map((i) => scores[i]!) };
