@@ -13,7 +13,7 @@ import { configKeyError } from './config-reader';
 import { countParameters } from './count-parameters';
 import { configFromHuggingFace, familyOf } from './families/index';
 import { modelFiles, type ModelFiles, type ModelSource } from './files';
-import { generationDefaults, generationTokens, samplingDefaults } from './generation-config';
+import { GenerationConfigFile, type GenerationDefaults, type GenerationTokens } from './generation-config';
 import { readSentenceTransformer } from './sentence-transformers';
 import { TextEncoderModel } from './text-encoder';
 import { modelMaxLength, undecodableIds } from './tokenizer-file';
@@ -143,13 +143,13 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
     if (built.kind === 'encoder') {
       return new TextEncoderModel(built.model, tokenizer, { sentenceEmbedding, modelMaxLength: modelMaxLength(await files.read('tokenizer_config.json')) });
     }
+    // The generation keys of config.json when there is no generation_config.json (HF's from_model_config).
     const generation = await files.read('generation_config.json');
-    const defaults = generation ? generationDefaults(new TextDecoder().decode(generation), 'generation_config.json')
-      : generationDefaults(new TextDecoder().decode(configBytes), 'config.json');
+    const generationFile = new GenerationConfigFile(generation ?? configBytes, generation ? 'generation_config.json' : 'config.json');
+    const defaults = generationFile.defaults();
     if (built.kind === 'decoder') {
-      // do_sample, temperature, top_k, top_p, min_p, repetition_penalty: from config.json when there is no generation_config.json (HF's from_model_config).
-      const sampling = samplingDefaults(generation ?? configBytes, generation ? 'generation_config.json' : 'config.json');
-      return new TextGenerationModel(built.model, tokenizer, { ...sampling, ...decoderDefaults(config, defaults, generation) }, await chatTemplateOf(files));
+      const tokens = generation ? generationFile.tokens(config.vocabSize) : undefined;
+      return new TextGenerationModel(built.model, tokenizer, decoderDefaults(config, defaults, tokens), await chatTemplateOf(files));
     }
     return new TextSeq2SeqModel(built.model, tokenizer, defaults);
   };
@@ -174,22 +174,25 @@ async function loadFrom(files: ModelFiles, options: LoadModelOptions, opened: { 
 }
 
 /**
- * A decoder's generation defaults: generation_config.json's max_new_tokens, max_length, beams, and
- * its token ids, which win over config.json's for generation as in Hugging Face (the config is
- * changed in place: eos, more eos ids, pad, bos).
+ * A decoder's generation defaults: the sampling keys, max_length and beams, with
+ * generation_config.json's max_new_tokens and token ids (`tokens`, when the folder has one),
+ * which win over config.json's for generation as in Hugging Face (the config is changed in
+ * place: eos, more eos ids, pad, bos).
  */
-function decoderDefaults(config: TransformerConfig, defaults: ReturnType<typeof generationDefaults>, generation: Uint8Array | undefined) {
-  const tokens = generation ? generationTokens(generation, 'generation_config.json', config.vocabSize) : {};
-  if (tokens.eos) {
+function decoderDefaults(config: TransformerConfig, defaults: GenerationDefaults, tokens: GenerationTokens | undefined) {
+  if (tokens?.eos) {
     config.eosTokenId = tokens.eos[0];
     if (tokens.eos.length > 1) config.moreEosTokenIds = tokens.eos.slice(1);
     else delete config.moreEosTokenIds;
   }
-  if (tokens.bos !== undefined) config.bosTokenId = tokens.bos;
+  if (tokens?.bos !== undefined) config.bosTokenId = tokens.bos;
   // HF pads finished rows with pad_token_id, or the first EOS when there is none.
-  if (tokens.pad !== undefined) config.padTokenId = tokens.pad;
-  const { maxLength, numBeams, lengthPenalty, earlyStopping } = defaults;
-  const out = { maxLength, numBeams, lengthPenalty, earlyStopping, maxNewTokens: tokens.maxNewTokens };
+  if (tokens?.pad !== undefined) config.padTokenId = tokens.pad;
+  const { doSample, temperature, topK, topP, minP, repetitionPenalty, maxLength, numBeams, lengthPenalty, earlyStopping } = defaults;
+  const out = {
+    doSample, temperature, topK, topP, minP, repetitionPenalty, maxLength, numBeams, lengthPenalty, earlyStopping,
+    maxNewTokens: tokens ? defaults.maxNewTokens : undefined,
+  };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 
