@@ -10,6 +10,7 @@ import type { HeadKind } from '../transformer/config';
 import { familyOf } from '../transformer/families/index';
 import type { EncoderHeads, EncoderOutput } from '../transformer/encoder';
 import type { Pooling } from '../transformer/pooling';
+import { lengthBatches } from '../transformer/length-batches';
 import { TextEncoderModel } from '../transformer/text-encoder';
 import { TextSeq2SeqModel, type TranslateOptions } from '../transformer/text-seq2seq';
 import { encode, encodeWindows } from '../tokenizer/encode';
@@ -351,9 +352,7 @@ class EncoderRunner {
     // Pooled vectors need no common padding: batches of similar lengths, longest first (as
     // embed() runs them), so memory stays one batch's and short texts are not padded to the longest.
     const vectors: Float32Array[] = new Array(encodings.length);
-    const order = encodings.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length);
-    for (let b0 = 0; b0 < order.length; b0 += FEATURE_BATCH) {
-      const batch = order.slice(b0, b0 + FEATURE_BATCH);
+    for (const batch of lengthBatches(encodings.map((e) => e.ids.length), FEATURE_BATCH)) {
       const pooled = this.m.model.pool(this.run(batch.map((i) => encodings[i]!)), modes, options.normalize ?? false);
       batch.forEach((i, k) => (vectors[i] = pooled[k]!));
     }

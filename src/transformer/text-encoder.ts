@@ -5,6 +5,7 @@ import { checkOptionNames } from '../io/option-names';
 import { maxTokens } from './config';
 import type { EncoderModel, EncoderOutput } from './encoder';
 import type { Pooling } from './pooling';
+import { lengthBatches } from './length-batches';
 import { argmax, softmax } from './scores';
 import type { SentenceEmbedding } from './sentence-transformers';
 
@@ -225,13 +226,7 @@ export class TextEncoderModel {
    * it returns, so the next batch reuses the same WASM memory: the peak is the largest batch.
    */
   private inBatches(prepared: (Prepared | undefined)[], batchSize: number, use: (out: EncoderOutput, rows: number[]) => void): void {
-    const order = prepared.flatMap((p, i) => (p ? [i] : []));
-    // Longest first (sentence-transformers' order); ties in input order (sort is stable).
-    order.sort((a, b) => prepared[b]!.ids.length - prepared[a]!.ids.length);
-    for (let at = 0; at < order.length; at += batchSize) {
-      const rows = order.slice(at, at + batchSize);
-      use(this.runBatch(rows.map((i) => prepared[i]!)), rows);
-    }
+    for (const rows of lengthBatches(prepared.map((p) => p?.ids.length), batchSize)) use(this.runBatch(rows.map((i) => prepared[i]!)), rows);
   }
 
   private runBatch(batch: Prepared[], outputHiddenStates?: boolean): EncoderOutput {

@@ -15,6 +15,7 @@ import type { Tokenizer } from '@huggingface/tokenizers';
 import { checkOptionNames, type ForeignOption } from '../io/option-names';
 import { GENERATE_OPTIONS, searchOptions, tokenRules, type GenerateOptions } from './generation';
 import type { GenerationDefaults } from './generation-config';
+import { lengthBatches } from './length-batches';
 import type { Seq2SeqModel } from './seq2seq';
 import type { TruncationOptions } from './text-encoder';
 import { badOption, decodeSteps, runSteps, STEP_HF_NAMES, STEP_OPTIONS, stepRules, stepSettings, streamSteps, type Step, type StepOptions, type StepSettings } from './token-steps';
@@ -100,9 +101,7 @@ export class TextSeq2SeqModel {
     }
     // Beam or greedy search over batches of similar lengths, longest first; R results per text.
     const R = plan.generate.numReturnSequences ?? 1, out = new Array<string>(ids.length * R).fill('');
-    const order = ids.flatMap((x, i) => (x ? [i] : [])).sort((a, b) => ids[b]!.length - ids[a]!.length);
-    for (let b0 = 0; b0 < order.length; b0 += batchSize) {
-      const batch = order.slice(b0, b0 + batchSize);
+    for (const batch of lengthBatches(ids.map((x) => x?.length), batchSize)) {
       const seqs = this.model.generate(batch.map((i) => ids[i]!), plan.generate);
       batch.forEach((i, k) => {
         for (let r = 0; r < R; r++) out[i * R + r] = this.tokenizer.decode(seqs[k * R + r]!, { skip_special_tokens: true });
